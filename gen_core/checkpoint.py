@@ -1,0 +1,221 @@
+"""One self-describing ``.safetensors`` file per model.
+
+The header's ``__metadata__`` maps ``gen_core`` to a JSON document holding everything needed to
+rebuild the model: family, architecture, constructor config, latent spec, image shape, dataset,
+training summary and metrics. Nothing is ever unpickled: the header is parsed by hand (so every
+fault gets a precise message) and tensors are read by ``safetensors``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import struct
+from pathlib import Path
+
+import torch
+from safetensors import SafetensorError
+from safetensors.torch import load as load_safetensors_bytes
+from safetensors.torch import save_file
+
+from gen_core.models import GenerativeModel, LatentDim, build_model
+from gen_core.models.registry import family_class
+
+SCHEMA_VERSION = 1
+METADATA_KEY = "gen_core"
+MAX_FILE_BYTES = 200 * 1024 * 1024
+MAX_HEADER_BYTES = 16 * 1024 * 1024
+REQUIRED_FIELDS = ("schema_version", "family", "arch", "config", "latent_spec", "image_shape")
+PICKLE_SUFFIXES = (".pt", ".pth", ".ckpt", ".pkl", ".bin")
+
+
+class CheckpointError(Exception):
+    """A checkpoint file cannot be used; the message names the file and what is wrong."""
+
+    def __init__(self, path: str | Path, problem: str) -> None:
+        super().__init__(f"{Path(path).name}: {problem}")
+        self.path = Path(path)
+        self.problem = problem
+
+
+def model_metadata(model: GenerativeModel, dataset: dict | None = None,
+                   training: dict | None = None, metrics: dict | None = None) -> dict:
+    """The JSON document stored under the ``gen_core`` metadata key."""
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "family": model.family,
+        "arch": model.arch,
+        "config": json.loads(json.dumps(dataclasses.asdict(model.config))),
+        "latent_spec": [d.to_json() for d in model.latent_spec],
+        "image_shape": list(model.image_shape),
+        "dataset": dataset or {},
+        "training": training or {},
+        "metrics": metrics or {},
+    }
+
+
+def save_model(model: GenerativeModel, path: str | Path, *, dataset: dict | None = None,
+               training: dict | None = None, metrics: dict | None = None,
+               extra_tensors: dict[str, torch.Tensor] | None = None) -> Path:
+    """Write ``model`` and its description to one ``.safetensors`` file; returns the path.
+
+    ``extra_tensors`` (for example a discriminator kept for resuming) are stored under their own
+    names and ignored by ``load_model``.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    meta = model_metadata(model, dataset, training, metrics)
+    tensors = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
+    for name, tensor in (extra_tensors or {}).items():
+        tensors[name] = tensor.detach().cpu().contiguous()
+    tmp = path.with_name(path.name + ".tmp")
+    save_file(tensors, str(tmp), metadata={METADATA_KEY: json.dumps(meta)})
+    tmp.replace(path)  # atomic: a crash mid-write never leaves a half file under the real name
+    return path
+
+
+def update_metadata(path: str | Path, **sections: dict) -> dict:
+    """Merge ``sections`` (e.g. ``metrics={...}``) into a checkpoint's metadata, in place."""
+    meta, tensors = read_checkpoint(path)
+    for key, values in sections.items():
+        meta[key] = {**meta.get(key, {}), **values}
+    tmp = Path(path).with_name(Path(path).name + ".tmp")
+    save_file(tensors, str(tmp), metadata={METADATA_KEY: json.dumps(meta)})
+    tmp.replace(path)
+    return meta
+
+
+def read_header(path: str | Path) -> tuple[dict, dict]:
+    """Validate the container and return ``(gen_core metadata, raw tensor index)`` without tensors."""
+    path = Path(path)
+    data = _read_bytes(path)
+    header = _parse_header(path, data)
+    meta = _parse_metadata(path, header.pop("__metadata__", None))
+    return meta, header
+
+
+def read_checkpoint(path: str | Path) -> tuple[dict, dict[str, torch.Tensor]]:
+    """Return ``(metadata, all tensors)`` of a validated checkpoint file."""
+    path = Path(path)
+    data = _read_bytes(path)
+    header = _parse_header(path, data)
+    meta = _parse_metadata(path, header.pop("__metadata__", None))
+    try:
+        tensors = load_safetensors_bytes(data)
+    except (SafetensorError, ValueError, RuntimeError) as err:
+        raise CheckpointError(path, f"tensor data is unreadable ({err})") from None
+    return meta, tensors
+
+
+def load_model(path: str | Path, device: str | torch.device = "cpu") -> GenerativeModel:
+    """Rebuild the model stored in ``path`` from the file alone, in eval mode."""
+    path = Path(path)
+    meta, tensors = read_checkpoint(path)
+    try:
+        model = build_model(meta["family"], meta["config"])
+    except (TypeError, ValueError) as err:
+        raise CheckpointError(path, f"invalid config for family {meta['family']!r}: {err}") from None
+    expected = model.state_dict()
+    _check_tensors(path, expected, tensors)
+    model.load_state_dict({k: tensors[k] for k in expected})
+    _check_description(path, model, meta)
+    model.metadata = meta
+    return model.to(device).eval()
+
+
+def _read_bytes(path: Path) -> bytes:
+    if path.suffix.lower() in PICKLE_SUFFIXES:
+        raise CheckpointError(path, "pickle-based PyTorch files are never loaded; convert it with "
+                              "`python -m gen_core.convert FILE --family NAME --config JSON --out "
+                              "NAME.safetensors`")
+    if not path.is_file():
+        raise CheckpointError(path, "no such file")
+    size = path.stat().st_size
+    if size > MAX_FILE_BYTES:
+        raise CheckpointError(path, f"file is too large ({size / 2**20:.0f} MiB > "
+                              f"{MAX_FILE_BYTES / 2**20:.0f} MiB)")
+    return path.read_bytes()
+
+
+def _parse_header(path: Path, data: bytes) -> dict:
+    if len(data) < 8:
+        raise CheckpointError(path, "not a safetensors file (shorter than its 8-byte header size)")
+    if data[:2] == b"PK" or data[:1] == b"\x80":
+        raise CheckpointError(path, "not a safetensors file (it looks like a pickled PyTorch file)")
+    (header_len,) = struct.unpack("<Q", data[:8])
+    if header_len > MAX_HEADER_BYTES:
+        raise CheckpointError(path, f"not a safetensors file (header size {header_len} is absurd)")
+    if 8 + header_len > len(data):
+        raise CheckpointError(path, "truncated: the file ends inside its header")
+    try:
+        header = json.loads(data[8:8 + header_len])
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        raise CheckpointError(path, "not a safetensors file (header is not JSON)") from None
+    if not isinstance(header, dict):
+        raise CheckpointError(path, "not a safetensors file (header is not a JSON object)")
+    ends = [e["data_offsets"][1] for k, e in header.items()
+            if k != "__metadata__" and isinstance(e, dict) and "data_offsets" in e]
+    if ends and 8 + header_len + max(ends) > len(data):
+        raise CheckpointError(path, f"truncated: tensor data needs {max(ends)} bytes, "
+                              f"{len(data) - 8 - header_len} present")
+    return header
+
+
+def _parse_metadata(path: Path, metadata: dict | None) -> dict:
+    if not metadata or METADATA_KEY not in metadata:
+        raise CheckpointError(path, f"no '{METADATA_KEY}' metadata: not a gen_core checkpoint")
+    try:
+        meta = json.loads(metadata[METADATA_KEY])
+    except (TypeError, json.JSONDecodeError) as err:
+        raise CheckpointError(path, f"'{METADATA_KEY}' metadata is not valid JSON ({err})") from None
+    if not isinstance(meta, dict):
+        raise CheckpointError(path, f"'{METADATA_KEY}' metadata is not a JSON object")
+    missing = [f for f in REQUIRED_FIELDS if f not in meta]
+    if missing:
+        raise CheckpointError(path, f"metadata lacks required field(s) {missing}")
+    if meta["schema_version"] != SCHEMA_VERSION:
+        raise CheckpointError(path, f"unknown schema version {meta['schema_version']!r} "
+                              f"(this gen_core reads version {SCHEMA_VERSION})")
+    try:
+        family_class(meta["family"])
+    except (KeyError, TypeError) as err:
+        raise CheckpointError(path, str(err).strip('"')) from None
+    if not isinstance(meta["config"], dict):
+        raise CheckpointError(path, "metadata 'config' is not a JSON object")
+    for section in ("dataset", "training", "metrics"):
+        meta.setdefault(section, {})
+    return meta
+
+
+def _check_tensors(path: Path, expected: dict[str, torch.Tensor],
+                   found: dict[str, torch.Tensor]) -> None:
+    missing = sorted(set(expected) - set(found))
+    if missing:
+        raise CheckpointError(path, f"missing tensor(s) {missing[:5]}")
+    # Names outside the model (a discriminator or optimizer state kept for resuming) carry a
+    # "train." prefix; anything else unexpected means the file belongs to another architecture.
+    extra = sorted(k for k in set(found) - set(expected) if not k.startswith("train."))
+    if extra:
+        raise CheckpointError(path, f"unexpected tensor(s) {extra[:5]}")
+    for name, ref in expected.items():
+        tensor = found[name]
+        if tensor.shape != ref.shape:
+            raise CheckpointError(path, f"tensor {name!r} has shape {tuple(tensor.shape)}, "
+                                  f"the config needs {tuple(ref.shape)}")
+        if tensor.dtype != ref.dtype:
+            raise CheckpointError(path, f"tensor {name!r} has dtype {tensor.dtype}, expected {ref.dtype}")
+        if tensor.is_floating_point() and not torch.isfinite(tensor).all():
+            raise CheckpointError(path, f"tensor {name!r} holds non-finite values (NaN or inf)")
+
+
+def _check_description(path: Path, model: GenerativeModel, meta: dict) -> None:
+    """The stored latent spec and image shape must agree with the rebuilt model."""
+    try:
+        spec = [LatentDim.from_json(d) for d in meta["latent_spec"]]
+    except (TypeError, ValueError) as err:
+        raise CheckpointError(path, f"invalid latent_spec ({err})") from None
+    if spec != model.latent_spec:
+        raise CheckpointError(path, "latent_spec does not match the model's config")
+    if list(meta["image_shape"]) != list(model.image_shape):
+        raise CheckpointError(path, f"image_shape {meta['image_shape']} does not match the "
+                              f"config's {list(model.image_shape)}")

@@ -1,0 +1,132 @@
+"""The one interface every generative model in gen_core speaks.
+
+The UI builds its controls from ``latent_spec`` alone, so nothing outside a family's module needs
+to know how that family works inside.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from abc import ABC, abstractmethod
+from typing import ClassVar
+
+import torch
+from torch import nn
+
+LATENT_KINDS = ("gaussian", "uniform", "categorical")
+
+
+@dataclasses.dataclass(frozen=True)
+class LatentDim:
+    """One latent dimension: what the UI shows as one control.
+
+    ``low``/``high`` bound a slider (gaussian: ±3σ; uniform: its support). A categorical
+    dimension holds the index of one of ``classes`` as a float.
+    """
+
+    name: str
+    kind: str = "gaussian"
+    low: float = -3.0
+    high: float = 3.0
+    classes: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        if self.kind not in LATENT_KINDS:
+            raise ValueError(f"latent kind must be one of {LATENT_KINDS}, got {self.kind!r}")
+        if self.kind == "categorical" and not self.classes:
+            raise ValueError(f"categorical latent {self.name!r} needs classes")
+        if not self.low < self.high:
+            raise ValueError(f"latent {self.name!r}: low {self.low} must be below high {self.high}")
+
+    def to_json(self) -> dict:
+        return {**dataclasses.asdict(self), "classes": list(self.classes)}
+
+    @classmethod
+    def from_json(cls, data: dict) -> LatentDim:
+        return cls(**{**data, "classes": tuple(data.get("classes", ()))})
+
+
+def gaussian_spec(latent_dim: int) -> list[LatentDim]:
+    """A spec of ``latent_dim`` standard-normal dimensions named z0, z1, …"""
+    return [LatentDim(name=f"z{i}") for i in range(latent_dim)]
+
+
+class GenerativeModel(nn.Module, ABC):
+    """Base of every family: decode latents to images in [0, 1].
+
+    Subclasses set ``family`` (the registry name) and ``config_class`` (a dataclass), build
+    themselves from one config instance, and implement ``decode`` and ``latent_spec``.
+    """
+
+    family: ClassVar[str]
+    config_class: ClassVar[type]
+
+    def __init__(self, config) -> None:
+        super().__init__()
+        if not isinstance(config, self.config_class):
+            raise TypeError(f"{type(self).__name__} needs a {self.config_class.__name__}")
+        self.config = config
+
+    @property
+    def arch(self) -> str:
+        """Architecture name inside the family (for example ``mlp`` or ``conv``)."""
+        return getattr(self.config, "arch", self.family)
+
+    @property
+    def image_shape(self) -> tuple[int, int, int]:
+        """``(C, H, W)`` of the images this model makes."""
+        return tuple(self.config.image_shape)
+
+    @property
+    def latent_dim(self) -> int:
+        return len(self.latent_spec)
+
+    @property
+    def has_encoder(self) -> bool:
+        return False
+
+    @property
+    @abstractmethod
+    def latent_spec(self) -> list[LatentDim]:
+        """One entry per latent dimension, in the order of ``z``'s columns."""
+
+    @abstractmethod
+    def decode(self, z: torch.Tensor) -> torch.Tensor:
+        """Map latents ``[B, D]`` to images ``[B, C, H, W]``, float32 in [0, 1]."""
+
+    def sample_latent(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor:
+        """Draw ``[n, D]`` latents from the prior, reproducibly from ``generator``."""
+        columns = []
+        for dim in self.latent_spec:
+            if dim.kind == "gaussian":
+                col = torch.randn(n, generator=generator)
+            elif dim.kind == "uniform":
+                col = torch.rand(n, generator=generator) * (dim.high - dim.low) + dim.low
+            else:
+                col = torch.randint(len(dim.classes), (n,), generator=generator).float()
+            columns.append(col)
+        return torch.stack(columns, dim=1).to(self.device)
+
+    @torch.no_grad()
+    def sample(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor:
+        """Draw ``n`` images ``[n, C, H, W]`` from the model."""
+        return self.decode(self.sample_latent(n, generator))
+
+    @property
+    def device(self) -> torch.device:
+        return next(self.parameters()).device
+
+    def parameter_count(self) -> int:
+        return sum(p.numel() for p in self.parameters())
+
+
+class EncoderModel(GenerativeModel):
+    """A generative model with an amortized posterior (VAE family)."""
+
+    @property
+    def has_encoder(self) -> bool:
+        return True
+
+    @abstractmethod
+    def encode(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Map images ``[B, C, H, W]`` in [0, 1] to posterior ``(mu, logvar)``, each ``[B, D]``."""

@@ -1,0 +1,131 @@
+"""Variational autoencoders (Kingma & Welling 2014) with a Bernoulli pixel likelihood.
+
+beta > 1 gives the beta-VAE of Higgins et al. 2017. Losses are reported per image in nats:
+binary cross-entropy summed over pixels plus the KL term, the definition used by pytorch/examples.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import itertools
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from gen_core.models.base import EncoderModel, LatentDim, gaussian_spec
+from gen_core.models.registry import register
+
+VAE_ARCHS = ("mlp", "conv")
+
+
+@dataclasses.dataclass(frozen=True)
+class VAEConfig:
+    arch: str = "mlp"
+    latent_dim: int = 20
+    hidden: tuple[int, ...] = (512, 256)  # mlp: layer widths; conv: channels per stride-2 stage
+    beta: float = 1.0
+    image_shape: tuple[int, int, int] = (1, 28, 28)
+
+    def __post_init__(self) -> None:
+        if self.arch not in VAE_ARCHS:
+            raise ValueError(f"VAE arch must be one of {VAE_ARCHS}, got {self.arch!r}")
+        if self.latent_dim < 1 or self.beta <= 0:
+            raise ValueError("VAE needs latent_dim >= 1 and beta > 0")
+        if self.arch == "conv" and any(s % 4 for s in self.image_shape[1:]):
+            raise ValueError(f"conv VAE needs H and W divisible by 4, got {self.image_shape}")
+
+
+def _mlp(widths: list[int]) -> nn.Sequential:
+    layers: list[nn.Module] = []
+    for w_in, w_out in itertools.pairwise(widths):
+        layers += [nn.Linear(w_in, w_out), nn.ReLU()]
+    return nn.Sequential(*layers)
+
+
+class _MLPNets(nn.Module):
+    def __init__(self, cfg: VAEConfig) -> None:
+        super().__init__()
+        pixels = cfg.image_shape[0] * cfg.image_shape[1] * cfg.image_shape[2]
+        self.encoder = nn.Sequential(nn.Flatten(), _mlp([pixels, *cfg.hidden]))
+        self.to_stats = nn.Linear(cfg.hidden[-1], 2 * cfg.latent_dim)
+        self.decoder = nn.Sequential(
+            _mlp([cfg.latent_dim, *reversed(cfg.hidden)]),
+            nn.Linear(cfg.hidden[0], pixels),
+            nn.Unflatten(1, cfg.image_shape),
+        )
+
+
+class _ConvNets(nn.Module):
+    """Two stride-2 stages each way: 28x28 -> 14x14 -> 7x7 and back."""
+
+    def __init__(self, cfg: VAEConfig) -> None:
+        super().__init__()
+        c, h, w = cfg.image_shape
+        c1, c2 = cfg.hidden[0], cfg.hidden[1]
+        dense = cfg.hidden[2] if len(cfg.hidden) > 2 else 256
+        flat = c2 * (h // 4) * (w // 4)
+        self.encoder = nn.Sequential(
+            nn.Conv2d(c, c1, 4, 2, 1), nn.ReLU(),  # c1 x H/2 x W/2
+            nn.Conv2d(c1, c2, 4, 2, 1), nn.ReLU(),  # c2 x H/4 x W/4
+            nn.Flatten(), nn.Linear(flat, dense), nn.ReLU(),
+        )
+        self.to_stats = nn.Linear(dense, 2 * cfg.latent_dim)
+        self.decoder = nn.Sequential(
+            nn.Linear(cfg.latent_dim, dense), nn.ReLU(),
+            nn.Linear(dense, flat), nn.ReLU(),
+            nn.Unflatten(1, (c2, h // 4, w // 4)),
+            nn.ConvTranspose2d(c2, c1, 4, 2, 1), nn.ReLU(),  # c1 x H/2 x W/2
+            nn.ConvTranspose2d(c1, c, 4, 2, 1),  # logits, C x H x W
+        )
+
+
+@register
+class VAE(EncoderModel):
+    """Gaussian-posterior VAE; ``decode`` returns Bernoulli means, ``decode_logits`` their logits."""
+
+    family = "vae"
+    config_class = VAEConfig
+
+    def __init__(self, config: VAEConfig) -> None:
+        super().__init__(config)
+        nets = _MLPNets(config) if config.arch == "mlp" else _ConvNets(config)
+        self.encoder, self.to_stats, self.decoder = nets.encoder, nets.to_stats, nets.decoder
+
+    @property
+    def latent_spec(self) -> list[LatentDim]:
+        return gaussian_spec(self.config.latent_dim)
+
+    def encode(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Images ``[B, C, H, W]`` -> ``(mu, logvar)``, each ``[B, D]``."""
+        return self.to_stats(self.encoder(x)).chunk(2, dim=1)
+
+    def decode_logits(self, z: torch.Tensor) -> torch.Tensor:
+        """Latents ``[B, D]`` -> Bernoulli logits ``[B, C, H, W]``."""
+        return self.decoder(z)
+
+    def decode(self, z: torch.Tensor) -> torch.Tensor:
+        return torch.sigmoid(self.decode_logits(z))
+
+    @staticmethod
+    def reparameterize(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
+        """z = mu + sigma * eps, so gradients flow through mu and sigma (Kingma & Welling, sec. 2.4)."""
+        return mu + torch.exp(0.5 * logvar) * torch.randn_like(mu)
+
+    def forward(self, x: torch.Tensor) -> dict[str, torch.Tensor]:
+        """The loss terms of ``loss``; being ``forward``, it is what DDP wraps."""
+        return self.loss(x)
+
+    def loss(self, x: torch.Tensor) -> dict[str, torch.Tensor]:
+        """Negative ELBO terms for a batch ``x`` ``[B, C, H, W]`` in [0, 1], averaged per image.
+
+        ``loss`` = BCE + beta * KL is what training minimizes; ``neg_elbo`` = BCE + KL is the
+        beta-independent bound on -log p(x) reported in nats.
+        """
+        mu, logvar = self.encode(x)
+        logits = self.decode_logits(self.reparameterize(mu, logvar))
+        batch = x.shape[0]
+        bce = F.binary_cross_entropy_with_logits(logits, x, reduction="sum") / batch
+        # KL(q(z|x) || N(0, I)) in closed form, Appendix B of Kingma & Welling.
+        kl = -0.5 * torch.sum(1 + logvar - mu.pow(2) - logvar.exp()) / batch
+        return {"loss": bce + self.config.beta * kl, "neg_elbo": bce + kl, "bce": bce, "kl": kl}

@@ -1,0 +1,3 @@
+from gen_core.train.cli import main
+
+main()

@@ -1,0 +1,115 @@
+"""``python -m gen_core.train``: train one model and write its self-describing checkpoint.
+
+Runs unchanged under ``torchrun --nproc_per_node=N`` (DistributedDataParallel, gloo on CPU).
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import time
+from pathlib import Path
+
+import torch
+
+from gen_core.checkpoint import save_model
+from gen_core.data import DataError, ImageData, load_dataset
+from gen_core.models import build_model
+from gen_core.models.dcgan import DCGANConfig
+from gen_core.models.vae import VAEConfig
+from gen_core.train import distributed
+from gen_core.train.gan_trainer import GANTrainer
+from gen_core.train.loop import RunConfig, Trainer
+from gen_core.train.vae_trainer import VAETrainer, vae_test_loss
+
+# Named starting points: (family, config, trainer, default learning rate).
+PRESETS: dict[str, tuple[str, object, type[Trainer], float]] = {
+    "vae-mlp": ("vae", VAEConfig(arch="mlp", hidden=(512, 256)), VAETrainer, 1e-3),
+    "vae-conv": ("vae", VAEConfig(arch="conv", hidden=(32, 64, 256)), VAETrainer, 1e-3),
+    "beta-vae": ("vae", VAEConfig(arch="conv", hidden=(32, 64, 256), beta=4.0), VAETrainer, 1e-3),
+    "dcgan": ("dcgan", DCGANConfig(), GANTrainer, 2e-4),
+}
+DRY_RUN_IMAGES, DRY_RUN_STEPS = 256, 4
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(prog="python -m gen_core.train", description=__doc__)
+    p.add_argument("--model", choices=sorted(PRESETS), required=True)
+    p.add_argument("--dataset", default="mnist", help="mnist, fashion-mnist, digits or folder:PATH")
+    p.add_argument("--data-root", help="torchvision data root (default: $GEN_CORE_DATA or ./data)")
+    p.add_argument("--no-download", action="store_true", help="never download a missing dataset")
+    p.add_argument("--out", type=Path, required=True, help="checkpoint to write (.safetensors)")
+    p.add_argument("--run-dir", type=Path, help="sample grids and resumable state (default: runs/OUT_STEM)")
+    p.add_argument("--resume", type=Path, help="a run's state.safetensors to continue from")
+    p.add_argument("--epochs", type=int, default=20)
+    p.add_argument("--batch-size", type=int, default=128, help="global batch, split over processes")
+    p.add_argument("--lr", type=float, help="learning rate (default: the preset's)")
+    p.add_argument("--latent-dim", type=int, help="override the preset's latent size")
+    p.add_argument("--beta", type=float, help="VAE KL weight (beta-VAE when > 1)")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--device", help="cpu or cuda (default: cuda when available)")
+    p.add_argument("--dry-run", action="store_true", help=f"{DRY_RUN_STEPS} steps on {DRY_RUN_IMAGES} images")
+    return p.parse_args(argv)
+
+
+def build_from_args(args: argparse.Namespace, image_shape: tuple[int, int, int]):
+    family, config, trainer_class, lr = PRESETS[args.model]
+    overrides = {"image_shape": image_shape}
+    if args.latent_dim:
+        overrides["latent_dim"] = args.latent_dim
+    if args.beta is not None:
+        if family != "vae":
+            raise SystemExit("--beta applies to VAE models only")
+        overrides["beta"] = args.beta
+    model = build_model(family, dataclasses.replace(config, **overrides))
+    return model, trainer_class, args.lr or lr
+
+
+def load_data(args: argparse.Namespace) -> tuple[ImageData, ImageData | None]:
+    download = not args.no_download
+    train = load_dataset(args.dataset, True, args.data_root, download)
+    try:
+        test = load_dataset(args.dataset, False, args.data_root, download)
+    except DataError:
+        test = None  # folder datasets have no test split
+    if args.dry_run:
+        train = train.subset(DRY_RUN_IMAGES)
+        test = test.subset(DRY_RUN_IMAGES) if test else None
+    return train, test
+
+
+def main(argv: list[str] | None = None) -> Path:
+    args = parse_args(argv)
+    ctx = distributed.setup(args.device)
+    torch.manual_seed(args.seed + ctx.rank)
+    try:
+        train, test = load_data(args)
+    except DataError as err:
+        raise SystemExit(f"error: {err}") from None
+    model, trainer_class, lr = build_from_args(args, train.image_shape)
+    run = RunConfig(epochs=1 if args.dry_run else args.epochs, batch_size=args.batch_size, lr=lr,
+                    seed=args.seed, max_steps_per_epoch=DRY_RUN_STEPS if args.dry_run else None)
+    run_dir = args.run_dir or Path("runs") / args.out.stem
+    trainer = trainer_class(model, train, test, run, ctx, run_dir)
+    if args.resume:
+        trainer.resume(args.resume)
+    started = time.perf_counter()
+    trainer.fit()
+    if ctx.is_main:
+        write_checkpoint(trainer, args, train)
+        print(f"wrote {args.out} ({args.out.stat().st_size / 2**20:.1f} MiB) in "
+              f"{time.perf_counter() - started:.0f} s wall time")
+    distributed.teardown(ctx)
+    return args.out
+
+
+def write_checkpoint(trainer: Trainer, args: argparse.Namespace, train: ImageData) -> None:
+    dataset = {"name": args.dataset, "split": "train", "images": len(train),
+               "image_shape": list(train.image_shape), "class_names": list(train.class_names),
+               "normalization": "pixel intensities scaled to [0, 1]"}
+    metrics = {}
+    if trainer.model.has_encoder and trainer.test_data is not None:
+        test = vae_test_loss(trainer.model, trainer.test_data)
+        metrics = {f"test_{k}_nats": round(v, 3) for k, v in test.items()}
+    save_model(trainer.model, args.out, dataset=dataset, training=trainer.training_summary(),
+               metrics=metrics)

@@ -1,0 +1,66 @@
+"""Process-group plumbing so one training script runs alone or under ``torchrun``.
+
+Under ``torchrun --nproc_per_node=N`` the environment holds ``WORLD_SIZE``/``RANK``; we then join a
+process group (nccl on GPUs, gloo on CPU) and each rank trains on its shard of every epoch.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+
+import torch
+import torch.distributed as dist
+
+
+@dataclasses.dataclass(frozen=True)
+class DistContext:
+    rank: int = 0
+    world_size: int = 1
+    device: torch.device = dataclasses.field(default_factory=lambda: torch.device("cpu"))
+
+    @property
+    def is_main(self) -> bool:
+        return self.rank == 0
+
+    @property
+    def is_distributed(self) -> bool:
+        return self.world_size > 1
+
+
+def setup(device: str | None = None) -> DistContext:
+    """Join the process group when launched by torchrun; pick the device for this rank."""
+    world_size = int(os.environ.get("WORLD_SIZE", "1"))
+    rank = int(os.environ.get("RANK", "0"))
+    use_cuda = torch.cuda.is_available() if device is None else device.startswith("cuda")
+    if use_cuda:
+        local_rank = int(os.environ.get("LOCAL_RANK", "0"))
+        torch.cuda.set_device(local_rank)
+        chosen = torch.device("cuda", local_rank)
+    else:
+        chosen = torch.device("cpu")
+    if world_size > 1 and not dist.is_initialized():
+        dist.init_process_group(backend="nccl" if use_cuda else "gloo")
+    return DistContext(rank, world_size, chosen)
+
+
+def teardown(ctx: DistContext) -> None:
+    if ctx.is_distributed and dist.is_initialized():
+        dist.barrier()
+        dist.destroy_process_group()
+
+
+def shard(order: torch.Tensor, ctx: DistContext) -> torch.Tensor:
+    """This rank's equal share of a permutation ``[N]`` (the remainder is dropped)."""
+    per_rank = order.numel() // ctx.world_size
+    return order[ctx.rank * per_rank:(ctx.rank + 1) * per_rank]
+
+
+def mean_across_ranks(values: dict[str, float], ctx: DistContext) -> dict[str, float]:
+    """Average scalar logs over ranks so rank 0 reports the whole run's numbers."""
+    if not ctx.is_distributed:
+        return values
+    keys = sorted(values)
+    packed = torch.tensor([values[k] for k in keys], dtype=torch.float64, device=ctx.device)
+    dist.all_reduce(packed)
+    return {k: float(v) / ctx.world_size for k, v in zip(keys, packed, strict=True)}

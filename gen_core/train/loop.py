@@ -1,0 +1,147 @@
+"""The epoch loop shared by every family: sharding, progress bars, sample grids, run files.
+
+A family's trainer subclasses ``Trainer`` and supplies its optimizers, any training-only modules
+(a discriminator) and ``train_step``; everything else lives here once.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import platform
+import time
+from pathlib import Path
+
+import torch
+from torch import nn
+from tqdm import tqdm
+
+from gen_core.checkpoint import read_checkpoint, save_model
+from gen_core.data import ImageData
+from gen_core.images import image_grid, save_png
+from gen_core.models import GenerativeModel
+from gen_core.train.distributed import DistContext, mean_across_ranks, shard
+from gen_core.train.state import pack_state, unpack_state
+
+
+@dataclasses.dataclass
+class RunConfig:
+    """How to train (not what): the hyper-parameters of the loop itself."""
+
+    epochs: int = 20
+    batch_size: int = 128  # global: split evenly over ranks
+    lr: float = 1e-3
+    seed: int = 0
+    max_steps_per_epoch: int | None = None  # set by --dry-run
+    sample_grid: int = 64
+
+
+class Trainer:
+    """Trains ``model`` on ``train_data``; writes samples and a resumable state to ``run_dir``."""
+
+    def __init__(self, model: GenerativeModel, train_data: ImageData, test_data: ImageData | None,
+                 run: RunConfig, ctx: DistContext, run_dir: Path) -> None:
+        self.model, self.train_data, self.test_data = model.to(ctx.device), train_data, test_data
+        self.run, self.ctx, self.run_dir = run, ctx, Path(run_dir)
+        self.history: list[dict[str, float]] = []
+        self.start_epoch, self.steps, self.seconds = 0, 0, 0.0
+        self.shuffle_gen = torch.Generator().manual_seed(run.seed)  # same order on every rank
+        self.fixed_latents = model.sample_latent(run.sample_grid, torch.Generator().manual_seed(run.seed))
+        self.setup()
+
+    # --- what a family supplies -------------------------------------------------------------
+    def setup(self) -> None:
+        """Build optimizers and training-only modules; wrap for DDP."""
+        raise NotImplementedError
+
+    def optimizers(self) -> dict[str, torch.optim.Optimizer]:
+        raise NotImplementedError
+
+    def training_modules(self) -> dict[str, nn.Module]:
+        """Modules trained but not shipped (a discriminator), saved only in the run state."""
+        return {}
+
+    def train_step(self, batch: torch.Tensor) -> dict[str, float]:
+        """One optimisation step on ``batch`` ``[B, C, H, W]``; returns scalar losses."""
+        raise NotImplementedError
+
+    def evaluate(self) -> dict[str, float]:
+        """Held-out numbers after each epoch (rank 0 only); none by default."""
+        return {}
+
+    # --- the loop ------------------------------------------------------------------------------
+    def fit(self) -> list[dict[str, float]]:
+        for epoch in range(self.start_epoch, self.run.epochs):
+            started = time.perf_counter()
+            logs = mean_across_ranks(self._train_epoch(epoch), self.ctx)
+            self.seconds += time.perf_counter() - started
+            if self.ctx.is_main:
+                self.model.eval()
+                logs.update(self.evaluate())
+                self._save_samples(epoch)
+                self.model.train()
+                self.history.append({"epoch": epoch + 1, **{k: round(v, 4) for k, v in logs.items()}})
+                tqdm.write(f"epoch {epoch + 1}/{self.run.epochs} " +
+                           " ".join(f"{k}={v:.3f}" for k, v in logs.items()) +
+                           f" ({self.seconds:.0f} s so far)")
+                self.save_state(epoch + 1)
+        return self.history
+
+    def _train_epoch(self, epoch: int) -> dict[str, float]:
+        self.model.train()
+        order = shard(torch.randperm(len(self.train_data), generator=self.shuffle_gen), self.ctx)
+        per_rank = max(1, self.run.batch_size // self.ctx.world_size)
+        batches = order.split(per_rank)
+        if self.run.max_steps_per_epoch:
+            batches = batches[:self.run.max_steps_per_epoch]
+        sums: dict[str, float] = {}
+        bar = tqdm(batches, desc=f"epoch {epoch + 1}/{self.run.epochs}", leave=False,
+                   disable=not self.ctx.is_main, dynamic_ncols=True)
+        for index in bar:
+            losses = self.train_step(self.train_data.images[index].to(self.ctx.device, non_blocking=True))
+            self.steps += 1
+            for k, v in losses.items():
+                sums[k] = sums.get(k, 0.0) + v
+            bar.set_postfix({k: f"{v:.3f}" for k, v in losses.items()})
+        return {k: v / len(batches) for k, v in sums.items()}
+
+    @torch.no_grad()
+    def _save_samples(self, epoch: int) -> None:
+        images = self.model.decode(self.fixed_latents)
+        save_png(image_grid(images, nrow=8), self.run_dir / "samples" / f"epoch_{epoch + 1:03d}.png")
+
+    # --- run files -----------------------------------------------------------------------------
+    @property
+    def state_path(self) -> Path:
+        return self.run_dir / "state.safetensors"
+
+    def training_summary(self) -> dict:
+        final = self.history[-1] if self.history else {}
+        return {
+            "epochs": len(self.history), "steps": self.steps, "seconds": round(self.seconds, 1),
+            "batch_size": self.run.batch_size, "lr": self.run.lr, "seed": self.run.seed,
+            "world_size": self.ctx.world_size, "device": str(self.ctx.device),
+            "final": {k: v for k, v in final.items() if k != "epoch"},
+            "history": self.history,
+            "versions": {"torch": torch.__version__, "python": platform.python_version()},
+        }
+
+    def save_state(self, epochs_done: int) -> None:
+        rngs = {"shuffle": self.shuffle_gen.get_state(), "torch": torch.get_rng_state()}
+        tensors, json_part = pack_state(self.training_modules(), self.optimizers(), rngs)
+        summary = {**self.training_summary(), "resume": {**json_part, "epochs_done": epochs_done}}
+        save_model(self.model, self.state_path, training=summary, extra_tensors=tensors)
+
+    def resume(self, path: Path) -> None:
+        """Continue from a run state written by ``save_state``: weights, optimizers, RNG, history."""
+        meta, tensors = read_checkpoint(path)
+        self.model.load_state_dict({k: v for k, v in tensors.items() if not k.startswith("train.")})
+        resume = meta["training"]["resume"]
+        rngs = unpack_state(tensors, resume, self.training_modules(), self.optimizers())
+        self.shuffle_gen.set_state(rngs["shuffle"])
+        self.start_epoch = resume["epochs_done"]
+        if self.ctx.is_main:
+            torch.set_rng_state(rngs["torch"])
+        else:  # only rank 0's noise stream is stored; the others restart theirs distinctly
+            torch.manual_seed(self.run.seed + self.ctx.rank + 1000 * self.start_epoch)
+        self.history = meta["training"]["history"]
+        self.steps, self.seconds = meta["training"]["steps"], meta["training"]["seconds"]
