@@ -29,7 +29,7 @@ PRESETS: dict[str, tuple[str, object, type[Trainer], float]] = {
     "beta-vae": ("vae", VAEConfig(arch="conv", hidden=(32, 64, 256), beta=4.0), VAETrainer, 1e-3),
     "dcgan": ("dcgan", DCGANConfig(), GANTrainer, 2e-4),
 }
-DRY_RUN_IMAGES, DRY_RUN_STEPS = 256, 4
+DRY_RUN_IMAGES, DRY_RUN_STEPS, DRY_RUN_BATCH = 256, 4, 32
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -48,7 +48,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--beta", type=float, help="VAE KL weight (beta-VAE when > 1)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--device", help="cpu or cuda (default: cuda when available)")
-    p.add_argument("--dry-run", action="store_true", help=f"{DRY_RUN_STEPS} steps on {DRY_RUN_IMAGES} images")
+    p.add_argument("--dry-run", action="store_true",
+                   help=f"{DRY_RUN_STEPS} steps of {DRY_RUN_BATCH} images from the first {DRY_RUN_IMAGES}")
     return p.parse_args(argv)
 
 
@@ -87,7 +88,8 @@ def main(argv: list[str] | None = None) -> Path:
     except DataError as err:
         raise SystemExit(f"error: {err}") from None
     model, trainer_class, lr = build_from_args(args, train.image_shape)
-    run = RunConfig(epochs=1 if args.dry_run else args.epochs, batch_size=args.batch_size, lr=lr,
+    batch_size = min(args.batch_size, DRY_RUN_BATCH) if args.dry_run else args.batch_size
+    run = RunConfig(epochs=1 if args.dry_run else args.epochs, batch_size=batch_size, lr=lr,
                     seed=args.seed, max_steps_per_epoch=DRY_RUN_STEPS if args.dry_run else None)
     run_dir = args.run_dir or Path("runs") / args.out.stem
     trainer = trainer_class(model, train, test, run, ctx, run_dir)

@@ -1,0 +1,205 @@
+"""Checkpoints: exact round trips, and one clear CheckpointError per way a file can be bad."""
+
+import json
+import pickle
+import struct
+
+import pytest
+import torch
+from safetensors.torch import save_file
+
+from gen_core import checkpoint
+from gen_core.checkpoint import CheckpointError, load_model, model_metadata, save_model, update_metadata
+from gen_core.convert import convert
+from tests.conftest import tiny_model, tiny_models
+
+
+@pytest.mark.parametrize(("family", "config"), tiny_models(), ids=lambda v: getattr(v, "arch", str(v)))
+def test_save_load_round_trip_is_bit_identical(tmp_path, family, config):
+    model = tiny_model(family, [c for f, c in tiny_models() if f == family].index(config))
+    path = save_model(model, tmp_path / "m.safetensors", dataset={"name": "digits"},
+                      training={"epochs": 3}, metrics={"score": 1.5})
+    loaded = load_model(path)
+    z = model.sample_latent(7, torch.Generator().manual_seed(3))
+    assert torch.equal(model.decode(z), loaded.decode(z))
+    meta = loaded.metadata
+    assert meta["family"] == family and meta["arch"] == model.arch
+    assert meta["image_shape"] == [1, 8, 8] and len(meta["latent_spec"]) == model.latent_dim
+    assert meta["training"] == {"epochs": 3} and meta["metrics"] == {"score": 1.5}
+
+
+def test_metadata_is_plain_json_under_gen_core_key(vae_file):
+    from safetensors import safe_open
+
+    with safe_open(str(vae_file), "pt") as handle:
+        meta = json.loads(handle.metadata()["gen_core"])
+    for key in ("schema_version", "family", "arch", "config", "latent_spec", "image_shape",
+                "dataset", "training", "metrics"):
+        assert key in meta
+
+
+def test_update_metadata_merges_and_keeps_weights(vae_file, tiny_vae):
+    update_metadata(vae_file, metrics={"fd": 2.0})
+    loaded = load_model(vae_file)
+    assert loaded.metadata["metrics"] == {"fd": 2.0}
+    z = torch.zeros(1, 4)
+    assert torch.equal(loaded.decode(z), tiny_vae.decode(z))
+
+
+def _write(tmp_path, tensors, meta, name="bad.safetensors"):
+    path = tmp_path / name
+    save_file(tensors, str(path), metadata=None if meta is None else {"gen_core": meta})
+    return path
+
+
+def _valid_parts(model):
+    return dict(model.state_dict()), model_metadata(model)
+
+
+def _load_error(path) -> str:
+    with pytest.raises(CheckpointError) as info:
+        load_model(path)
+    assert info.value.path.name == path.name
+    assert str(info.value).startswith(path.name)
+    return str(info.value)
+
+
+def test_random_bytes_are_not_safetensors(tmp_path):
+    path = tmp_path / "noise.safetensors"
+    path.write_bytes(bytes(range(256)) * 4)
+    assert "not a safetensors file" in _load_error(path)
+
+
+def test_tiny_file_is_not_safetensors(tmp_path):
+    path = tmp_path / "empty.safetensors"
+    path.write_bytes(b"abc")
+    assert "not a safetensors file" in _load_error(path)
+
+
+def test_truncated_file(vae_file):
+    data = vae_file.read_bytes()
+    vae_file.write_bytes(data[: len(data) - 100])
+    assert "truncated" in _load_error(vae_file)
+
+
+def test_truncated_inside_header(vae_file):
+    vae_file.write_bytes(vae_file.read_bytes()[:40])
+    assert "truncated" in _load_error(vae_file)
+
+
+def test_missing_metadata(tmp_path, tiny_vae):
+    path = _write(tmp_path, dict(tiny_vae.state_dict()), None)
+    assert "no 'gen_core' metadata" in _load_error(path)
+
+
+def test_metadata_not_json(tmp_path, tiny_vae):
+    path = _write(tmp_path, dict(tiny_vae.state_dict()), "{not json")
+    assert "not valid JSON" in _load_error(path)
+
+
+def test_metadata_missing_field(tmp_path, tiny_vae):
+    tensors, meta = _valid_parts(tiny_vae)
+    del meta["latent_spec"]
+    assert "latent_spec" in _load_error(_write(tmp_path, tensors, json.dumps(meta)))
+
+
+def test_unknown_family(tmp_path, tiny_vae):
+    tensors, meta = _valid_parts(tiny_vae)
+    meta["family"] = "flow"
+    assert "unknown model family 'flow'" in _load_error(_write(tmp_path, tensors, json.dumps(meta)))
+
+
+def test_unknown_schema_version(tmp_path, tiny_vae):
+    tensors, meta = _valid_parts(tiny_vae)
+    meta["schema_version"] = 99
+    assert "schema version 99" in _load_error(_write(tmp_path, tensors, json.dumps(meta)))
+
+
+def test_config_with_unknown_field(tmp_path, tiny_vae):
+    tensors, meta = _valid_parts(tiny_vae)
+    meta["config"]["depth"] = 3
+    assert "depth" in _load_error(_write(tmp_path, tensors, json.dumps(meta)))
+
+
+def test_missing_tensor(tmp_path, tiny_vae):
+    tensors, meta = _valid_parts(tiny_vae)
+    name = sorted(tensors)[0]
+    del tensors[name]
+    assert f"missing tensor(s) ['{name}']" in _load_error(_write(tmp_path, tensors, json.dumps(meta)))
+
+
+def test_extra_tensor(tmp_path, tiny_vae):
+    tensors, meta = _valid_parts(tiny_vae)
+    tensors["surprise.weight"] = torch.zeros(2)
+    assert "unexpected tensor(s) ['surprise.weight']" in _load_error(
+        _write(tmp_path, tensors, json.dumps(meta)))
+
+
+def test_wrong_shaped_tensor(tmp_path, tiny_vae):
+    tensors, meta = _valid_parts(tiny_vae)
+    name = next(k for k, v in tensors.items() if v.ndim == 2)
+    tensors[name] = torch.zeros(3, 3)
+    assert f"tensor '{name}' has shape (3, 3)" in _load_error(_write(tmp_path, tensors, json.dumps(meta)))
+
+
+@pytest.mark.parametrize("bad_value", [float("nan"), float("inf")])
+def test_non_finite_weights(tmp_path, tiny_vae, bad_value):
+    tensors, meta = _valid_parts(tiny_vae)
+    name = next(k for k, v in tensors.items() if v.ndim == 2)
+    tensors[name] = tensors[name].clone()
+    tensors[name][0, 0] = bad_value
+    assert "non-finite" in _load_error(_write(tmp_path, tensors, json.dumps(meta)))
+
+
+def test_latent_spec_disagreeing_with_config(tmp_path, tiny_vae):
+    tensors, meta = _valid_parts(tiny_vae)
+    meta["latent_spec"] = meta["latent_spec"][:2]
+    assert "latent_spec" in _load_error(_write(tmp_path, tensors, json.dumps(meta)))
+
+
+def test_too_large_file_is_refused_before_reading(vae_file, monkeypatch):
+    monkeypatch.setattr(checkpoint, "MAX_FILE_BYTES", 1000)
+    assert "too large" in _load_error(vae_file)
+
+
+def test_pickle_files_are_never_unpickled(tmp_path, monkeypatch):
+    def forbidden(*args, **kwargs):
+        raise AssertionError("a checkpoint was unpickled")
+
+    monkeypatch.setattr(pickle, "loads", forbidden)
+    monkeypatch.setattr(pickle, "load", forbidden)
+    pt_path = tmp_path / "model.pt"
+    torch.save({"w": torch.zeros(2)}, pt_path)
+    assert "gen_core.convert" in _load_error(pt_path)
+    disguised = tmp_path / "disguised.safetensors"
+    disguised.write_bytes(pt_path.read_bytes())
+    assert "pickled" in _load_error(disguised)
+    raw_pickle = tmp_path / "raw.safetensors"
+    raw_pickle.write_bytes(pickle.dumps({"a": 1}))
+    assert "pickled" in _load_error(raw_pickle)
+
+
+def test_absurd_header_size(tmp_path):
+    path = tmp_path / "huge-header.safetensors"
+    path.write_bytes(struct.pack("<Q", 2**40) + b"{}")
+    assert "not a safetensors file" in _load_error(path)
+
+
+def test_missing_file(tmp_path):
+    assert "no such file" in _load_error(tmp_path / "absent.safetensors")
+
+
+def test_convert_state_dict_then_load(tmp_path, tiny_vae):
+    source = tmp_path / "weights.pth"
+    torch.save(tiny_vae.state_dict(), source)
+    config = model_metadata(tiny_vae)["config"]
+    out = convert(source, "vae", config, tmp_path / "converted.safetensors")
+    z = torch.randn(2, 4)
+    assert torch.equal(load_model(out).decode(z), tiny_vae.decode(z))
+
+
+def test_convert_refuses_arbitrary_pickles(tmp_path):
+    source = tmp_path / "evil.pt"
+    torch.save({"obj": object()}, source)
+    with pytest.raises(CheckpointError, match="weights-only"):
+        convert(source, "vae", {}, tmp_path / "out.safetensors")
