@@ -1,0 +1,129 @@
+"""Walking latent spaces: seeds, paths between latents, traversals and per-dimension KL.
+
+Every function works on plain tensors so the app, scripts and tests share one implementation.
+Latents are ``[D]`` (one point) or ``[B, D]`` (a batch); images come from ``model.decode``.
+"""
+
+from __future__ import annotations
+
+import torch
+
+from gen_core.models import EncoderModel, GenerativeModel, LatentDim
+
+INACTIVE_KL_NATS = 0.01  # below this mean KL a dimension carries (almost) no information
+
+
+def seed_latent(model: GenerativeModel, seed: int) -> torch.Tensor:
+    """The prior latent ``[D]`` that ``seed`` draws; the same seed gives the same latent every time."""
+    return model.sample_latent(1, torch.Generator().manual_seed(seed))[0].cpu()
+
+
+def zero_latent(spec: list[LatentDim]) -> torch.Tensor:
+    """The 'neutral' latent ``[D]``: 0 where the range holds it, else the range's middle (or class 0)."""
+    values = [0.0 if d.kind == "categorical" else (0.0 if d.low <= 0 <= d.high else (d.low + d.high) / 2)
+              for d in spec]
+    return torch.tensor(values)
+
+
+def clamp_to_spec(z: torch.Tensor, spec: list[LatentDim]) -> torch.Tensor:
+    """Clip ``z`` ``[..., D]`` into each dimension's range; categorical values become valid indices."""
+    low = torch.tensor([0.0 if d.kind == "categorical" else d.low for d in spec])
+    high = torch.tensor([len(d.classes) - 1.0 if d.kind == "categorical" else d.high for d in spec])
+    clipped = torch.maximum(torch.minimum(z.float(), high), low)
+    is_cat = torch.tensor([d.kind == "categorical" for d in spec])
+    return torch.where(is_cat, clipped.round(), clipped)
+
+
+def lerp(a: torch.Tensor, b: torch.Tensor, steps: int) -> torch.Tensor:
+    """``steps`` evenly spaced points ``[steps, D]`` on the straight line from ``a`` to ``b`` ``[D]``."""
+    t = torch.linspace(0, 1, steps).unsqueeze(1)
+    return (1 - t) * a + t * b
+
+
+def slerp(a: torch.Tensor, b: torch.Tensor, steps: int) -> torch.Tensor:
+    """``steps`` points ``[steps, D]`` along the great circle from ``a`` to ``b`` (Shoemake 1985).
+
+    Under a Gaussian prior most mass lies near a sphere, so slerp keeps intermediate latents at a
+    typical norm where the straight line dips towards the origin (White 2016, "Sampling Generative
+    Networks"). The norm itself is interpolated linearly; nearly parallel endpoints fall back to lerp.
+    """
+    t = torch.linspace(0, 1, steps).unsqueeze(1)
+    norm_a, norm_b = a.norm(), b.norm()
+    if norm_a < 1e-8 or norm_b < 1e-8:
+        return lerp(a, b, steps)
+    unit_a, unit_b = a / norm_a, b / norm_b
+    omega = torch.arccos(torch.clamp(unit_a @ unit_b, -1.0, 1.0))
+    if omega.abs() < 1e-4:
+        return lerp(a, b, steps)
+    direction = (torch.sin((1 - t) * omega) * unit_a + torch.sin(t * omega) * unit_b) / torch.sin(omega)
+    return direction * ((1 - t) * norm_a + t * norm_b)
+
+
+def bilinear_grid(corners: torch.Tensor, size: int) -> torch.Tensor:
+    """Blend four corner latents ``[4, D]`` (top-left, top-right, bottom-left, bottom-right).
+
+    Returns ``[size * size, D]`` in row-major order, so ``image_grid(decode(z), nrow=size)``
+    shows the corners at the picture's corners.
+    """
+    top_left, top_right, bottom_left, bottom_right = corners
+    t = torch.linspace(0, 1, size)
+    rows = []
+    for v in t:
+        left = (1 - v) * top_left + v * bottom_left
+        right = (1 - v) * top_right + v * bottom_right
+        rows.append(lerp(left, right, size))
+    return torch.cat(rows)
+
+
+def traversal(z: torch.Tensor, dim: int, spec: list[LatentDim], steps: int = 9) -> torch.Tensor:
+    """``z`` ``[D]`` repeated ``steps`` times with dimension ``dim`` swept across its range ``[steps, D]``."""
+    d = spec[dim]
+    if d.kind == "categorical":
+        values = torch.arange(len(d.classes), dtype=torch.float32)
+    else:
+        values = torch.linspace(d.low, d.high, steps)
+    path = z.float().repeat(len(values), 1)
+    path[:, dim] = values
+    return path
+
+
+def traversal_grid(z: torch.Tensor, dims: list[int], spec: list[LatentDim], steps: int = 9) -> torch.Tensor:
+    """One traversal row per chosen dimension, stacked: ``[len(dims) * steps, D]``.
+
+    Categorical dimensions sweep their classes; a grid mixing them with continuous ones needs
+    equal row lengths, so those rows are resampled to ``steps`` columns.
+    """
+    rows = []
+    for dim in dims:
+        row = traversal(z, dim, spec, steps)
+        if len(row) != steps:
+            row = row[torch.linspace(0, len(row) - 1, steps).round().long()]
+        rows.append(row)
+    return torch.cat(rows)
+
+
+@torch.no_grad()
+def encode_means(model: EncoderModel, images: torch.Tensor, batch_size: int = 500) -> torch.Tensor:
+    """Posterior means ``[N, D]`` of images ``[N, C, H, W]``, batched to bound memory."""
+    return torch.cat([model.encode(images[i:i + batch_size].to(model.device))[0].cpu()
+                      for i in range(0, len(images), batch_size)])
+
+
+@torch.no_grad()
+def mean_kl_per_dim(model: EncoderModel, images: torch.Tensor, batch_size: int = 500) -> torch.Tensor:
+    """Mean over ``images`` of KL(q(z_d|x) || N(0, 1)) for each dimension ``d``, in nats ``[D]``.
+
+    Dimensions the decoder ignores collapse to the prior ("posterior collapse") and score ~0.
+    """
+    total = torch.zeros(model.latent_dim)
+    for i in range(0, len(images), batch_size):
+        mu, logvar = model.encode(images[i:i + batch_size].to(model.device))
+        kl = 0.5 * (mu.pow(2) + logvar.exp() - 1 - logvar)
+        total += kl.sum(0).cpu()
+    return total / len(images)
+
+
+def order_by_kl(kl: torch.Tensor, threshold: float = INACTIVE_KL_NATS) -> tuple[list[int], list[int]]:
+    """Split dimension indices into ``(active, inactive)``, each sorted by descending KL ``[D]``."""
+    order = torch.argsort(kl, descending=True).tolist()
+    return [d for d in order if kl[d] >= threshold], [d for d in order if kl[d] < threshold]

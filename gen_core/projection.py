@@ -1,0 +1,167 @@
+"""2-D maps of latent spaces: UMAP or PCA projections, cached on disk.
+
+A VAE's map shows the posterior means of real images (the bundled probe set, or the test split
+when a data root holds it); a GAN has no encoder, so its map shows latents sampled from the prior.
+Projections are keyed by the checkpoint's content hash, a fingerprint of the data and the
+projection parameters, and stored with ``gen_core.cache``. umap-learn is imported only inside
+``fit_projection``: its first fit in a process spends ~35 s compiling with numba.
+
+``python -m gen_core.projection --precompute checkpoints/`` writes the preview grid and the default
+projections of every checkpoint in a folder, so a fresh machine paints the app at once.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import hashlib
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from gen_core.cache import cache_path, preview_grid
+from gen_core.checkpoint import CheckpointError, load_model
+from gen_core.data import load_eval_images
+from gen_core.latent import encode_means
+from gen_core.models import GenerativeModel
+
+MAP_POINTS = 3000
+SAMPLED_MAP_SEED = 0
+PLACEMENT_NEIGHBOURS = 10
+
+
+@dataclasses.dataclass(frozen=True)
+class ProjectionParams:
+    """``method`` is ``umap`` or ``pca``; the UMAP knobs are ignored by PCA."""
+
+    method: str = "umap"
+    n_neighbors: int = 15
+    min_dist: float = 0.1
+    random_state: int = 42
+
+    def key(self) -> str:
+        if self.method == "pca":
+            return "pca"
+        return f"umap-n{self.n_neighbors}-d{self.min_dist:g}-r{self.random_state}"
+
+
+@dataclasses.dataclass
+class MapData:
+    """What a map shows: latents ``[N, D]``, labels ``[N]`` (-1 when unlabelled) and, for encoded
+    real data, the images ``[N, C, H, W]``. ``fingerprint`` identifies the data for cache keys."""
+
+    latents: torch.Tensor
+    labels: torch.Tensor
+    class_names: tuple[str, ...]
+    images: torch.Tensor | None
+    source: str
+    fingerprint: str
+
+
+def map_data(model: GenerativeModel, dataset: str, n: int = MAP_POINTS) -> MapData:
+    """Encode the evaluation images of ``dataset`` (VAE) or sample ``n`` prior latents (GAN)."""
+    if not model.has_encoder:
+        latents = model.sample_latent(n, torch.Generator().manual_seed(SAMPLED_MAP_SEED)).cpu()
+        return MapData(latents, torch.full((n,), -1), (), None, f"{n} sampled latents",
+                       f"samples-s{SAMPLED_MAP_SEED}-n{n}")
+    data = load_eval_images(dataset).subset(n)
+    # Hash the pixels, not the latents: encodings differ in the last bits across machines,
+    # the images do not, so committed caches stay valid on a fresh machine.
+    digest = hashlib.sha256(data.images.numpy().tobytes()).hexdigest()[:12]
+    source = f"{len(data)} {dataset} images"
+    return MapData(encode_means(model, data.images), data.labels, data.class_names, data.images,
+                   source, f"{dataset}-{len(data)}-{digest}")
+
+
+def fit_projection(latents: np.ndarray, params: ProjectionParams) -> np.ndarray:
+    """Project latents ``[N, D]`` to coordinates ``[N, 2]`` (float32), deterministically."""
+    latents = np.asarray(latents, dtype=np.float32)
+    if latents.shape[1] <= 2:  # already at most 2-D: show it as it is
+        return np.pad(latents, ((0, 0), (0, 2 - latents.shape[1]))).astype(np.float32)
+    if params.method == "pca":
+        centred = latents - latents.mean(0)
+        _, _, components = np.linalg.svd(centred, full_matrices=False)
+        return (centred @ components[:2].T).astype(np.float32)
+    if params.method != "umap":
+        raise ValueError(f"projection method must be 'umap' or 'pca', got {params.method!r}")
+    import umap  # deferred: importing and first fitting cost tens of seconds
+
+    reducer = umap.UMAP(n_neighbors=params.n_neighbors, min_dist=params.min_dist,
+                        random_state=params.random_state)
+    return reducer.fit_transform(latents).astype(np.float32)
+
+
+def projection_cache_file(checkpoint: str | Path, data: MapData, params: ProjectionParams) -> Path:
+    return cache_path(checkpoint, f"map-{data.fingerprint}-{params.key()}", "npz")
+
+
+def has_cached_projection(checkpoint: str | Path, data: MapData, params: ProjectionParams) -> bool:
+    return projection_cache_file(checkpoint, data, params).is_file()
+
+
+def cached_projection(checkpoint: str | Path, data: MapData, params: ProjectionParams) -> np.ndarray:
+    """Coordinates ``[N, 2]`` from the disk cache, else fitted now and stored there."""
+    path = projection_cache_file(checkpoint, data, params)
+    if path.is_file():
+        with np.load(path, allow_pickle=False) as stored:
+            coords = stored["coords"].astype(np.float32)
+        if coords.shape == (len(data.latents), 2):
+            return coords
+    coords = fit_projection(data.latents.numpy(), params)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        np.savez_compressed(path, coords=coords.astype(np.float16))
+    except OSError:
+        pass  # read-only checkout: the map still shows, it is just refitted in a new process
+    return coords
+
+
+def place_on_map(query: np.ndarray, latents: np.ndarray, coords: np.ndarray,
+                 k: int = PLACEMENT_NEIGHBOURS) -> np.ndarray:
+    """Map coordinates ``[M, 2]`` for new latents ``[M, D]`` without refitting the projection.
+
+    A documented approximation of UMAP's ``transform`` (which needs the fitted model and numba):
+    each query lands at the inverse-distance-weighted mean of its ``k`` nearest mapped latents.
+    A query equal to a mapped latent lands exactly on that point.
+    """
+    query = np.atleast_2d(np.asarray(query, dtype=np.float32))
+    distances = np.linalg.norm(query[:, None, :] - latents[None, :, :], axis=2)  # [M, N]
+    k = min(k, len(latents))
+    nearest = np.argsort(distances, axis=1)[:, :k]
+    near_d = np.take_along_axis(distances, nearest, axis=1)
+    weights = 1.0 / np.maximum(near_d, 1e-8) ** 2
+    weights /= weights.sum(axis=1, keepdims=True)
+    return np.einsum("mk,mkc->mc", weights, coords[nearest]).astype(np.float32)
+
+
+def precompute(folder: Path, params: list[ProjectionParams]) -> list[Path]:
+    """Write preview grids and projections for every checkpoint in ``folder``; returns the files."""
+    written = []
+    for checkpoint in sorted(folder.glob("*.safetensors")):
+        try:
+            model = load_model(checkpoint)
+        except CheckpointError as err:
+            print(f"skipped {err}")
+            continue
+        preview_grid(model, checkpoint)
+        written.append(cache_path(checkpoint, "preview", "png"))
+        data = map_data(model, model.metadata.get("dataset", {}).get("name", ""))
+        for p in params:
+            cached_projection(checkpoint, data, p)
+            written.append(projection_cache_file(checkpoint, data, p))
+        print(f"{checkpoint.name}: preview and {len(params)} projections of {data.source}")
+    return written
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m gen_core.projection",
+                                     description="Precompute the app's caches for shipped checkpoints.")
+    parser.add_argument("--precompute", type=Path, required=True, metavar="FOLDER",
+                        help="folder of .safetensors checkpoints; caches go to FOLDER/cache/")
+    args = parser.parse_args(argv)
+    precompute(args.precompute, [ProjectionParams("umap"), ProjectionParams("pca")])
+
+
+if __name__ == "__main__":
+    main()

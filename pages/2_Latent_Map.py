@@ -1,0 +1,87 @@
+"""Latent Map: encodings (VAE) or sampled latents (GAN) in 2-D; select points to see them."""
+
+from __future__ import annotations
+
+import streamlit as st
+import torch
+
+from gen_core.models import GenerativeModel
+from gen_core.projection import MapData, ProjectionParams, has_cached_projection, place_on_map
+from ui.cached import latent_map_data, projection
+from ui.catalog import catalog, get_model
+from ui.map_figure import map_figure, selected_indices
+from ui.page import guarded, start_page
+from ui.render import MEDIUM_PX, show_images
+from ui.state import get_view, set_view, write_url
+
+METHODS = {"UMAP": "umap", "PCA (instant)": "pca"}
+SHOWN_ORIGINALS = 8
+
+
+def projection_controls(stem: str, data: MapData) -> ProjectionParams:
+    """Method and UMAP knobs; UMAP is the default only where its fit is already cached."""
+    umap_ready = has_cached_projection(catalog()[stem].path, data, ProjectionParams("umap"))
+    cols = st.columns([2, 2, 2])
+    method = cols[0].radio("Projection", list(METHODS), index=0 if umap_ready else 1,
+                           horizontal=True, key=f"map_method_{stem}")
+    if METHODS[method] == "pca":
+        return ProjectionParams("pca")
+    neighbours = cols[1].slider("n_neighbors", 5, 100, 15, key="map_neighbours")
+    min_dist = cols[2].slider("min_dist", 0.0, 0.99, 0.1, 0.01, key="map_min_dist")
+    return ProjectionParams("umap", neighbours, min_dist)
+
+
+def open_in_explore(stem: str, z: torch.Tensor) -> None:
+    set_view(stem, get_view(stem)["seed"], z.tolist())
+
+
+@torch.no_grad()
+def selection_panel(stem: str, model: GenerativeModel, data: MapData, chosen: list[int]) -> None:
+    if not chosen:
+        st.info("Click a point to see it, or draw a lasso or box to decode the selection's mean latent.")
+        return
+    z = data.latents[chosen].mean(0)
+    decoded = model.decode(z[None])
+    if len(chosen) == 1:
+        label = f" · {data.class_names[data.labels[chosen[0]]]}" if data.class_names else ""
+        what = f"#{chosen[0]}{label}"
+        if data.images is not None:
+            show_images(torch.cat([data.images[chosen], decoded]), nrow=2, target_px=MEDIUM_PX * 2,
+                        caption=f"{what}: original (left) and reconstruction (right)")
+        else:
+            show_images(decoded, nrow=1, target_px=MEDIUM_PX, caption=f"sampled latent {what}")
+    else:
+        show_images(decoded, nrow=1, target_px=MEDIUM_PX,
+                    caption=f"decoded mean latent of {len(chosen)} selected points")
+        if data.images is not None:
+            show_images(data.images[chosen[:SHOWN_ORIGINALS]], nrow=SHOWN_ORIGINALS,
+                        target_px=MEDIUM_PX * 2, caption="some of the selected originals")
+    if st.button("Open this latent in Explore", key="map_to_explore", on_click=open_in_explore,
+                 args=(stem, z)):
+        st.switch_page("pages/1_Explore.py")
+
+
+@guarded
+def latent_map() -> None:
+    stems = start_page("latent_map", "Latent Map")
+    if not stems:
+        return
+    stem = stems[0]
+    model, data = get_model(stem), latent_map_data(stem)
+    params = projection_controls(stem, data)
+    coords = projection(stem, params)
+    marker = place_on_map(torch.tensor([get_view(stem)["z"]]).numpy(), data.latents.numpy(), coords)[0]
+    fig = map_figure(coords, data.labels.numpy(), data.class_names, marker)
+    st.caption(f"{params.method.upper()} of {data.source}"
+               + (" (posterior means)" if model.has_encoder else "")
+               + ". The star is the latent set on Explore, placed among its nearest mapped neighbours.")
+    left, right = st.columns([3, 2])
+    with left:
+        event = st.plotly_chart(fig, on_select="rerun", selection_mode=("points", "box", "lasso"),
+                                key=f"map_{stem}_{params.key()}")
+    with right:
+        selection_panel(stem, model, data, selected_indices(event, len(fig.data) - 1))
+    write_url(model=stem)
+
+
+latent_map()

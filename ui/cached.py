@@ -1,0 +1,75 @@
+"""``st.cache_data`` wrappers over gen_core's slower derived artifacts, keyed by content hash."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import streamlit as st
+import torch
+
+from gen_core.cache import content_hash, preview_grid
+from gen_core.data import load_eval_images
+from gen_core.latent import mean_kl_per_dim
+from gen_core.projection import MapData, ProjectionParams, cached_projection, map_data
+from ui.catalog import catalog, get_model
+
+KL_IMAGES = 3000
+
+
+def _hash(stem: str) -> str:
+    return content_hash(catalog()[stem].path)
+
+
+def preview(stem: str) -> np.ndarray:
+    """The gallery grid of ``stem``, uint8 ``[H, W, C]`` (disk-cached beside the checkpoint)."""
+    return _preview(stem, _hash(stem))
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def _preview(stem: str, file_hash: str) -> np.ndarray:
+    return preview_grid(get_model(stem), catalog()[stem].path)
+
+
+def dataset_name(stem: str) -> str:
+    return get_model(stem).metadata.get("dataset", {}).get("name", "")
+
+
+def eval_images(stem: str, n: int) -> torch.Tensor:
+    """The first ``n`` evaluation images ``[n, C, H, W]`` of the model's dataset."""
+    return _eval_images(dataset_name(stem), n)
+
+
+@st.cache_data(show_spinner="Loading images…", max_entries=8)
+def _eval_images(dataset: str, n: int) -> torch.Tensor:
+    return load_eval_images(dataset).subset(n).images
+
+
+def kl_per_dim(stem: str) -> torch.Tensor:
+    """Mean KL per latent dimension ``[D]`` of a VAE over its evaluation images, in nats."""
+    return _kl(stem, _hash(stem))
+
+
+@st.cache_data(show_spinner="Measuring each dimension's KL…", max_entries=32)
+def _kl(stem: str, file_hash: str) -> torch.Tensor:
+    return mean_kl_per_dim(get_model(stem), eval_images(stem, KL_IMAGES))
+
+
+def latent_map_data(stem: str) -> MapData:
+    return _map_data(stem, _hash(stem))
+
+
+@st.cache_resource(show_spinner="Encoding the map's data…", max_entries=16)
+def _map_data(stem: str, file_hash: str) -> MapData:
+    # cache_resource: MapData holds tensors that are only read, so no copy per rerun is needed.
+    return map_data(get_model(stem), dataset_name(stem))
+
+
+def projection(stem: str, params: ProjectionParams) -> np.ndarray:
+    """Map coordinates ``[N, 2]`` of ``stem``'s map data (disk cache first, then this process's)."""
+    return _projection(stem, _hash(stem), dataclasses.astuple(params))
+
+
+@st.cache_data(show_spinner="Projecting… (UMAP's first fit in a process compiles for ~40 s)", max_entries=32)
+def _projection(stem: str, file_hash: str, params: tuple) -> np.ndarray:
+    return cached_projection(catalog()[stem].path, latent_map_data(stem), ProjectionParams(*params))

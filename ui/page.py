@@ -1,0 +1,65 @@
+"""Page scaffolding: config, the shared sidebar, URL notices, and no raw exception ever shown."""
+
+from __future__ import annotations
+
+import functools
+import logging
+from collections.abc import Callable
+
+import streamlit as st
+
+from ui.catalog import catalog, checkpoint_dir
+from ui.state import active_models, apply_url_once, set_active_models
+
+log = logging.getLogger("latent_atlas")
+MAX_COMPARED = 4
+
+
+def guarded(body: Callable) -> Callable:
+    """Run ``body`` so that any error becomes a readable message instead of a traceback.
+
+    Streamlit's own control flow (rerun, stop) derives from ``BaseException`` and passes through.
+    """
+
+    @functools.wraps(body)
+    def run(*args, **kwargs):
+        try:
+            return body(*args, **kwargs)
+        except Exception as err:
+            log.exception("page failed")
+            st.error(f"Something went wrong here: {type(err).__name__}: {err}")
+            return None
+
+    return run
+
+
+def start_page(name: str, title: str, *, multi: bool = False) -> list[str] | None:
+    """Set up a page; returns the active model stems, or ``None`` when no model can be shown."""
+    st.set_page_config(page_title=f"{title} · Latent Atlas", page_icon="🧭", layout="wide")
+    for notice in apply_url_once(name):
+        st.warning(notice, icon="⚠️")
+    st.title(title)
+    if not any(entry.ok for entry in catalog().values()):
+        st.info(f"No usable models in `{checkpoint_dir()}`. Train one with "
+                "`python -m gen_core.train --model vae-mlp --out checkpoints/NAME.safetensors`.")
+        return None
+    return model_picker(multi)
+
+
+def model_picker(multi: bool) -> list[str]:
+    """The sidebar's model choice; it is the session's active model list, shared by all pages."""
+    usable = [s for s, e in catalog().items() if e.ok]
+    active = active_models()
+    with st.sidebar:
+        if multi:
+            # Side by side needs two: top up a single choice with the next listed model.
+            default = (active + [s for s in usable if s not in active])[:max(2, len(active))]
+            chosen = st.multiselect("Active models", usable, default=default[:MAX_COMPARED],
+                                    max_selections=MAX_COMPARED, key=f"picker_multi_{'_'.join(active)}")
+        else:
+            index = usable.index(active[0])
+            chosen = [st.selectbox("Model", usable, index=index, key=f"picker_{active[0]}")]
+            chosen += [s for s in active if s != chosen[0]]
+    if chosen and chosen != active:
+        set_active_models(chosen)
+    return chosen

@@ -1,0 +1,36 @@
+"""Showing pictures: crisp nearest-neighbour upscaling to a display size, and downloads."""
+
+from __future__ import annotations
+
+import numpy as np
+import streamlit as st
+import torch
+
+from gen_core.images import image_grid, png_bytes, to_pil, upscale
+
+LARGE_PX, MEDIUM_PX = 448, 280
+
+
+def crisp(picture: np.ndarray, target_px: int) -> np.ndarray:
+    """Upscale uint8 ``[H, W, C]`` by the whole factor that brings its longer side nearest ``target_px``."""
+    factor = max(1, round(target_px / max(picture.shape[:2])))
+    return upscale(picture, factor)
+
+
+def show_picture(picture: np.ndarray, target_px: int = LARGE_PX, caption: str | None = None) -> None:
+    """Display uint8 ``[H, W, C]`` at about ``target_px`` with crisp pixels (PNG, never JPEG)."""
+    st.image(to_pil(crisp(picture, target_px)), caption=caption, output_format="PNG")
+
+
+def show_images(images: torch.Tensor, nrow: int, target_px: int = LARGE_PX,
+                caption: str | None = None) -> np.ndarray:
+    """Tile images ``[B, C, H, W]`` into a grid, show it, and return the grid ``[H', W', C]``."""
+    grid = image_grid(images, nrow=nrow)
+    show_picture(grid, target_px, caption)
+    return grid
+
+
+def download_png(picture: np.ndarray, file_name: str, key: str, label: str = "Download PNG") -> None:
+    """A download button for uint8 ``[H, W, C]``, upscaled so the file is usable in slides."""
+    st.download_button(label, png_bytes(crisp(picture, LARGE_PX)), file_name=file_name,
+                       mime="image/png", key=key)

@@ -1,0 +1,148 @@
+"""What the user is looking at, kept in ``st.session_state`` and mirrored in the URL.
+
+The state shared across pages is the list of active models and, per model, the Explore view (a
+seed and a latent ``z``). A shared URL carries ``model=`` (checkpoint stems, comma-separated),
+``seed=`` and ``z=`` (comma-separated floats); Interpolate adds ``seed2=``. Opening a URL applies
+it once; anything unknown, malformed or out of range is ignored or clamped, with a notice.
+"""
+
+from __future__ import annotations
+
+import math
+
+import streamlit as st
+import torch
+
+from gen_core.latent import clamp_to_spec, seed_latent
+from ui.catalog import get_model, usable_stems
+
+MAX_SEED = 2**31 - 1
+LATENT_DECIMALS = 2  # slider resolution; a link carries exactly what the sliders show
+SECOND_SEED = "second_seed"  # Interpolate's other endpoint, carried by the link as seed2=
+_ACTIVE, _VIEWS, _WRITTEN, _NOTICES = "active_models", "views", "_url_written", "_url_notices"
+
+
+def active_models() -> list[str]:
+    """Stems of the chosen models that still load (the first one is 'the' model of a page)."""
+    usable = usable_stems()
+    chosen = [s for s in st.session_state.get(_ACTIVE, []) if s in usable]
+    return chosen or usable[:1]
+
+
+def set_active_models(stems: list[str]) -> None:
+    st.session_state[_ACTIVE] = list(stems)
+
+
+def get_view(stem: str) -> dict:
+    """The Explore view of ``stem``: ``{"seed", "z", "version"}``, seed 0's latent at first.
+
+    ``version`` changes whenever the view is replaced (new seed, link, reset), so widgets keyed
+    by it start again from the new values; moving a slider only updates ``z``.
+    """
+    views = st.session_state.setdefault(_VIEWS, {})
+    if stem not in views:
+        set_view(stem, 0, seed_latent(get_model(stem), 0).tolist())
+    return views[stem]
+
+
+def set_view(stem: str, seed: int, z: list[float]) -> None:
+    """Replace ``stem``'s view; ``z`` is clamped into the latent spec and rounded for sliders."""
+    views = st.session_state.setdefault(_VIEWS, {})
+    version = views.get(stem, {}).get("version", 0) + 1
+    clamped = clamp_to_spec(torch.tensor(z, dtype=torch.float32), get_model(stem).latent_spec)
+    views[stem] = {"seed": int(seed), "z": [round(v, LATENT_DECIMALS) for v in clamped.tolist()],
+                   "version": version}
+
+
+def seed_view(stem: str, seed: int) -> None:
+    """Replace ``stem``'s view by the prior latent that ``seed`` draws."""
+    set_view(stem, seed, seed_latent(get_model(stem), seed).tolist())
+
+
+def write_url(**params: str | int | list) -> None:
+    """Replace the URL's query with ``params`` (lists are joined by commas) and remember it."""
+    flat = {k: ",".join(_fmt(x) for x in v) if isinstance(v, (list, tuple)) else _fmt(v)
+            for k, v in params.items() if v is not None}
+    if st.query_params.to_dict() != flat:
+        st.query_params.from_dict(flat)
+    st.session_state[_WRITTEN] = flat
+
+
+def _fmt(value) -> str:
+    return f"{value:.4g}" if isinstance(value, float) else str(value)
+
+
+def apply_url_once(page: str) -> list[str]:
+    """Apply a URL the user opened (not one this app wrote); return the notices for ``page``."""
+    params = st.query_params.to_dict()
+    if params and params != st.session_state.get(_WRITTEN):
+        st.session_state[_NOTICES] = (page, apply_params(params))
+        st.session_state[_WRITTEN] = params
+    notice_page, notices = st.session_state.get(_NOTICES, ("", []))
+    return notices if notice_page == page else []
+
+
+def apply_params(params: dict[str, str]) -> list[str]:
+    """Validate ``model``/``seed``/``z`` and store what is valid; returns notices for the rest."""
+    notices: list[str] = []
+    stems = _parse_models(params.get("model"), notices)
+    if stems:
+        set_active_models(stems)
+    seed_b = parse_seed(params.get("seed2"), notices)
+    if seed_b is not None:
+        st.session_state[SECOND_SEED] = seed_b
+    target = active_models()
+    if not target or ("seed" not in params and "z" not in params):
+        return notices
+    stem = target[0]
+    seed = parse_seed(params.get("seed"), notices)
+    z = seed_latent(get_model(stem), seed).tolist() if seed is not None else get_view(stem)["z"]
+    if "z" in params:
+        z = parse_latent(params["z"], stem, notices) or z
+    set_view(stem, seed if seed is not None else get_view(stem)["seed"], z)
+    return notices
+
+
+def _parse_models(raw: str | None, notices: list[str]) -> list[str]:
+    if raw is None:
+        return []
+    usable = usable_stems()
+    names = [n.strip() for n in raw.split(",") if n.strip()]
+    unknown = [n for n in names if n not in usable]
+    if unknown:
+        notices.append(f"Unknown or unusable model {', '.join(map(repr, unknown))} in the link was "
+                       f"ignored; available: {', '.join(usable) or 'none'}.")
+    return [n for n in names if n in usable]
+
+
+def parse_seed(raw: str | None, notices: list[str]) -> int | None:
+    """A seed in ``[0, MAX_SEED]`` from URL text, or ``None`` with a notice."""
+    if raw is None:
+        return None
+    try:
+        seed = int(raw)
+    except ValueError:
+        notices.append(f"Seed {raw!r} in the link is not a whole number and was ignored.")
+        return None
+    if not 0 <= seed <= MAX_SEED:
+        notices.append(f"Seed {seed} in the link is outside 0…{MAX_SEED} and was ignored.")
+        return None
+    return seed
+
+
+def parse_latent(raw: str, stem: str, notices: list[str]) -> list[float] | None:
+    """Comma-separated floats for ``stem``'s latent, clamped into its ranges; ``None`` if unusable."""
+    spec = get_model(stem).latent_spec
+    try:
+        values = [float(v) for v in raw.split(",")]
+    except ValueError:
+        notices.append("The latent values (z) in the link are not numbers and were ignored.")
+        return None
+    if len(values) != len(spec) or not all(math.isfinite(v) for v in values):
+        notices.append(f"The link's z has {len(values)} values (or non-finite ones); {stem} needs "
+                       f"{len(spec)} finite values, so it was ignored.")
+        return None
+    clamped = clamp_to_spec(torch.tensor(values), spec).tolist()
+    if any(abs(a - b) > 1e-6 for a, b in zip(values, clamped, strict=True)):
+        notices.append("Some latent values in the link were outside their range and were clamped.")
+    return clamped
