@@ -88,7 +88,7 @@ def fit_projection(latents: np.ndarray, params: ProjectionParams) -> np.ndarray:
     import umap  # deferred: importing and first fitting cost tens of seconds
 
     reducer = umap.UMAP(n_neighbors=params.n_neighbors, min_dist=params.min_dist,
-                        random_state=params.random_state)
+                        random_state=params.random_state, n_jobs=1)  # seeded UMAP is serial anyway
     return reducer.fit_transform(latents).astype(np.float32)
 
 

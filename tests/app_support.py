@@ -1,0 +1,62 @@
+"""Helpers for the app tests: a checkpoint folder of tiny models and AppTest runs of its pages."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from gen_core.checkpoint import save_model
+from tests.conftest import tiny_model
+from ui.catalog import CHECKPOINTS_ENV
+
+ROOT = Path(__file__).resolve().parents[1]
+PAGES = {"home": "app.py", "explore": "pages/1_Explore.py", "map": "pages/2_Latent_Map.py",
+         "interpolate": "pages/3_Interpolate.py", "compare": "pages/4_Compare.py"}
+VAE, CONV_VAE, GAN, BROKEN = "a-vae", "b-conv-vae", "c-gan", "d-broken"
+RUN_TIMEOUT_S = 120
+
+
+def write_model_dir(folder: Path) -> Path:
+    """Tiny 8x8 models on sklearn's digits (no data root needed) plus one corrupt file."""
+    folder.mkdir(parents=True, exist_ok=True)
+    metrics = {"test_neg_elbo_nats": 31.5, "test_kl_nats": 4.25}
+    save_model(tiny_model("vae", 0), folder / f"{VAE}.safetensors", dataset={"name": "digits"},
+               metrics=metrics, training={"epochs": 3})
+    save_model(tiny_model("vae", 1), folder / f"{CONV_VAE}.safetensors", dataset={"name": "digits"})
+    save_model(tiny_model("dcgan", 0), folder / f"{GAN}.safetensors", dataset={"name": "digits"})
+    (folder / f"{BROKEN}.safetensors").write_bytes(b"\x10\x00\x00\x00\x00\x00\x00\x00{not json")
+    return folder
+
+
+@pytest.fixture(scope="session")
+def shared_model_dir(tmp_path_factory) -> Path:
+    return write_model_dir(tmp_path_factory.mktemp("checkpoints"))
+
+
+@pytest.fixture
+def checkpoint_env(shared_model_dir, monkeypatch) -> Path:
+    """Point the app at the tiny models (use with ``pytest.mark.usefixtures``)."""
+    monkeypatch.setenv(CHECKPOINTS_ENV, str(shared_model_dir))
+    return shared_model_dir
+
+
+def open_page(page: str, query: dict[str, str] | None = None, state: dict | None = None) -> AppTest:
+    """Run one page once, with an optional opened link (``query``) and preset session state."""
+    at = AppTest.from_file(str(ROOT / PAGES[page]), default_timeout=RUN_TIMEOUT_S)
+    for key, value in (query or {}).items():
+        at.query_params[key] = value
+    for key, value in (state or {}).items():
+        at.session_state[key] = value
+    return at.run()
+
+
+def image_urls(at: AppTest) -> list[str]:
+    """Media URLs of the images on the page; the name is a hash of the picture's bytes."""
+    return [img.proto.imgs[0].url for img in at.image]
+
+
+def assert_clean(at: AppTest) -> None:
+    assert not at.exception, [e.value for e in at.exception]
+    assert not [e.value for e in at.error if "went wrong" in e.value]

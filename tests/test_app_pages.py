@@ -1,0 +1,148 @@
+"""Every page through streamlit's AppTest: it renders, reacts to its widgets, never raises."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.app_support import (  # noqa: F401  (fixtures used via usefixtures)
+    BROKEN,
+    CONV_VAE,
+    GAN,
+    VAE,
+    assert_clean,
+    checkpoint_env,
+    image_urls,
+    open_page,
+    shared_model_dir,
+)
+
+pytestmark = pytest.mark.usefixtures("checkpoint_env")
+
+
+def test_gallery_shows_every_model_and_the_corrupt_file_as_an_error_card():
+    at = open_page("home")
+    assert_clean(at)
+    titles = [h.value for h in at.subheader]
+    assert titles == [VAE, CONV_VAE, GAN, BROKEN]
+    assert len(at.image) == 3  # one preview grid per loadable model
+    assert any(BROKEN in e.value and "cannot be loaded" in e.value for e in at.error)
+    text = " ".join(m.value for m in at.markdown)
+    assert "latent size **4**" in text and "DCGAN" in text
+    assert "31.5" in " ".join(c.value for c in at.caption)
+
+
+def test_gallery_button_makes_the_model_active_for_other_pages():
+    at = open_page("home")
+    at.button(key=f"explore_{GAN}").click().run()
+    assert at.session_state["active_models"][0] == GAN
+
+
+def test_explore_slider_changes_the_image_and_the_link():
+    at = open_page("explore", state={"active_models": [VAE]})
+    assert_clean(at)
+    before, link_before = image_urls(at)[0], at.query_params["z"]
+    slider = at.slider[0]
+    slider.set_value(slider.max).run()
+    assert_clean(at)
+    assert image_urls(at)[0] != before
+    assert at.query_params["z"] != link_before
+    assert at.query_params["model"] == VAE
+
+
+def test_explore_orders_vae_dims_by_kl_and_labels_them():
+    at = open_page("explore", state={"active_models": [VAE]})
+    labels = [s.label for s in at.slider]
+    assert len(labels) == 4 and all("KL" in label for label in labels)
+    kls = [float(label.split("KL ")[1]) for label in labels if "inactive" not in label]
+    assert kls == sorted(kls, reverse=True)
+
+
+def test_explore_random_reset_and_encode_replace_the_latent():
+    at = open_page("explore", state={"active_models": [VAE]})
+    first = at.query_params["z"]
+    at.button(key="reset").click().run()
+    assert set(at.query_params["z"].split(",")) == {"0"}
+    at.button(key="random").click().run()
+    assert at.query_params["z"] != first and at.query_params["seed"] != "0"
+    before = at.query_params["z"]
+    at.number_input(key="image_index").set_value(7).run()
+    at.button(key="encode").click().run()
+    assert_clean(at)
+    assert at.query_params["z"] != before
+
+
+def test_explore_seed_input_reproduces_the_seeds_latent():
+    at = open_page("explore", state={"active_models": [GAN]})
+    seed_box = at.number_input[0]
+    seed_box.set_value(5).run()
+    z5 = at.query_params["z"]
+    at.number_input[0].set_value(6).run()
+    at.number_input[0].set_value(5).run()
+    assert at.query_params["z"] == z5 and at.query_params["seed"] == "5"
+
+
+def test_explore_traversal_grid_follows_the_chosen_dimensions():
+    at = open_page("explore", state={"active_models": [GAN]})
+    grids = image_urls(at)
+    assert len(grids) == 2  # the decoded image and the traversal grid
+    at.multiselect(key=f"traverse_{GAN}").set_value([3]).run()
+    assert image_urls(at)[1] != grids[1] and image_urls(at)[0] == grids[0]
+
+
+def test_interpolate_paths_change_with_steps_and_seeds():
+    at = open_page("interpolate", state={"active_models": [VAE]})
+    assert_clean(at)
+    paths, corners = image_urls(at)
+    at.slider(key="interp_steps").set_value(12).run()
+    assert image_urls(at)[0] != paths
+    at.number_input(key="second_seed").set_value(42).run()
+    assert at.query_params["seed2"] == "42"
+    assert image_urls(at)[1] != corners  # endpoint B is a corner of the blend
+    at.radio(key="interp_source").set_value("Two dataset images").run()
+    assert_clean(at)
+    assert len(at.image) == 3  # the two chosen originals, the paths, the corner blend
+    assert len(at.get("download_button")) == 3
+
+
+def test_compare_shows_one_image_per_model_and_says_when_latents_differ():
+    at = open_page("compare", state={"active_models": [VAE, CONV_VAE, GAN]})
+    assert_clean(at)
+    captions = [c for img in at.image for c in img.proto.imgs[0].caption.split()]
+    assert captions[:3] == [VAE, CONV_VAE, GAN]
+    assert len(at.dataframe) == 2  # reconstruction errors and metrics
+    errors = at.dataframe[0].value
+    assert list(errors.index) == [VAE, CONV_VAE] and (errors.to_numpy() > 0).all()
+    first = image_urls(at)[:3]
+    at.number_input(key="compare_seed").set_value(9).run()
+    assert all(a != b for a, b in zip(first, image_urls(at)[:3], strict=True))
+
+
+def selection(indices: list[int]) -> dict:
+    """The state a plotly chart reports after the user selects points of its first trace."""
+    points = [{"curve_number": 0, "point_index": i, "customdata": i} for i in indices]
+    return {"selection": {"points": points, "point_indices": indices, "box": [], "lasso": []}}
+
+
+@pytest.mark.parametrize("stem", [VAE, GAN])
+def test_latent_map_selection_shows_the_point(stem):
+    at = open_page("map", state={"active_models": [stem]})
+    assert_clean(at)
+    assert not at.image  # nothing selected yet
+    chart_key = f"map_{stem}_pca"
+    at.session_state[chart_key] = selection([3])
+    at.run()
+    assert_clean(at)
+    caption = at.image[0].proto.imgs[0].caption
+    assert "#3" in caption and ("reconstruction" in caption if stem == VAE else "sampled" in caption)
+    at.session_state[chart_key] = selection(list(range(5)))
+    at.run()
+    assert "mean latent of 5" in at.image[0].proto.imgs[0].caption
+
+
+def test_latent_map_open_in_explore_sets_the_view():
+    at = open_page("map", state={"active_models": [VAE]})
+    at.session_state[f"map_{VAE}_pca"] = selection([0])
+    at.run()
+    before = list(at.session_state["views"][VAE]["z"])
+    at.button(key="map_to_explore").click().run()
+    assert at.session_state["views"][VAE]["z"] != before

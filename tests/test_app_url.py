@@ -1,0 +1,66 @@
+"""Shareable links: opening one reproduces the view; bad values give notices, never exceptions."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.app_support import (  # noqa: F401  (fixtures used via usefixtures)
+    BROKEN,
+    GAN,
+    VAE,
+    assert_clean,
+    checkpoint_env,
+    image_urls,
+    open_page,
+    shared_model_dir,
+)
+
+pytestmark = pytest.mark.usefixtures("checkpoint_env")
+
+
+def test_a_copied_explore_link_reproduces_the_image():
+    at = open_page("explore", state={"active_models": [VAE]})
+    at.slider[1].set_value(at.slider[1].min).run()
+    link = {k: at.query_params[k] for k in ("model", "seed", "z")}
+    fresh = open_page("explore", query=link)
+    assert_clean(fresh)
+    assert image_urls(fresh)[0] == image_urls(at)[0]
+    assert fresh.query_params["z"] == link["z"]
+    assert not fresh.warning
+
+
+def test_seed_in_link_picks_the_seeds_latent():
+    by_link = open_page("explore", query={"model": GAN, "seed": "11"})
+    by_hand = open_page("explore", state={"active_models": [GAN]})
+    by_hand.number_input[0].set_value(11).run()
+    assert by_link.query_params["z"] == by_hand.query_params["z"]
+
+
+@pytest.mark.parametrize(("query", "notice"), [
+    ({"model": "no-such-model"}, "Unknown or unusable model"),
+    ({"model": BROKEN}, "Unknown or unusable model"),
+    ({"model": "../../etc/passwd"}, "Unknown or unusable model"),
+    ({"model": VAE, "seed": "abc"}, "not a whole number"),
+    ({"model": VAE, "seed": "-4"}, "outside"),
+    ({"model": VAE, "z": "1,2"}, "needs 4"),
+    ({"model": VAE, "z": "1,x,2,3"}, "not numbers"),
+    ({"model": VAE, "z": "1,nan,2,3"}, "needs 4"),
+    ({"model": VAE, "z": "9,0,0,-99"}, "clamped"),
+])
+@pytest.mark.parametrize("page", ["home", "explore", "map", "interpolate", "compare"])
+def test_bad_links_give_a_notice_not_an_exception(page, query, notice):
+    at = open_page(page, query=query)
+    assert_clean(at)
+    assert any(notice in w.value for w in at.warning), [w.value for w in at.warning]
+
+
+def test_out_of_range_latent_is_clamped_into_the_sliders():
+    at = open_page("explore", query={"model": VAE, "z": "9,0,0,-99"})
+    assert sorted(s.value for s in at.slider)[::3] == [-3.0, 3.0]
+
+
+def test_link_to_compare_opens_the_listed_models():
+    at = open_page("compare", query={"model": f"{GAN},{VAE}", "seed": "3"})
+    assert_clean(at)
+    assert at.number_input(key="compare_seed").value == 3
+    assert [img.proto.imgs[0].caption for img in at.image[:2]] == [GAN, VAE]

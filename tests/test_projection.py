@@ -1,0 +1,103 @@
+"""gen_core.projection and gen_core.cache: maps, placement of new latents, the disk cache, precompute."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from gen_core import projection
+from gen_core.cache import cache_path, content_hash, preview_grid
+from gen_core.checkpoint import save_model
+from gen_core.projection import (
+    ProjectionParams,
+    cached_projection,
+    fit_projection,
+    map_data,
+    place_on_map,
+    precompute,
+    projection_cache_file,
+)
+from tests.conftest import tiny_model
+
+PCA = ProjectionParams("pca")
+
+
+def test_pca_of_points_on_a_plane_keeps_their_distances():
+    rng = np.random.default_rng(0)
+    plane = rng.normal(size=(50, 2))
+    basis, _ = np.linalg.qr(rng.normal(size=(6, 2)))  # orthonormal 2-D subspace of R^6
+    coords = fit_projection(plane @ basis.T + 5.0, PCA)
+    assert coords.shape == (50, 2) and coords.dtype == np.float32
+    original = np.linalg.norm(plane[:, None] - plane[None], axis=2)
+    mapped = np.linalg.norm(coords[:, None] - coords[None], axis=2)
+    np.testing.assert_allclose(mapped, original, atol=1e-4)
+
+
+def test_unknown_method_is_refused():
+    with pytest.raises(ValueError, match="umap"):
+        fit_projection(np.zeros((5, 3)), ProjectionParams("tsne"))
+
+
+@pytest.mark.slow
+def test_umap_is_deterministic_and_separates_clusters():
+    rng = np.random.default_rng(1)
+    clusters = np.concatenate([rng.normal(c, 0.1, size=(60, 5)) for c in (-5.0, 5.0)])
+    params = ProjectionParams("umap", n_neighbors=10, min_dist=0.1)
+    first, second = fit_projection(clusters, params), fit_projection(clusters, params)
+    np.testing.assert_array_equal(first, second)
+    gap = np.linalg.norm(first[:60].mean(0) - first[60:].mean(0))
+    spread = max(first[:60].std(0).max(), first[60:].std(0).max())
+    assert gap > 3 * spread
+
+
+def test_placing_a_mapped_latent_lands_on_its_point():
+    rng = np.random.default_rng(2)
+    latents, coords = rng.normal(size=(40, 4)).astype(np.float32), rng.normal(size=(40, 2)).astype(np.float32)
+    np.testing.assert_allclose(place_on_map(latents[7], latents, coords)[0], coords[7], atol=1e-5)
+    between = place_on_map(latents[:3], latents, coords, k=1)
+    np.testing.assert_allclose(between, coords[:3], atol=1e-6)
+
+
+def test_map_data_encodes_real_images_for_a_vae_and_samples_for_a_gan():
+    vae_map = map_data(tiny_model("vae"), "digits", n=50)
+    assert vae_map.latents.shape == (50, 4) and vae_map.images.shape == (50, 1, 8, 8)
+    assert vae_map.class_names[3] == "3" and vae_map.labels.max() <= 9
+    gan_map = map_data(tiny_model("dcgan"), "digits", n=30)
+    assert gan_map.images is None and (gan_map.labels == -1).all()
+    torch.testing.assert_close(gan_map.latents, map_data(tiny_model("dcgan"), "digits", n=30).latents)
+    assert vae_map.fingerprint == map_data(tiny_model("vae", seed=1), "digits", n=50).fingerprint
+
+
+def test_projection_is_cached_on_disk_by_content_hash(tmp_path, monkeypatch):
+    path = save_model(tiny_model("vae"), tmp_path / "m.safetensors", dataset={"name": "digits"})
+    data = map_data(tiny_model("vae"), "digits", n=40)
+    coords = cached_projection(path, data, PCA)
+    stored = projection_cache_file(path, data, PCA)
+    assert stored.is_file() and stored.parent == tmp_path / "cache" and content_hash(path) in stored.name
+
+    def refit(*_):
+        raise AssertionError("a cached projection must not be refitted")
+
+    monkeypatch.setattr(projection, "fit_projection", refit)
+    np.testing.assert_allclose(cached_projection(path, data, PCA), coords, rtol=1e-3, atol=1e-3)
+    save_model(tiny_model("vae", seed=5), path, dataset={"name": "digits"})  # retrained: new content
+    assert projection_cache_file(path, data, PCA) != stored
+
+
+def test_preview_grid_is_written_once_and_read_back(tmp_path):
+    model = tiny_model("dcgan")
+    path = save_model(model, tmp_path / "g.safetensors")
+    first = preview_grid(model, path)
+    assert cache_path(path, "preview", "png").is_file()
+    np.testing.assert_array_equal(preview_grid(model, path), first)
+    assert first.dtype == np.uint8 and first.shape[-1] == 1
+
+
+def test_precompute_writes_caches_and_skips_broken_files(tmp_path, capsys):
+    save_model(tiny_model("vae"), tmp_path / "v.safetensors", dataset={"name": "digits"})
+    save_model(tiny_model("dcgan"), tmp_path / "g.safetensors", dataset={"name": "digits"})
+    (tmp_path / "bad.safetensors").write_bytes(b"nope")
+    written = precompute(tmp_path, [PCA])
+    assert len(written) == 4 and all(p.is_file() for p in written)
+    assert "skipped bad.safetensors" in capsys.readouterr().out
