@@ -35,7 +35,7 @@ def start_controls(stem: str, model: GenerativeModel) -> None:
     if seed != view["seed"]:
         seed_view(stem, seed)
         st.rerun()
-    cols[1].button("🎲 Random", key="random", on_click=lambda: seed_view(stem, random.randint(0, 99_999)))
+    cols[1].button("Random", key="random", on_click=lambda: seed_view(stem, random.randint(0, 99_999)))
     cols[2].button("Reset to zero", key="reset",
                    on_click=lambda: set_view(stem, view["seed"], zero_latent(model.latent_spec).tolist()))
     if model.has_encoder:

@@ -26,9 +26,11 @@ def map_figure(coords: np.ndarray, labels: np.ndarray, class_names: tuple[str, .
                                  marker={"symbol": "star", "size": 22, "color": "black",
                                          "line": {"width": 2, "color": "white"}},
                                  hovertemplate="latent set on Explore<extra></extra>"))
-    fig.update_layout(height=620, margin={"l": 10, "r": 10, "t": 10, "b": 10}, dragmode="lasso",
-                      legend={"itemsizing": "constant"}, xaxis={"visible": False},
-                      yaxis={"visible": False, "scaleanchor": "x"})
+    # No explicit dragmode: Streamlit then makes a click select a point; lasso and box are one
+    # click away in the mode bar.
+    fig.update_layout(height=620, margin={"l": 10, "r": 10, "t": 40, "b": 10},
+                      legend={"itemsizing": "constant", "orientation": "h", "y": -0.02, "yanchor": "top"},
+                      xaxis={"visible": False}, yaxis={"visible": False})
     return fig
 
 
