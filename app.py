@@ -1,4 +1,8 @@
-"""Latent Atlas home: a gallery of every model in the checkpoint folder; pick the active ones."""
+"""Latent Atlas: the home gallery of every model in the checkpoint folder, and the page list.
+
+``streamlit run app.py`` starts here; the other pages live in ``pages/`` (URL paths /Explore,
+/Latent_Map, /Interpolate, /Compare, from their file names).
+"""
 
 from __future__ import annotations
 
@@ -30,7 +34,7 @@ def open_in_explore(stem: str) -> None:
 def model_card(entry: CatalogEntry) -> None:
     if not entry.ok:
         st.subheader(entry.stem)
-        st.error(f"This checkpoint cannot be loaded.\n\n{entry.error}", icon="🚫")
+        st.error(f"This checkpoint cannot be loaded.\n\n{entry.error}", icon=":material/block:")
         return
     model = get_model(entry.stem)
     meta = model.metadata
@@ -67,4 +71,6 @@ def gallery() -> None:
         write_url(model=active)
 
 
-gallery()
+PAGE_FILES = ("1_Explore", "2_Latent_Map", "3_Interpolate", "4_Compare")
+PAGES = [st.Page(gallery, title="Home", default=True), *[st.Page(f"pages/{f}.py") for f in PAGE_FILES]]
+st.navigation(PAGES).run()

@@ -35,9 +35,9 @@ def guarded(body: Callable) -> Callable:
 
 def start_page(name: str, title: str, *, multi: bool = False) -> list[str] | None:
     """Set up a page; returns the active model stems, or ``None`` when no model can be shown."""
-    st.set_page_config(page_title=f"{title} · Latent Atlas", page_icon="🧭", layout="wide")
+    st.set_page_config(page_title=f"{title} · Latent Atlas", layout="wide")
     for notice in apply_url_once(name):
-        st.warning(notice, icon="⚠️")
+        st.warning(notice, icon=":material/warning:")
     st.title(title)
     if not any(entry.ok for entry in catalog().values()):
         st.info(f"No usable models in `{checkpoint_dir()}`. Train one with "
