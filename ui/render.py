@@ -25,7 +25,7 @@ def show_picture(picture: np.ndarray, target_px: int = LARGE_PX, caption: str | 
 def show_images(images: torch.Tensor, nrow: int, target_px: int = LARGE_PX,
                 caption: str | None = None) -> np.ndarray:
     """Tile images ``[B, C, H, W]`` into a grid, show it, and return the grid ``[H', W', C]``."""
-    grid = image_grid(images, nrow=nrow)
+    grid = image_grid(images, nrow=nrow, padding=0 if len(images) == 1 else 2)  # no frame round one image
     show_picture(grid, target_px, caption)
     return grid
 
