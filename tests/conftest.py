@@ -8,6 +8,7 @@ import torch
 from gen_core.checkpoint import save_model
 from gen_core.models import FAMILIES, GenerativeModel, build_model
 from gen_core.models.dcgan import DCGANConfig
+from gen_core.models.infogan import InfoGANConfig
 from gen_core.models.vae import VAEConfig
 
 TINY_SHAPE = (1, 8, 8)
@@ -17,6 +18,11 @@ TINY_CONFIGS: dict[str, list] = {
     "vae": [VAEConfig(arch="mlp", latent_dim=4, hidden=(32, 16), image_shape=TINY_SHAPE),
             VAEConfig(arch="conv", latent_dim=4, hidden=(4, 8, 16), image_shape=TINY_SHAPE)],
     "dcgan": [DCGANConfig(latent_dim=4, ngf=4, ndf=4, image_shape=TINY_SHAPE)],
+    "wgan": [DCGANConfig(latent_dim=4, ngf=4, ndf=4, image_shape=TINY_SHAPE)],
+    "wgan-gp": [DCGANConfig(latent_dim=4, ngf=4, ndf=4, image_shape=TINY_SHAPE)],
+    "sngan": [DCGANConfig(latent_dim=4, ngf=4, ndf=4, image_shape=TINY_SHAPE)],
+    "infogan": [InfoGANConfig(latent_dim=5, categories=10, continuous_codes=2, ngf=4, ndf=4,
+                              image_shape=TINY_SHAPE)],
 }
 
 

@@ -1,17 +1,23 @@
 """DCGAN (Radford et al. 2016) sized for small grayscale images such as 28x28 MNIST.
 
-Only the generator is the shipped model; the discriminator exists during training.
+Only the generator is the shipped model; the discriminator exists during training. The other GAN
+families (WGAN, WGAN-GP, SN-GAN, InfoGAN) reuse both networks and change the discriminator's
+normalization, its optional minibatch-discrimination layer, or the generator's input.
 """
 
 from __future__ import annotations
 
 import dataclasses
+from typing import ClassVar
 
 import torch
 from torch import nn
+from torch.nn.utils.parametrizations import spectral_norm
 
 from gen_core.models.base import GenerativeModel, LatentDim, gaussian_spec
 from gen_core.models.registry import register
+
+DISCRIMINATOR_NORMS = ("batch", "layer", "none")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -27,14 +33,14 @@ class DCGANConfig:
 
 
 class Generator(nn.Module):
-    """z ``[B, D]`` -> tanh images ``[B, C, H, W]`` in [-1, 1]."""
+    """Generator input ``[B, in_features]`` -> tanh images ``[B, C, H, W]`` in [-1, 1]."""
 
-    def __init__(self, cfg: DCGANConfig) -> None:
+    def __init__(self, cfg: DCGANConfig, in_features: int | None = None) -> None:
         super().__init__()
         c, h, w = cfg.image_shape
         g = cfg.ngf
         self.net = nn.Sequential(
-            nn.Linear(cfg.latent_dim, 4 * g * (h // 4) * (w // 4), bias=False),
+            nn.Linear(in_features or cfg.latent_dim, 4 * g * (h // 4) * (w // 4), bias=False),
             nn.Unflatten(1, (4 * g, h // 4, w // 4)),
             nn.BatchNorm2d(4 * g), nn.ReLU(True),  # (ngf*4) x H/4 x W/4
             nn.ConvTranspose2d(4 * g, 2 * g, 4, 2, 1, bias=False),
@@ -46,23 +52,76 @@ class Generator(nn.Module):
         return self.net(z)
 
 
-class Discriminator(nn.Module):
-    """Images ``[B, C, H, W]`` in [-1, 1] -> one logit per image ``[B]``."""
+class MinibatchDiscrimination(nn.Module):
+    """Features ``[B, A]`` -> closeness to the rest of the batch ``[B, kernels]``.
 
-    def __init__(self, cfg: DCGANConfig) -> None:
+    Salimans et al. 2016, sec. 3.2: each sample's features are projected to ``kernels`` rows of
+    ``kernel_dim``; o(x_i)_b = sum_j exp(-||M_i,b - M_j,b||_1) over the other samples j lets the
+    discriminator see a batch of near-identical samples, the signature of mode collapse.
+    """
+
+    def __init__(self, in_features: int, kernels: int = 100, kernel_dim: int = 5) -> None:
         super().__init__()
+        self.kernels, self.kernel_dim = kernels, kernel_dim
+        self.projection = nn.Parameter(torch.randn(in_features, kernels * kernel_dim) * 0.02)
+
+    def forward(self, features: torch.Tensor) -> torch.Tensor:
+        rows = (features @ self.projection).view(-1, self.kernels, self.kernel_dim)  # [B, K, C]
+        l1 = (rows.unsqueeze(0) - rows.unsqueeze(1)).abs().sum(3)  # [B, B, K]
+        return torch.exp(-l1).sum(0) - 1  # minus exp(0) = 1: a sample's distance to itself
+
+
+def _norm_layer(norm: str, channels: int) -> nn.Module:
+    if norm == "batch":
+        return nn.BatchNorm2d(channels)
+    if norm == "layer":
+        # One group normalizes each sample over (C, H, W): layer normalization (Ba et al. 2016),
+        # which WGAN-GP needs because batch norm makes the gradient penalty depend on the batch.
+        return nn.GroupNorm(1, channels)
+    return nn.Identity()
+
+
+class Discriminator(nn.Module):
+    """Images ``[B, C, H, W]`` in [-1, 1] -> one score per image ``[B]`` (a logit or a critic value).
+
+    ``forward(x, with_features=True)`` also returns the body's features ``[B, feature_width]``,
+    the intermediate layer used by feature matching and InfoGAN's Q head.
+    """
+
+    def __init__(self, cfg: DCGANConfig, norm: str = "batch", spectral: bool = False,
+                 minibatch_discrimination: bool = False) -> None:
+        super().__init__()
+        if norm not in DISCRIMINATOR_NORMS:
+            raise ValueError(f"discriminator norm must be one of {DISCRIMINATOR_NORMS}, got {norm!r}")
         c, h, w = cfg.image_shape
         d = cfg.ndf
         self.features = nn.Sequential(
             nn.Conv2d(c, d, 4, 2, 1), nn.LeakyReLU(0.2, True),  # ndf x H/2 x W/2
-            nn.Conv2d(d, 2 * d, 4, 2, 1, bias=False),
-            nn.BatchNorm2d(2 * d), nn.LeakyReLU(0.2, True),  # (ndf*2) x H/4 x W/4
+            nn.Conv2d(d, 2 * d, 4, 2, 1, bias=norm != "batch"),
+            _norm_layer(norm, 2 * d), nn.LeakyReLU(0.2, True),  # (ndf*2) x H/4 x W/4
             nn.Flatten(),
         )
-        self.head = nn.Linear(2 * d * (h // 4) * (w // 4), 1)
+        self.feature_width = 2 * d * (h // 4) * (w // 4)
+        self.minibatch = MinibatchDiscrimination(self.feature_width) if minibatch_discrimination else None
+        extra = self.minibatch.kernels if self.minibatch else 0
+        self.head = nn.Linear(self.feature_width + extra, 1)
+        self.apply(init_dcgan_weights)
+        if spectral:  # after the init: a parametrized weight can no longer be set in place
+            apply_spectral_norm(self)
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.head(self.features(x)).squeeze(1)
+    def forward(self, x: torch.Tensor, with_features: bool = False):
+        features = self.features(x)
+        inputs = torch.cat([features, self.minibatch(features)], 1) if self.minibatch else features
+        scores = self.head(inputs).squeeze(1)
+        return (scores, features) if with_features else scores
+
+
+def apply_spectral_norm(module: nn.Module) -> nn.Module:
+    """Divide every conv/linear weight by its largest singular value (Miyato et al. 2018)."""
+    for layer in list(module.modules()):
+        if isinstance(layer, (nn.Conv2d, nn.Linear)):
+            spectral_norm(layer)
+    return module
 
 
 def init_dcgan_weights(module: nn.Module) -> None:
@@ -82,20 +141,30 @@ class DCGAN(GenerativeModel):
 
     family = "dcgan"
     config_class = DCGANConfig
+    discriminator_norm: ClassVar[str] = "batch"
+    spectral_discriminator: ClassVar[bool] = False
 
     def __init__(self, config: DCGANConfig) -> None:
         super().__init__(config)
-        self.generator = Generator(config)
+        self.generator = Generator(config, self.generator_width)
         self.generator.apply(init_dcgan_weights)
+
+    @property
+    def generator_width(self) -> int:
+        """Columns of the generator's input (the latent as the network sees it)."""
+        return self.config.latent_dim
 
     @property
     def latent_spec(self) -> list[LatentDim]:
         return gaussian_spec(self.config.latent_dim)
 
-    def decode(self, z: torch.Tensor) -> torch.Tensor:
-        return (self.generator(z) + 1) / 2
+    def generator_input(self, z: torch.Tensor) -> torch.Tensor:
+        """Latents ``[B, D]`` -> generator input ``[B, generator_width]``; the identity here."""
+        return z
 
-    def build_discriminator(self) -> Discriminator:
-        disc = Discriminator(self.config)
-        disc.apply(init_dcgan_weights)
-        return disc
+    def decode(self, z: torch.Tensor) -> torch.Tensor:
+        return (self.generator(self.generator_input(z)) + 1) / 2
+
+    def build_discriminator(self, minibatch_discrimination: bool = False) -> Discriminator:
+        return Discriminator(self.config, self.discriminator_norm, self.spectral_discriminator,
+                             minibatch_discrimination)

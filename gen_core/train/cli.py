@@ -16,19 +16,31 @@ from gen_core.checkpoint import save_model
 from gen_core.data import DataError, ImageData, load_dataset
 from gen_core.models import build_model
 from gen_core.models.dcgan import DCGANConfig
+from gen_core.models.infogan import InfoGANConfig
 from gen_core.models.vae import VAEConfig
 from gen_core.train import distributed
 from gen_core.train.gan_trainer import GANTrainer
+from gen_core.train.infogan_trainer import InfoGANTrainer
 from gen_core.train.loop import RunConfig, Trainer
 from gen_core.train.vae_trainer import VAETrainer, vae_test_loss
+from gen_core.train.wgan_trainer import WGANGPTrainer, WGANTrainer
 
-# Named starting points: (family, config, trainer, default learning rate).
+# Named starting points: (family, config, trainer, default learning rate from each paper).
 PRESETS: dict[str, tuple[str, object, type[Trainer], float]] = {
     "vae-mlp": ("vae", VAEConfig(arch="mlp", hidden=(512, 256)), VAETrainer, 1e-3),
     "vae-conv": ("vae", VAEConfig(arch="conv", hidden=(32, 64, 256)), VAETrainer, 1e-3),
     "beta-vae": ("vae", VAEConfig(arch="conv", hidden=(32, 64, 256), beta=4.0), VAETrainer, 1e-3),
     "dcgan": ("dcgan", DCGANConfig(), GANTrainer, 2e-4),
+    "wgan": ("wgan", DCGANConfig(), WGANTrainer, 5e-5),
+    "wgan-gp": ("wgan-gp", DCGANConfig(), WGANGPTrainer, 1e-4),
+    "sngan": ("sngan", DCGANConfig(), GANTrainer, 2e-4),
+    "infogan": ("infogan", InfoGANConfig(), InfoGANTrainer, 2e-4),
 }
+# Command-line flags that set a field of the trainer's options dataclass (dest = field name).
+OPTION_FLAGS = ("binarize", "feature_matching", "minibatch_discrimination", "label_smoothing",
+                "n_critic", "clip_value", "gp_weight")
+BINARIZED_NORMALIZATION = ("dynamically binarized: each training batch resampled as Bernoulli(pixel "
+                           "intensity in [0, 1]); the test set binarized once with seed 0")
 DRY_RUN_IMAGES, DRY_RUN_STEPS, DRY_RUN_BATCH = 256, 4, 32
 
 
@@ -47,6 +59,17 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--latent-dim", type=int, help="override the preset's latent size")
     p.add_argument("--beta", type=float, help="VAE KL weight (beta-VAE when > 1)")
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--binarize", action="store_true",
+                   help="VAE: resample each batch as Bernoulli(pixel), dynamically binarized MNIST")
+    p.add_argument("--feature-matching", action="store_true", help="GAN: Salimans et al. 2016 sec. 3.1")
+    p.add_argument("--minibatch-discrimination", action="store_true",
+                   help="GAN: Salimans et al. 2016 sec. 3.2")
+    p.add_argument("--label-smoothing", type=float, metavar="TARGET",
+                   help="GAN: one-sided label smoothing, D's target for real images "
+                        "(Salimans et al. 2016 sec. 3.4; try 0.9)")
+    p.add_argument("--n-critic", type=int, help="WGAN: critic updates per generator update (default 5)")
+    p.add_argument("--clip-value", type=float, help="WGAN: critic weight clipping bound (default 0.01)")
+    p.add_argument("--gp-weight", type=float, help="WGAN-GP: gradient penalty weight (default 10)")
     p.add_argument("--device", help="cpu or cuda (default: cuda when available)")
     p.add_argument("--dry-run", action="store_true",
                    help=f"{DRY_RUN_STEPS} steps of {DRY_RUN_BATCH} images from the first {DRY_RUN_IMAGES}")
@@ -66,6 +89,20 @@ def build_from_args(args: argparse.Namespace, image_shape: tuple[int, int, int])
     return model, trainer_class, args.lr or lr
 
 
+def build_options(args: argparse.Namespace, trainer_class: type[Trainer]):
+    """The trainer's options dataclass from the flags given; a flag it has no field for is an error."""
+    given = {name: getattr(args, name) for name in OPTION_FLAGS if getattr(args, name) not in (None, False)}
+    fields = {f.name for f in dataclasses.fields(trainer_class.options_class)}
+    foreign = sorted(set(given) - fields)
+    if foreign:
+        flags = ", ".join("--" + name.replace("_", "-") for name in foreign)
+        raise SystemExit(f"error: {flags} does not apply to --model {args.model}")
+    try:
+        return trainer_class.options_class(**given)
+    except ValueError as err:
+        raise SystemExit(f"error: {err}") from None
+
+
 def load_data(args: argparse.Namespace) -> tuple[ImageData, ImageData | None]:
     download = not args.no_download
     train = load_dataset(args.dataset, True, args.data_root, download)
@@ -81,6 +118,7 @@ def load_data(args: argparse.Namespace) -> tuple[ImageData, ImageData | None]:
 
 def main(argv: list[str] | None = None) -> Path:
     args = parse_args(argv)
+    options = build_options(args, PRESETS[args.model][2])
     ctx = distributed.setup(args.device)
     torch.manual_seed(args.seed + ctx.rank)
     try:
@@ -92,7 +130,7 @@ def main(argv: list[str] | None = None) -> Path:
     run = RunConfig(epochs=1 if args.dry_run else args.epochs, batch_size=batch_size, lr=lr,
                     seed=args.seed, max_steps_per_epoch=DRY_RUN_STEPS if args.dry_run else None)
     run_dir = args.run_dir or Path("runs") / args.out.stem
-    trainer = trainer_class(model, train, test, run, ctx, run_dir)
+    trainer = trainer_class(model, train, test, run, ctx, run_dir, options)
     if args.resume:
         trainer.resume(args.resume)
     started = time.perf_counter()
@@ -109,6 +147,8 @@ def write_checkpoint(trainer: Trainer, args: argparse.Namespace, train: ImageDat
     dataset = {"name": args.dataset, "split": "train", "images": len(train),
                "image_shape": list(train.image_shape), "class_names": list(train.class_names),
                "normalization": "pixel intensities scaled to [0, 1]"}
+    if getattr(trainer.options, "binarize", False):
+        dataset["normalization"] = BINARIZED_NORMALIZATION
     metrics = {}
     if trainer.model.has_encoder and trainer.test_data is not None:
         test = vae_test_loss(trainer.model, trainer.test_data)

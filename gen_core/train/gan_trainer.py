@@ -1,11 +1,15 @@
-"""DCGAN training (Radford et al. 2016) with the non-saturating generator loss (Goodfellow 2014).
+"""GAN training with the non-saturating loss (Goodfellow 2014) for DCGAN, SN-GAN and InfoGAN.
 
 Adam with beta1 = 0.5 as the DCGAN paper recommends. Real and fake batches go through the
 discriminator in separate forward/backward passes, as in pytorch/examples, which also keeps
-DistributedDataParallel's one-forward-one-backward rule.
+DistributedDataParallel's one-forward-one-backward rule. The improved techniques of Salimans et
+al. 2016 are options, all off by default.
 """
 
 from __future__ import annotations
+
+import dataclasses
+import itertools
 
 import torch
 import torch.nn.functional as F
@@ -15,43 +19,89 @@ from torch.nn.parallel import DistributedDataParallel
 from gen_core.train.loop import Trainer
 
 
+@dataclasses.dataclass(frozen=True)
+class GANOptions:
+    """Salimans et al. 2016, "Improved techniques for training GANs"."""
+
+    feature_matching: bool = False  # sec. 3.1: G matches the mean discriminator features of data
+    minibatch_discrimination: bool = False  # sec. 3.2: D sees how alike the samples of a batch are
+    label_smoothing: float = 1.0  # sec. 3.4: D's target for real images; 0.9 is one-sided smoothing
+
+    def __post_init__(self) -> None:
+        if not 0.5 < self.label_smoothing <= 1.0:
+            raise ValueError(f"label_smoothing must lie in (0.5, 1], got {self.label_smoothing}")
+
+
 class GANTrainer(Trainer):
+    options_class = GANOptions
+
     def setup(self) -> None:
-        self.disc = self.model.build_discriminator().to(self.ctx.device)
+        self.disc_modules = {k: m.to(self.ctx.device) for k, m in self.build_training_modules().items()}
+        self.disc = self.disc_modules["discriminator"]
         betas = (0.5, 0.999)
+        d_params = itertools.chain(*(m.parameters() for m in self.disc_modules.values()))
         self.opt_g = torch.optim.Adam(self.model.generator.parameters(), lr=self.run.lr, betas=betas)
-        self.opt_d = torch.optim.Adam(self.disc.parameters(), lr=self.run.lr, betas=betas)
-        wrap = DistributedDataParallel if self.ctx.is_distributed else (lambda m: m)
-        self.gen_net, self.disc_net = wrap(self.model.generator), wrap(self.disc)
+        self.opt_d = torch.optim.Adam(d_params, lr=self.run.lr, betas=betas)
+        self.gen_net, self.disc_net = self.wrap(self.model.generator), self.wrap(self.disc)
+
+    def wrap(self, module: nn.Module) -> nn.Module:
+        """DDP across ranks; feature matching leaves D's head out of G's loss, hence unused params."""
+        if not self.ctx.is_distributed:
+            return module
+        return DistributedDataParallel(module, find_unused_parameters=self.options.feature_matching)
 
     def optimizers(self) -> dict[str, torch.optim.Optimizer]:
         return {"generator": self.opt_g, "discriminator": self.opt_d}
 
+    def build_training_modules(self) -> dict[str, nn.Module]:
+        """The discriminator side: modules trained by the discriminator's optimizer."""
+        return {"discriminator": self.model.build_discriminator(self.options.minibatch_discrimination)}
+
     def training_modules(self) -> dict[str, nn.Module]:
-        return {"discriminator": self.disc}
+        return self.disc_modules
+
+    def draw_latents(self, n: int) -> torch.Tensor:
+        """``[n, D]`` latents for one step."""
+        return torch.randn(n, self.model.latent_dim, device=self.ctx.device)
+
+    def fake_terms(self, features: torch.Tensor, z: torch.Tensor) -> dict[str, torch.Tensor]:
+        """Extra losses on fake images' discriminator features ``[B, F]``, minimized by both nets."""
+        return {}
 
     def train_step(self, batch: torch.Tensor) -> dict[str, float]:
         real = batch * 2 - 1  # the generator's tanh range
-        z = torch.randn(real.shape[0], self.model.latent_dim, device=real.device)
-        fake = self.gen_net(z)
+        z = self.draw_latents(real.shape[0])
+        fake = self.gen_net(self.model.generator_input(z))
+        logs, real_features = self.discriminator_step(real, fake.detach(), z)
+        logs.update(self.generator_step(fake, z, real_features))
+        return logs
 
+    def discriminator_step(self, real: torch.Tensor, fake: torch.Tensor,
+                           z: torch.Tensor) -> tuple[dict[str, float], torch.Tensor]:
         self.opt_d.zero_grad(set_to_none=True)
-        real_logits = self.disc_net(real)
-        loss_real = F.binary_cross_entropy_with_logits(real_logits, torch.ones_like(real_logits))
+        real_logits, real_features = self.disc_net(real, with_features=True)
+        target = torch.full_like(real_logits, self.options.label_smoothing)
+        loss_real = F.binary_cross_entropy_with_logits(real_logits, target)
         loss_real.backward()
-        fake_logits = self.disc_net(fake.detach())
+        fake_logits, fake_features = self.disc_net(fake, with_features=True)
         loss_fake = F.binary_cross_entropy_with_logits(fake_logits, torch.zeros_like(fake_logits))
-        loss_fake.backward()
+        terms = self.fake_terms(fake_features, z)
+        (loss_fake + sum(terms.values())).backward()
         self.opt_d.step()
+        logs = {"loss_d": (loss_real + loss_fake).item(),
+                "d_real": torch.sigmoid(real_logits).mean().item(),
+                "d_fake": torch.sigmoid(fake_logits).mean().item()}
+        return {**logs, **{f"{k}_d": v.item() for k, v in terms.items()}}, real_features.detach()
 
-        # Non-saturating loss: maximize log D(G(z)) rather than minimize log(1 - D(G(z))).
+    def generator_step(self, fake: torch.Tensor, z: torch.Tensor,
+                       real_features: torch.Tensor) -> dict[str, float]:
         self.opt_g.zero_grad(set_to_none=True)
-        gen_logits = self.disc_net(fake)
-        loss_g = F.binary_cross_entropy_with_logits(gen_logits, torch.ones_like(gen_logits))
-        loss_g.backward()
+        gen_logits, features = self.disc_net(fake, with_features=True)
+        if self.options.feature_matching:
+            loss_g = (real_features.mean(0) - features.mean(0)).pow(2).sum()
+        else:  # non-saturating: maximize log D(G(z)) rather than minimize log(1 - D(G(z)))
+            loss_g = F.binary_cross_entropy_with_logits(gen_logits, torch.ones_like(gen_logits))
+        terms = self.fake_terms(features, z)
+        (loss_g + sum(terms.values())).backward()
         self.opt_g.step()
-        return {
-            "loss_d": (loss_real + loss_fake).item(), "loss_g": loss_g.item(),
-            "d_real": torch.sigmoid(real_logits).mean().item(),
-            "d_fake": torch.sigmoid(fake_logits).mean().item(),
-        }
+        return {"loss_g": loss_g.item(), **{f"{k}_g": v.item() for k, v in terms.items()}}

@@ -10,6 +10,7 @@ import dataclasses
 import platform
 import time
 from pathlib import Path
+from typing import ClassVar
 
 import torch
 from torch import nn
@@ -35,11 +36,25 @@ class RunConfig:
     sample_grid: int = 64
 
 
+@dataclasses.dataclass(frozen=True)
+class NoOptions:
+    """The options of a trainer that has none."""
+
+
 class Trainer:
-    """Trains ``model`` on ``train_data``; writes samples and a resumable state to ``run_dir``."""
+    """Trains ``model`` on ``train_data``; writes samples and a resumable state to ``run_dir``.
+
+    ``options`` (an instance of the family's ``options_class`` dataclass) holds the family's own
+    training choices; they are recorded in the checkpoint's training summary.
+    """
+
+    options_class: ClassVar[type] = NoOptions
 
     def __init__(self, model: GenerativeModel, train_data: ImageData, test_data: ImageData | None,
-                 run: RunConfig, ctx: DistContext, run_dir: Path) -> None:
+                 run: RunConfig, ctx: DistContext, run_dir: Path, options: object | None = None) -> None:
+        self.options = self.options_class() if options is None else options
+        if not isinstance(self.options, self.options_class):
+            raise TypeError(f"{type(self).__name__} needs {self.options_class.__name__} options")
         self.model, self.train_data, self.test_data = model.to(ctx.device), train_data, test_data
         self.run, self.ctx, self.run_dir = run, ctx, Path(run_dir)
         self.history: list[dict[str, float]] = []
@@ -72,7 +87,7 @@ class Trainer:
     def fit(self) -> list[dict[str, float]]:
         for epoch in range(self.start_epoch, self.run.epochs):
             started = time.perf_counter()
-            logs = mean_across_ranks(self._train_epoch(epoch), self.ctx)
+            logs = mean_across_ranks(self.train_epoch(epoch), self.ctx)
             self.seconds += time.perf_counter() - started
             if self.ctx.is_main:
                 self.model.eval()
@@ -86,7 +101,7 @@ class Trainer:
                 self.save_state(epoch + 1)
         return self.history
 
-    def _train_epoch(self, epoch: int) -> dict[str, float]:
+    def train_epoch(self, epoch: int) -> dict[str, float]:
         self.model.train()
         order = shard(torch.randperm(len(self.train_data), generator=self.shuffle_gen), self.ctx)
         per_rank = max(1, self.run.batch_size // self.ctx.world_size)
@@ -120,6 +135,7 @@ class Trainer:
             "epochs": len(self.history), "steps": self.steps, "seconds": round(self.seconds, 1),
             "batch_size": self.run.batch_size, "lr": self.run.lr, "seed": self.run.seed,
             "world_size": self.ctx.world_size, "device": str(self.ctx.device),
+            "trainer": type(self).__name__, "options": dataclasses.asdict(self.options),
             "final": {k: v for k, v in final.items() if k != "epoch"},
             "history": self.history,
             "versions": {"torch": torch.__version__, "python": platform.python_version()},
@@ -134,6 +150,9 @@ class Trainer:
     def resume(self, path: Path) -> None:
         """Continue from a run state written by ``save_state``: weights, optimizers, RNG, history."""
         meta, tensors = read_checkpoint(path)
+        stored, given = meta["training"].get("options"), dataclasses.asdict(self.options)
+        if stored is not None and stored != given:  # None: a run file older than options
+            raise ValueError(f"{path} was trained with options {stored}, not {given}")
         self.model.load_state_dict({k: v for k, v in tensors.items() if not k.startswith("train.")})
         resume = meta["training"]["resume"]
         rngs = unpack_state(tensors, resume, self.training_modules(), self.optimizers())
