@@ -5,6 +5,7 @@ from __future__ import annotations
 import streamlit as st
 import torch
 
+from gen_core.latent import clamp_to_spec
 from gen_core.models import GenerativeModel
 from gen_core.projection import MapData, ProjectionParams, has_cached_projection, place_on_map
 from ui.cached import latent_map_data, projection
@@ -40,7 +41,7 @@ def selection_panel(stem: str, model: GenerativeModel, data: MapData, chosen: li
     if not chosen:
         st.info("Click a point to see it, or draw a lasso or box to decode the selection's mean latent.")
         return
-    z = data.latents[chosen].mean(0)
+    z = clamp_to_spec(data.latents[chosen].mean(0), model.latent_spec)  # a mean of class codes is none
     decoded = model.decode(z[None])
     if len(chosen) == 1:
         label = f" · {data.class_names[data.labels[chosen[0]]]}" if data.class_names else ""

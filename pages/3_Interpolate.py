@@ -6,7 +6,7 @@ import streamlit as st
 import torch
 
 from gen_core.images import gif_bytes, image_grid
-from gen_core.latent import bilinear_grid, encode_means, lerp, seed_latent, slerp
+from gen_core.latent import bilinear_grid, clamp_to_spec, encode_means, lerp, seed_latent, slerp
 from gen_core.models import GenerativeModel
 from ui.cached import eval_images
 from ui.catalog import get_model
@@ -43,8 +43,10 @@ def corner_latents(model: GenerativeModel, ends: torch.Tensor, seed: int) -> tor
 
 @torch.no_grad()
 def paths_section(stem: str, model: GenerativeModel, ends: torch.Tensor, steps: int) -> None:
-    linear = model.decode(lerp(ends[0], ends[1], steps))
-    spherical = model.decode(slerp(ends[0], ends[1], steps))
+    # Clamping keeps categorical codes (InfoGAN) whole and every value inside its slider's range.
+    spec = model.latent_spec
+    linear = model.decode(clamp_to_spec(lerp(ends[0], ends[1], steps), spec))
+    spherical = model.decode(clamp_to_spec(slerp(ends[0], ends[1], steps), spec))
     st.subheader("Linear (lerp) above, spherical (slerp) below")
     grid = show_images(torch.cat([linear, spherical]), nrow=steps, target_px=LARGE_PX * 2)
     left, right = st.columns(2)
@@ -61,7 +63,8 @@ def corners_section(stem: str, model: GenerativeModel, corners: torch.Tensor) ->
     size = st.slider("Grid size", 3, 10, 6, key="corner_size")
     st.caption("Top corners are the endpoints A and B; the bottom corners are the latents of "
                "two further seeds. Every cell blends the four bilinearly.")
-    grid = show_images(model.decode(bilinear_grid(corners, size)), nrow=size, target_px=LARGE_PX * 1.5)
+    blend = clamp_to_spec(bilinear_grid(corners, size), model.latent_spec)
+    grid = show_images(model.decode(blend), nrow=size, target_px=LARGE_PX * 1.5)
     download_png(grid, f"{stem}-corners.png", key="download_corners", label="Download blend PNG")
 
 
