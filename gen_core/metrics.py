@@ -1,0 +1,134 @@
+"""Sample-quality and likelihood metrics, each returning a dict with fixed keys.
+
+Features are those of a dataset classifier (``gen_core.classifier``), so the Frechet distance here
+is "FD in classifier features", not FID: Inception features would not fit 28x28 digits and
+numbers from different feature extractors are not comparable.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+import torch.nn.functional as F
+
+from gen_core.models.vae import VAE
+
+MODE_COLLAPSE_LOW, MODE_COLLAPSE_HIGH = 0.02, 0.20  # class fractions outside count as collapse
+LOG_2PI = math.log(2 * math.pi)
+
+
+def gaussian_stats(features: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Mean ``[F]`` and unbiased covariance ``[F, F]`` of ``features`` ``[N, F]``, in float64."""
+    x = features.double()
+    return x.mean(0), torch.cov(x.T)
+
+
+def frechet_distance(features_a: torch.Tensor, features_b: torch.Tensor) -> float:
+    """Frechet distance between Gaussians fitted to ``[N, F]`` and ``[M, F]`` feature sets.
+
+    d^2 = ||mu_a - mu_b||^2 + tr(S_a + S_b - 2 (S_a S_b)^(1/2)) (Dowson & Landau 1982), the FID
+    formula of Heusel et al. 2017. tr((S_a S_b)^(1/2)) is the sum of the square roots of the
+    eigenvalues of the symmetric S_a^(1/2) S_b S_a^(1/2), which avoids a non-symmetric sqrtm.
+    """
+    mu_a, cov_a = gaussian_stats(features_a)
+    mu_b, cov_b = gaussian_stats(features_b)
+    root_a = _psd_sqrt(cov_a)
+    cross = torch.linalg.eigvalsh(root_a @ cov_b @ root_a).clamp(min=0).sqrt().sum()
+    distance = (mu_a - mu_b).pow(2).sum() + cov_a.trace() + cov_b.trace() - 2 * cross
+    return max(float(distance), 0.0)  # rounding can push identical sets a hair below zero
+
+
+def _psd_sqrt(matrix: torch.Tensor) -> torch.Tensor:
+    """Symmetric square root of a positive semi-definite matrix ``[F, F]``."""
+    values, vectors = torch.linalg.eigh(matrix)
+    return vectors @ torch.diag(values.clamp(min=0).sqrt()) @ vectors.T
+
+
+def kth_neighbour_radii(points: torch.Tensor, k: int = 3, batch_size: int = 1000) -> torch.Tensor:
+    """Distance ``[N]`` from each of ``points`` ``[N, F]`` to its k-th nearest other point."""
+    radii = []
+    for chunk in points.split(batch_size):
+        distances = torch.cdist(chunk.double(), points.double())
+        # The smallest distance is the point to itself (0); index k is the k-th other point.
+        radii.append(distances.kthvalue(k + 1, dim=1).values)
+    return torch.cat(radii)
+
+
+def manifold_coverage(queries: torch.Tensor, points: torch.Tensor, radii: torch.Tensor,
+                      batch_size: int = 1000) -> float:
+    """Fraction of ``queries`` ``[M, F]`` inside at least one ball (``points`` ``[N, F]``, ``radii [N]``)."""
+    inside = 0
+    for chunk in queries.split(batch_size):
+        distances = torch.cdist(chunk.double(), points.double())
+        inside += int((distances <= radii.unsqueeze(0)).any(dim=1).sum())
+    return inside / queries.shape[0]
+
+
+def precision_recall(real: torch.Tensor, fake: torch.Tensor, k: int = 3) -> dict[str, float]:
+    """Improved precision and recall (Kynkaanniemi et al. 2019) of ``fake`` ``[M, F]`` vs ``real`` ``[N, F]``.
+
+    Each set's manifold is the union of balls reaching every point's k-th nearest neighbour.
+    Precision: the share of fakes inside the real manifold; recall: the share of reals inside
+    the fake manifold.
+    """
+    precision = manifold_coverage(fake, real, kth_neighbour_radii(real, k))
+    recall = manifold_coverage(real, fake, kth_neighbour_radii(fake, k))
+    return {"precision": precision, "recall": recall}
+
+
+def class_coverage(predicted: torch.Tensor, num_classes: int) -> dict:
+    """Histogram of predicted classes ``[N]`` (int) as fractions, and a mode-collapse flag.
+
+    The flag is raised when any class gets under 2% or over 20% of the samples (a balanced
+    10-class set gives 10% each).
+    """
+    fractions = torch.bincount(predicted.long(), minlength=num_classes).double() / predicted.numel()
+    low, high = float(fractions.min()), float(fractions.max())
+    return {"class_fractions": [round(float(f), 4) for f in fractions],
+            "min_class_fraction": low, "max_class_fraction": high,
+            "mode_collapse": low < MODE_COLLAPSE_LOW or high > MODE_COLLAPSE_HIGH}
+
+
+def _normal_log_density(x: torch.Tensor, mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
+    """log N(x; mu, diag(exp(logvar))) summed over the last dim: ``[..., D]`` -> ``[...]``."""
+    return -0.5 * (LOG_2PI + logvar + (x - mu).pow(2) / logvar.exp()).sum(-1)
+
+
+@torch.no_grad()
+def importance_log_weights(model: VAE, images: torch.Tensor, k: int) -> torch.Tensor:
+    """log p(x, z_i) - log q(z_i | x) for ``k`` draws z_i ~ q(z | x): ``[B, C, H, W]`` -> ``[B, k]``."""
+    mu, logvar = model.encode(images)  # [B, D] each
+    z = mu.unsqueeze(1) + torch.exp(0.5 * logvar).unsqueeze(1) * torch.randn(
+        mu.shape[0], k, mu.shape[1], device=mu.device)  # [B, k, D]
+    logits = model.decode_logits(z.flatten(0, 1))  # [B*k, C, H, W]
+    targets = images.unsqueeze(1).expand(-1, k, *images.shape[1:]).flatten(0, 1)
+    log_px_z = -F.binary_cross_entropy_with_logits(logits, targets, reduction="none").flatten(1).sum(1)
+    log_pz = _normal_log_density(z, torch.zeros_like(z), torch.zeros_like(z))
+    log_qz_x = _normal_log_density(z, mu.unsqueeze(1), logvar.unsqueeze(1))
+    return log_px_z.view(-1, k) + log_pz - log_qz_x
+
+
+@torch.no_grad()
+def iwae_bound(model: VAE, images: torch.Tensor, k: int, max_decodes: int = 20000,
+               generator_seed: int = 0) -> float:
+    """Mean importance-weighted bound L_k on log p(x) (Burda et al. 2015, eq. 8) in nats.
+
+    L_k = E[log (1/k) sum_i w_i]; k = 1 is the ELBO and L_k rises towards log p(x) as k grows.
+    Work is split so at most ``max_decodes`` images are decoded at once: images are batched, and
+    each image's k samples too, then combined exactly by log-sum-exp. Images ``[N, C, H, W]``.
+    """
+    model.eval()
+    rng = torch.get_rng_state()
+    torch.manual_seed(generator_seed)
+    samples_per_pass = min(k, max_decodes)
+    images_per_pass = max(1, max_decodes // samples_per_pass)
+    total = 0.0
+    for chunk in images.split(images_per_pass):
+        chunk = chunk.to(model.device)
+        parts = [importance_log_weights(model, chunk, min(samples_per_pass, k - done))
+                 for done in range(0, k, samples_per_pass)]
+        log_w = torch.cat(parts, dim=1).double()  # [B, k]
+        total += float((torch.logsumexp(log_w, dim=1) - math.log(k)).sum())
+    torch.set_rng_state(rng)
+    return total / images.shape[0]
