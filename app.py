@@ -62,9 +62,9 @@ def gallery() -> None:
                "are the ones the other pages show.")
     entries = list(catalog().values())
     for start in range(0, len(entries), CARDS_PER_ROW):
-        for column, entry in zip(st.columns(CARDS_PER_ROW, border=True),
-                                 entries[start:start + CARDS_PER_ROW], strict=False):
-            with column:
+        for column, entry in zip(st.columns(CARDS_PER_ROW), entries[start:start + CARDS_PER_ROW],
+                                 strict=False):
+            with column, st.container(border=True):  # only filled columns get a card frame
                 model_card(entry)
     if active:
         set_active_models(active)
