@@ -43,3 +43,20 @@ def tiny_vae() -> GenerativeModel:
 @pytest.fixture
 def vae_file(tmp_path, tiny_vae):
     return save_model(tiny_vae, tmp_path / "tiny-vae.safetensors", dataset={"name": "digits"})
+
+
+@pytest.fixture(scope="session")
+def digits_classifier_file(tmp_path_factory):
+    """A dataset classifier trained on the 8x8 digits (about 97% test accuracy), saved once."""
+    from gen_core.classifier import save_classifier, train_classifier
+    from gen_core.data import load_dataset
+
+    train, test = load_dataset("digits", train=True), load_dataset("digits", train=False)
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)  # small convolutions run several times slower when threads contend
+    try:
+        model, history = train_classifier(train, test, epochs=8, batch_size=64, seed=0, channels=(8, 16, 32))
+    finally:
+        torch.set_num_threads(threads)
+    path = tmp_path_factory.mktemp("classifier") / "digits-classifier.safetensors"
+    return save_classifier(model, path, dataset="digits", test_accuracy=history[-1]["test_accuracy"])

@@ -1,0 +1,49 @@
+"""The dataset classifier: accuracy on the digits, a pickle-free round trip, precise load errors."""
+
+import pytest
+import torch
+
+from gen_core.checkpoint import CheckpointError
+from gen_core.classifier import Classifier, ClassifierConfig, accuracy, load_classifier, main
+from gen_core.data import load_dataset
+
+
+def test_the_trained_classifier_is_accurate(digits_classifier_file):
+    model = load_classifier(digits_classifier_file)
+    test = load_dataset("digits", train=False)
+    assert accuracy(model, test) >= 0.95
+    assert model.metadata["test_accuracy"] == pytest.approx(accuracy(model, test), abs=1e-4)
+
+
+def test_round_trip_gives_the_same_logits_and_features(digits_classifier_file):
+    model = load_classifier(digits_classifier_file)
+    again = load_classifier(digits_classifier_file)
+    images = load_dataset("digits", train=False).images[:16]
+    torch.testing.assert_close(model(images), again(images))
+    features, predicted = model.embed(images, batch_size=5)
+    assert features.shape == (16, model.config.channels[-1]) and predicted.shape == (16,)
+    torch.testing.assert_close(predicted, model(images).argmax(1))
+
+
+def test_a_model_checkpoint_is_not_a_classifier(vae_file):
+    with pytest.raises(CheckpointError, match="not a gen_core classifier"):
+        load_classifier(vae_file)
+
+
+def test_pickles_and_truncated_files_are_refused(tmp_path, digits_classifier_file):
+    pickled = tmp_path / "classifier.pt"
+    torch.save(Classifier(ClassifierConfig(image_shape=(1, 8, 8))).state_dict(), pickled)
+    with pytest.raises(CheckpointError, match="never loaded"):
+        load_classifier(pickled)
+    truncated = tmp_path / "cut.safetensors"
+    truncated.write_bytes(digits_classifier_file.read_bytes()[:-100])
+    with pytest.raises(CheckpointError, match="truncated"):
+        load_classifier(truncated)
+
+
+def test_cli_dry_run_writes_a_loadable_classifier(tmp_path):
+    out = main(["--dataset", "digits", "--dry-run", "--out", str(tmp_path / "c.safetensors"),
+                "--device", "cpu"])
+    model = load_classifier(out)
+    assert model.config.image_shape == (1, 8, 8) and model.metadata["dataset"] == "digits"
+    assert model.metadata["training"]["epochs"] == 1 and 0 <= model.metadata["test_accuracy"] <= 1
