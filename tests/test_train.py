@@ -74,3 +74,37 @@ def test_offline_missing_data_exits_with_the_layout(tmp_path):
     with pytest.raises(SystemExit, match="MNIST/raw"):
         main(["--model", "vae-mlp", "--dataset", "mnist", "--data-root", str(tmp_path),
               "--no-download", "--out", str(tmp_path / "x.safetensors")])
+
+
+@pytest.mark.parametrize(("preset", "flags", "expected"), [
+    ("dcgan", ["--feature-matching", "--minibatch-discrimination", "--label-smoothing", "0.9"],
+     {"feature_matching": True, "minibatch_discrimination": True, "label_smoothing": 0.9}),
+    ("wgan", ["--n-critic", "2", "--clip-value", "0.02"], {"n_critic": 2, "clip_value": 0.02}),
+    ("wgan-gp", ["--gp-weight", "5"], {"n_critic": 5, "gp_weight": 5.0}),
+    ("infogan", ["--label-smoothing", "0.9"], {"label_smoothing": 0.9, "feature_matching": False}),
+    ("vae-conv", ["--binarize"], {"binarize": True}),
+])
+def test_training_options_are_recorded_in_the_checkpoint(tmp_path, preset, flags, expected):
+    model = load_model(_train(tmp_path, "--model", preset, "--dry-run", *flags))
+    options = model.metadata["training"]["options"]
+    assert expected.items() <= options.items()
+    if "--binarize" in flags:
+        assert "binarized" in model.metadata["dataset"]["normalization"]
+
+
+@pytest.mark.parametrize(("preset", "flags", "message"), [
+    ("vae-mlp", ["--feature-matching"], "--feature-matching does not apply to --model vae-mlp"),
+    ("wgan", ["--gp-weight", "10"], "--gp-weight does not apply"),
+    ("dcgan", ["--binarize"], "--binarize does not apply"),
+    ("dcgan", ["--label-smoothing", "0.3"], "label_smoothing"),
+])
+def test_options_a_trainer_lacks_are_refused(tmp_path, preset, flags, message):
+    with pytest.raises(SystemExit, match=message):
+        _train(tmp_path, "--model", preset, "--dry-run", *flags)
+
+
+def test_resume_with_other_options_is_refused(tmp_path):
+    _train(tmp_path, "--model", "dcgan", "--dry-run", name="first")
+    with pytest.raises(ValueError, match="trained with options"):
+        _train(tmp_path, "--model", "dcgan", "--dry-run", "--feature-matching", "--resume",
+               str(tmp_path / "run-first" / "state.safetensors"), name="second")
