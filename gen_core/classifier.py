@@ -33,7 +33,8 @@ CLASSIFIER_DIR = Path(__file__).resolve().parents[1] / "checkpoints" / "classifi
 
 @dataclasses.dataclass(frozen=True)
 class ClassifierConfig:
-    channels: tuple[int, ...] = (32, 64, 128)  # one 3x3 conv stage each; the last width is the features'
+    # One 3x3 conv stage each, 2x2 pooling between; four stages let the last see the whole digit.
+    channels: tuple[int, ...] = (32, 64, 128, 128)
     num_classes: int = 10
     image_shape: tuple[int, int, int] = (1, 28, 28)
 

@@ -55,11 +55,13 @@ def test_resume_continues_exactly(tmp_path, preset):
     assert len(load_model(resumed).metadata["training"]["history"]) == 2
 
 
-def test_two_process_ddp_run(tmp_path):
+# wgan-gp: its gradient penalty is a second-order gradient through the DDP-wrapped critic.
+@pytest.mark.parametrize("preset", ["vae-conv", "wgan-gp"])
+def test_two_process_ddp_run(tmp_path, preset):
     out = tmp_path / "ddp.safetensors"
     env = {**os.environ, "PYTHONPATH": str(ROOT), "OMP_NUM_THREADS": "1"}
     command = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node=2",
-               "-m", "gen_core.train", "--model", "vae-conv", "--dataset", "digits", "--epochs", "1",
+               "-m", "gen_core.train", "--model", preset, "--dataset", "digits", "--epochs", "1",
                "--batch-size", "128", "--out", str(out), "--run-dir", str(tmp_path / "run")]
     result = subprocess.run(command, env=env, cwd=tmp_path, capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr[-3000:]

@@ -28,16 +28,32 @@ class WGANGPOptions:
     gp_weight: float = 10.0  # lambda of Gulrajani et al., eq. 3
 
 
-def gradient_penalty(critic: nn.Module, real: torch.Tensor, fake: torch.Tensor) -> torch.Tensor:
-    """E[(||grad D(x_hat)||_2 - 1)^2] at random interpolates of ``real`` and ``fake`` ``[B, C, H, W]``.
-
-    Gulrajani et al. 2017, eq. 3 (without lambda): x_hat = eps * x + (1 - eps) * G(z), one eps per
-    image. The graph is kept so the penalty can be minimized (a second-order gradient).
-    """
+def interpolates(real: torch.Tensor, fake: torch.Tensor) -> torch.Tensor:
+    """x_hat = eps * x + (1 - eps) * G(z), one eps ~ U[0, 1] per image, ready for a gradient."""
     eps = torch.rand(real.shape[0], *([1] * (real.dim() - 1)), device=real.device)
-    mixed = (eps * real + (1 - eps) * fake).requires_grad_(True)
-    (grads,) = torch.autograd.grad(critic(mixed).sum(), mixed, create_graph=True)
+    return (eps * real + (1 - eps) * fake).requires_grad_(True)
+
+
+def penalty_at(scores: torch.Tensor, mixed: torch.Tensor) -> torch.Tensor:
+    """E[(||grad D(x_hat)||_2 - 1)^2] from critic ``scores`` ``[B]`` of interpolates ``mixed``.
+
+    Gulrajani et al. 2017, eq. 3 (without lambda). The graph is kept so the penalty can be
+    minimized (a second-order gradient).
+    """
+    (grads,) = torch.autograd.grad(scores.sum(), mixed, create_graph=True)
     return (grads.flatten(1).norm(dim=1) - 1).pow(2).mean()
+
+
+def gradient_penalty(critic: nn.Module, real: torch.Tensor, fake: torch.Tensor) -> torch.Tensor:
+    """The WGAN-GP penalty of ``critic`` between ``real`` and ``fake`` ``[B, C, H, W]``."""
+    mixed = interpolates(real, fake)
+    return penalty_at(critic(mixed), mixed)
+
+
+def critic_logs(score_real: torch.Tensor, score_fake: torch.Tensor) -> dict[str, float]:
+    """Mean critic scores -> the losses and the Wasserstein estimate E[D(x)] - E[D(G(z))]."""
+    return {"loss_d": (score_fake - score_real).item(), "loss_g": -score_fake.item(),
+            "wasserstein": (score_real - score_fake).item()}
 
 
 class CriticTrainer(Trainer):
@@ -46,9 +62,9 @@ class CriticTrainer(Trainer):
     def make_optimizer(self, params) -> torch.optim.Optimizer:
         raise NotImplementedError
 
-    def critic_penalty(self, real: torch.Tensor, fake: torch.Tensor) -> torch.Tensor | None:
-        """A term added to the critic's loss (none by default)."""
-        return None
+    def critic_step(self, real: torch.Tensor, fake: torch.Tensor) -> dict[str, float]:
+        """Compute the critic's loss on a batch and its gradients; returns the logs."""
+        raise NotImplementedError
 
     def after_critic_step(self) -> None:
         """Runs after each critic update (weight clipping)."""
@@ -71,20 +87,12 @@ class CriticTrainer(Trainer):
         with torch.no_grad():
             fake = self.gen_net(torch.randn(real.shape[0], self.model.latent_dim, device=real.device))
         self.opt_c.zero_grad(set_to_none=True)
-        score_real = self.critic_net(real).mean()
-        (-score_real).backward()
-        score_fake = self.critic_net(fake).mean()
-        score_fake.backward()
-        penalty = self.critic_penalty(real, fake)
-        if penalty is not None:
-            penalty.backward()
+        logs = self.critic_step(real, fake)
         self.opt_c.step()
         self.after_critic_step()
         if (self.steps + 1) % self.options.n_critic == 0:
             self.generator_step(real.shape[0])
-        logs = {"loss_d": (score_fake - score_real).item(), "loss_g": -score_fake.item(),
-                "wasserstein": (score_real - score_fake).item()}
-        return {**logs, **({"penalty": penalty.item()} if penalty is not None else {})}
+        return logs
 
     def generator_step(self, n: int) -> None:
         self.opt_g.zero_grad(set_to_none=True)
@@ -101,6 +109,14 @@ class WGANTrainer(CriticTrainer):
     def make_optimizer(self, params) -> torch.optim.Optimizer:
         return torch.optim.RMSprop(params, lr=self.run.lr)
 
+    def critic_step(self, real: torch.Tensor, fake: torch.Tensor) -> dict[str, float]:
+        # Separate passes: the critic's batch norm must not mix real and fake statistics.
+        score_real = self.critic_net(real).mean()
+        (-score_real).backward()
+        score_fake = self.critic_net(fake).mean()
+        score_fake.backward()
+        return critic_logs(score_real, score_fake)
+
     @torch.no_grad()
     def after_critic_step(self) -> None:
         for param in self.critic.parameters():
@@ -115,5 +131,13 @@ class WGANGPTrainer(CriticTrainer):
     def make_optimizer(self, params) -> torch.optim.Optimizer:
         return torch.optim.Adam(params, lr=self.run.lr, betas=(0.0, 0.9))
 
-    def critic_penalty(self, real: torch.Tensor, fake: torch.Tensor) -> torch.Tensor:
-        return self.options.gp_weight * gradient_penalty(self.critic_net, real, fake)
+    def critic_step(self, real: torch.Tensor, fake: torch.Tensor) -> dict[str, float]:
+        # One pass over real, fake and interpolates (exact: the critic normalizes per sample). One
+        # forward and one backward is also what DistributedDataParallel needs: the penalty alone
+        # leaves the head's bias without a gradient, which a separate pass would trip on.
+        mixed = interpolates(real, fake)
+        scores = self.critic_net(torch.cat([real, fake, mixed]))
+        score_real, score_fake, score_mixed = scores.split(real.shape[0])
+        penalty = self.options.gp_weight * penalty_at(score_mixed, mixed)
+        (score_fake.mean() - score_real.mean() + penalty).backward()
+        return {**critic_logs(score_real.mean(), score_fake.mean()), "penalty": penalty.item()}
