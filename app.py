@@ -1,7 +1,7 @@
 """Latent Atlas: the home gallery of every model in the checkpoint folder, and the page list.
 
 ``streamlit run app.py`` starts here; the other pages live in ``pages/`` (URL paths /Explore,
-/Latent_Map, /Interpolate, /Compare, from their file names).
+/Latent_Map, /Interpolate, /Compare, from their file names); ``ui.page`` draws the menu.
 """
 
 from __future__ import annotations
@@ -71,6 +71,4 @@ def gallery() -> None:
         write_url(model=active)
 
 
-PAGE_FILES = ("1_Explore", "2_Latent_Map", "3_Interpolate", "4_Compare")
-PAGES = [st.Page(gallery, title="Home", default=True), *[st.Page(f"pages/{f}.py") for f in PAGE_FILES]]
-st.navigation(PAGES).run()
+gallery()

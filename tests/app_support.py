@@ -44,7 +44,10 @@ def checkpoint_env(shared_model_dir, monkeypatch) -> Path:
 
 def open_page(page: str, query: dict[str, str] | None = None, state: dict | None = None) -> AppTest:
     """Run one page once, with an optional opened link (``query``) and preset session state."""
-    at = AppTest.from_file(str(ROOT / PAGES[page]), default_timeout=RUN_TIMEOUT_S)
+    # Every page starts from app.py, as under `streamlit run`, so page links resolve from the root.
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=RUN_TIMEOUT_S)
+    if page != "home":
+        at.switch_page(PAGES[page])
     for key, value in (query or {}).items():
         at.query_params[key] = value
     for key, value in (state or {}).items():

@@ -13,6 +13,12 @@ from ui.state import active_models, apply_url_once, set_active_models
 
 log = logging.getLogger("latent_atlas")
 MAX_COMPARED = 4
+# The menu, drawn by start_page. Streamlit's own menu for a pages/ folder would name the home page
+# after its file ("app"), so it is switched off in .streamlit/config.toml.
+MENU = (("app.py", "Home", ":material/home:"), ("pages/1_Explore.py", "Explore", ":material/tune:"),
+        ("pages/2_Latent_Map.py", "Latent Map", ":material/scatter_plot:"),
+        ("pages/3_Interpolate.py", "Interpolate", ":material/timeline:"),
+        ("pages/4_Compare.py", "Compare", ":material/compare:"))
 
 
 def guarded(body: Callable) -> Callable:
@@ -36,6 +42,10 @@ def guarded(body: Callable) -> Callable:
 def start_page(name: str, title: str, *, multi: bool = False) -> list[str] | None:
     """Set up a page; returns the active model stems, or ``None`` when no model can be shown."""
     st.set_page_config(page_title=f"{title} · Latent Atlas", layout="wide")
+    with st.sidebar:
+        for path, label, icon in MENU:
+            st.page_link(path, label=label, icon=icon)
+        st.divider()
     for notice in apply_url_once(name):
         st.warning(notice, icon=":material/warning:")
     st.title(title)
