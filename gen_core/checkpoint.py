@@ -88,23 +88,31 @@ def update_metadata(path: str | Path, **sections: dict) -> dict:
 def read_header(path: str | Path) -> tuple[dict, dict]:
     """Validate the container and return ``(gen_core metadata, raw tensor index)`` without tensors."""
     path = Path(path)
-    data = _read_bytes(path)
-    header = _parse_header(path, data)
+    header = _parse_header(path, _read_bytes(path))
     meta = _parse_metadata(path, header.pop("__metadata__", None))
     return meta, header
 
 
-def read_checkpoint(path: str | Path) -> tuple[dict, dict[str, torch.Tensor]]:
-    """Return ``(metadata, all tensors)`` of a validated checkpoint file."""
+def read_tensors(path: str | Path) -> tuple[dict[str, str], dict[str, torch.Tensor]]:
+    """Validate a safetensors container; return its raw string metadata and all its tensors.
+
+    The shared reader for every kind of file this project writes (models, classifiers); each
+    kind then checks its own metadata key.
+    """
     path = Path(path)
     data = _read_bytes(path)
     header = _parse_header(path, data)
-    meta = _parse_metadata(path, header.pop("__metadata__", None))
     try:
         tensors = load_safetensors_bytes(data)
     except (SafetensorError, ValueError, RuntimeError) as err:
         raise CheckpointError(path, f"tensor data is unreadable ({err})") from None
-    return meta, tensors
+    return header.get("__metadata__") or {}, tensors
+
+
+def read_checkpoint(path: str | Path) -> tuple[dict, dict[str, torch.Tensor]]:
+    """Return ``(metadata, all tensors)`` of a validated checkpoint file."""
+    raw, tensors = read_tensors(path)
+    return _parse_metadata(Path(path), raw), tensors
 
 
 def load_model(path: str | Path, device: str | torch.device = "cpu") -> GenerativeModel:
@@ -116,7 +124,7 @@ def load_model(path: str | Path, device: str | torch.device = "cpu") -> Generati
     except (TypeError, ValueError) as err:
         raise CheckpointError(path, f"invalid config for family {meta['family']!r}: {err}") from None
     expected = model.state_dict()
-    _check_tensors(path, expected, tensors)
+    check_tensors(path, expected, tensors)
     model.load_state_dict({k: tensors[k] for k in expected})
     _check_description(path, model, meta)
     model.metadata = meta
@@ -187,8 +195,9 @@ def _parse_metadata(path: Path, metadata: dict | None) -> dict:
     return meta
 
 
-def _check_tensors(path: Path, expected: dict[str, torch.Tensor],
-                   found: dict[str, torch.Tensor]) -> None:
+def check_tensors(path: Path, expected: dict[str, torch.Tensor],
+                  found: dict[str, torch.Tensor]) -> None:
+    """Every tensor ``expected`` is in ``found`` with its shape and dtype, finite; no stray names."""
     missing = sorted(set(expected) - set(found))
     if missing:
         raise CheckpointError(path, f"missing tensor(s) {missing[:5]}")

@@ -17,12 +17,10 @@ from pathlib import Path
 
 import torch
 import torch.nn.functional as F
-from safetensors import SafetensorError
-from safetensors.torch import load as load_safetensors_bytes
 from safetensors.torch import save_file
 from torch import nn
 
-from gen_core.checkpoint import CheckpointError, _check_tensors, _parse_header, _read_bytes
+from gen_core.checkpoint import CheckpointError, check_tensors, read_tensors
 from gen_core.data import DataError, ImageData, load_dataset
 from gen_core.models.registry import config_from_dict
 
@@ -103,15 +101,13 @@ def save_classifier(model: Classifier, path: str | Path, **info) -> Path:
 def load_classifier(path: str | Path, device: str | torch.device = "cpu") -> Classifier:
     """Rebuild a classifier from its file, in eval mode; every fault is a ``CheckpointError``."""
     path = Path(path)
-    data = _read_bytes(path)
-    header = _parse_header(path, data)
-    meta = _classifier_metadata(path, header.get("__metadata__") or {})
+    raw, tensors = read_tensors(path)
+    meta = _classifier_metadata(path, raw)
     try:
         model = Classifier(config_from_dict(ClassifierConfig, meta["config"]))
-        tensors = load_safetensors_bytes(data)
-    except (TypeError, ValueError, SafetensorError, RuntimeError) as err:
+    except (TypeError, ValueError) as err:
         raise CheckpointError(path, f"unusable classifier ({err})") from None
-    _check_tensors(path, model.state_dict(), tensors)
+    check_tensors(path, model.state_dict(), tensors)
     model.load_state_dict(tensors)
     model.metadata = meta
     return model.to(device).eval()

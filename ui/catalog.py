@@ -39,9 +39,21 @@ def checkpoint_dir() -> Path:
 
 
 def catalog() -> dict[str, CatalogEntry]:
-    """Every checkpoint in the folder by stem, in name order, with its load error if any."""
+    """Every checkpoint in the folder by stem, in name order, with its load error if any.
+
+    Every rerun (each slider move) asks for the catalog, so it only lists the folder and stats
+    its files; loading (and failing to load a broken file) happens once per file state.
+    """
+    files = tuple((str(p), p.stat().st_size, p.stat().st_mtime_ns)
+                  for p in sorted(checkpoint_dir().glob("*.safetensors")))
+    return _scan(files)
+
+
+@st.cache_resource(max_entries=8)
+def _scan(files: tuple[tuple[str, int, int], ...]) -> dict[str, CatalogEntry]:
     entries = {}
-    for path in sorted(checkpoint_dir().glob("*.safetensors")):
+    for name, _size, _mtime in files:
+        path = Path(name)
         try:
             get_model_at(path)
             error = None

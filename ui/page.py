@@ -8,7 +8,7 @@ from collections.abc import Callable
 
 import streamlit as st
 
-from ui.catalog import catalog, checkpoint_dir
+from ui.catalog import checkpoint_dir, usable_stems
 from ui.state import active_models, apply_url_once, set_active_models
 
 log = logging.getLogger("latent_atlas")
@@ -49,7 +49,7 @@ def start_page(name: str, title: str, *, multi: bool = False) -> list[str] | Non
     for notice in apply_url_once(name):
         st.warning(notice, icon=":material/warning:")
     st.title(title)
-    if not any(entry.ok for entry in catalog().values()):
+    if not usable_stems():
         st.info(f"No usable models in `{checkpoint_dir()}`. Train one with "
                 "`python -m gen_core.train --model vae-mlp --out checkpoints/NAME.safetensors`.")
         return None
@@ -58,7 +58,7 @@ def start_page(name: str, title: str, *, multi: bool = False) -> list[str] | Non
 
 def model_picker(multi: bool) -> list[str]:
     """The sidebar's model choice; it is the session's active model list, shared by all pages."""
-    usable = [s for s, e in catalog().items() if e.ok]
+    usable = usable_stems()
     active = active_models()
     with st.sidebar:
         if multi:
