@@ -148,7 +148,10 @@ def _read_bytes(path: Path) -> bytes:
 def _parse_header(path: Path, data: bytes) -> dict:
     if len(data) < 8:
         raise CheckpointError(path, "not a safetensors file (shorter than its 8-byte header size)")
-    if data[:2] == b"PK" or data[:1] == b"\x80":
+    # A pickle starts with b"\x80" and a protocol byte, a torch zip with b"PK". A safetensors
+    # header length can start with those bytes too; its JSON header then still opens at byte 8.
+    looks_pickled = data[:2] == b"PK" or (data[:1] == b"\x80" and 2 <= data[1] <= 5)
+    if looks_pickled and data[8:9] != b"{":
         raise CheckpointError(path, "not a safetensors file (it looks like a pickled PyTorch file)")
     (header_len,) = struct.unpack("<Q", data[:8])
     if header_len > MAX_HEADER_BYTES:

@@ -13,18 +13,15 @@ import math
 from pathlib import Path
 
 from gen_core.checkpoint import CheckpointError, read_header
+from gen_core.metric_report import fmt
 from gen_core.train.cli import PRESETS
 
 START, END = "<!-- zoo-table:start -->", "<!-- zoo-table:end -->"
 HEADER = ("Model", "Family", "Dataset", "Training options", "Params", "Epochs", "Train time",
           "FD, classifier features (floor)", "FD / floor", "Precision", "Recall", "Classes min-max",
-          "Test NLL, ELBO / IWAE (nats)")
+          "Test NLL, ELBO / IWAE (nats)", "InfoGAN categories matched")
 OPTION_DEFAULTS = {trainer.__name__: dataclasses.asdict(trainer.options_class())
                    for _, _, trainer, _ in PRESETS.values()}
-
-
-def _number(value, digits: int = 2) -> str:
-    return "–" if value is None else f"{value:.{digits}f}"
 
 
 def _duration(seconds: float | None) -> str:
@@ -40,23 +37,36 @@ def non_default_options(training: dict) -> str:
     return ", ".join(k if v is True else f"{k}={v}" for k, v in changed.items()) or "–"
 
 
+def likelihood_cell(metrics: dict) -> str:
+    """``ELBO / IWAE (k=K)``, with the number of test images when the IWAE used a subset."""
+    if "test_neg_elbo_nats" not in metrics:
+        return "–"
+    iwae = fmt("iwae_nll_nats", metrics)
+    if "iwae_k" in metrics:
+        subset = metrics.get("iwae_images")
+        on = f", {subset} images" if subset and subset != metrics.get("eval_test_images") else ""
+        iwae += f" (k={metrics['iwae_k']}{on})"
+    return f"{fmt('test_neg_elbo_nats', metrics)} / {iwae}"
+
+
 def table_row(name: str, meta: dict, tensors: dict) -> tuple[str, ...]:
     """One markdown row of ``HEADER`` from a checkpoint's metadata and tensor index."""
     training, metrics = meta.get("training", {}), meta.get("metrics", {})
     params = sum(math.prod(t["shape"]) for k, t in tensors.items() if not k.startswith("train."))
-    fd = metrics.get("fd_classifier_features")
-    fd_cell = "–" if fd is None else f"{fd:.2f} ({_number(metrics.get('fd_train_test_floor'))})"
-    low, high = metrics.get("min_class_fraction"), metrics.get("max_class_fraction")
-    classes = "–" if low is None else f"{100 * low:.1f}-{100 * high:.1f}%"
-    nll = "–"
-    if "test_neg_elbo_nats" in metrics:
-        iwae = metrics.get("iwae_nll_nats")
-        nll = f"{metrics['test_neg_elbo_nats']:.2f} / " + ("–" if iwae is None else
-                                                          f"{iwae:.2f} (k={metrics.get('iwae_k')})")
+    fd_cell = "–"
+    if "fd_classifier_features" in metrics:
+        fd_cell = f"{fmt('fd_classifier_features', metrics)} ({fmt('fd_train_test_floor', metrics)})"
+    classes = "–"
+    if "min_class_fraction" in metrics:
+        classes = f"{fmt('min_class_fraction', metrics)}-{fmt('max_class_fraction', metrics)}"
+    categories = "–"
+    if "categories_matched" in metrics:
+        categories = f"{metrics['categories_matched']}/{len(metrics['category_agreement'])}"
     return (name, f"{meta['family']} ({meta['arch']})", meta.get("dataset", {}).get("name", "–"),
             non_default_options(training), f"{params / 1e6:.2f} M", str(training.get("epochs", "–")),
-            _duration(training.get("seconds")), fd_cell, _number(metrics.get("fd_ratio_to_floor"), 1),
-            _number(metrics.get("precision")), _number(metrics.get("recall")), classes, nll)
+            _duration(training.get("seconds")), fd_cell, fmt("fd_ratio_to_floor", metrics),
+            fmt("precision", metrics), fmt("recall", metrics), classes, likelihood_cell(metrics),
+            categories)
 
 
 def markdown_table(paths: list[Path]) -> str:

@@ -179,6 +179,17 @@ def test_pickle_files_are_never_unpickled(tmp_path, monkeypatch):
     assert "pickled" in _load_error(raw_pickle)
 
 
+def test_header_size_that_starts_like_a_pickle_still_loads(vae_file, tmp_path):
+    # A header of 0x680 bytes is written 80 06 ...: one valid file in 256 starts with a pickle's byte.
+    data = vae_file.read_bytes()
+    (size,) = struct.unpack("<Q", data[:8])
+    padded = 0x680 if size <= 0x680 else (size | 0xFF) + 0x81  # next size whose low byte is 0x80
+    path = tmp_path / "padded.safetensors"  # JSON allows trailing spaces; tensor offsets are unchanged
+    path.write_bytes(struct.pack("<Q", padded) + data[8:8 + size] + b" " * (padded - size) + data[8 + size:])
+    assert path.read_bytes()[0] == 0x80
+    load_model(path)
+
+
 def test_absurd_header_size(tmp_path):
     path = tmp_path / "huge-header.safetensors"
     path.write_bytes(struct.pack("<Q", 2**40) + b"{}")

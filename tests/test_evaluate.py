@@ -83,6 +83,17 @@ def test_zoo_table_cells_come_from_the_metadata(tmp_path, settings):
     assert cells[9] == f"{metrics['precision']:.2f}" and cells[-1] == "–"
 
 
+def test_zoo_table_names_the_iwae_subset_and_infogan_categories(tmp_path):
+    vae = save_model(tiny_model("vae"), tmp_path / "vae.safetensors", dataset={"name": "digits"}, metrics={
+        "test_neg_elbo_nats": 95.123, "iwae_nll_nats": 91.5, "iwae_k": 1000, "iwae_images": 500,
+        "eval_test_images": 10000})
+    info = save_model(tiny_model("infogan"), tmp_path / "info.safetensors", dataset={"name": "digits"},
+                      metrics={"category_agreement": [0.9] * 7 + [0.5] * 3, "categories_matched": 7})
+    vae_row, info_row = (markdown_table([p]).splitlines()[2].strip("|").split("|") for p in (vae, info))
+    assert vae_row[12].strip() == "95.12 / 91.50 (k=1000, 500 images)" and vae_row[13].strip() == "–"
+    assert info_row[13].strip() == "7/10" and info_row[12].strip() == "–"
+
+
 def test_zoo_table_rewrites_the_readme_between_its_markers(tmp_path):
     folder = tmp_path / "zoo"
     _checkpoint(folder, "sngan")

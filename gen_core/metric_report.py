@@ -1,0 +1,77 @@
+"""What each recorded metric is called, which way is better, and how it is written.
+
+The README's zoo table (``gen_core.zoo_table``), the gallery's cards and the Compare page all
+read this one list, so a metric has the same name and the same digits everywhere.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+
+@dataclasses.dataclass(frozen=True)
+class MetricInfo:
+    """One metric of a checkpoint's ``metrics`` metadata."""
+
+    key: str
+    label: str
+    better: str | None  # "lower", "higher", or None for context that is not a score
+    digits: int = 2
+    percent: bool = False
+
+    def format(self, value) -> str:
+        """The value as shown to people; ``–`` when it was not measured."""
+        if value is None:
+            return "–"
+        if isinstance(value, bool):
+            return "yes" if value else "no"
+        if self.percent:
+            return f"{100 * value:.{self.digits}f}%"
+        return f"{value:.{self.digits}f}"
+
+
+METRICS = (
+    MetricInfo("fd_classifier_features", "FD, classifier features", "lower"),
+    MetricInfo("fd_train_test_floor", "FD floor (train vs test)", None),
+    MetricInfo("fd_ratio_to_floor", "FD / floor", "lower", 1),
+    MetricInfo("precision", "Precision (k=3)", "higher"),
+    MetricInfo("recall", "Recall (k=3)", "higher"),
+    MetricInfo("min_class_fraction", "Rarest class", "higher", 1, percent=True),
+    MetricInfo("max_class_fraction", "Commonest class", "lower", 1, percent=True),
+    MetricInfo("mode_collapse", "Mode-collapse flag", None),
+    MetricInfo("test_neg_elbo_nats", "Test NLL bound, ELBO (nats)", "lower"),
+    MetricInfo("iwae_nll_nats", "Test NLL bound, IWAE (nats)", "lower"),
+    MetricInfo("categories_matched", "InfoGAN categories matched", "higher", 0),
+)
+METRIC = {m.key: m for m in METRICS}
+
+
+def fmt(key: str, metrics: dict) -> str:
+    """``metrics[key]`` written the way ``METRIC[key]`` says (``–`` when absent)."""
+    return METRIC[key].format(metrics.get(key))
+
+
+def headline(metrics: dict) -> dict[str, object]:
+    """The known metrics present in ``metrics``, by label, in ``METRICS`` order (raw values)."""
+    return {m.label: metrics[m.key] for m in METRICS if metrics.get(m.key) is not None}
+
+
+def card_summary(metrics: dict) -> str:
+    """A one-line digest for a gallery card: sample quality, likelihood, InfoGAN codes."""
+    parts = []
+    if "fd_classifier_features" in metrics:
+        ratio = metrics.get("fd_ratio_to_floor")
+        floor = f" ({ratio:.0f}× floor)" if ratio is not None else ""
+        parts.append(f"FD **{fmt('fd_classifier_features', metrics)}**{floor}")
+        parts.append(f"precision **{fmt('precision', metrics)}** · recall **{fmt('recall', metrics)}**")
+    if "test_neg_elbo_nats" in metrics:
+        nll = f"test NLL ≤ **{fmt('test_neg_elbo_nats', metrics)}** nats"
+        if "iwae_nll_nats" in metrics:
+            nll += f" (IWAE **{fmt('iwae_nll_nats', metrics)}**)"
+        parts.append(nll)
+    if "categories_matched" in metrics:
+        parts.append(f"categories matched **{metrics['categories_matched']}**"
+                     f"/{len(metrics.get('category_agreement', [])) or '?'}")
+    if metrics.get("mode_collapse"):
+        parts.append("**mode-collapse flag**")
+    return " · ".join(parts)

@@ -1,0 +1,27 @@
+"""Metric names and formats shared by the README table, the gallery and Compare."""
+
+from gen_core.metric_report import METRIC, card_summary, fmt, headline
+
+
+def test_values_are_written_with_their_digits_units_and_missing_marker():
+    assert fmt("fd_classifier_features", {"fd_classifier_features": 9.7449}) == "9.74"
+    assert fmt("fd_ratio_to_floor", {"fd_ratio_to_floor": 156.06}) == "156.1"
+    assert fmt("min_class_fraction", {"min_class_fraction": 0.0381}) == "3.8%"
+    assert fmt("mode_collapse", {"mode_collapse": True}) == "yes"
+    assert fmt("recall", {}) == "–"
+
+
+def test_headline_keeps_known_metrics_in_order_and_drops_the_rest():
+    metrics = {"recall": 0.7, "eval_seed": 0, "fd_classifier_features": 3.0, "iwae_nll_nats": None}
+    assert list(headline(metrics)) == [METRIC["fd_classifier_features"].label, METRIC["recall"].label]
+
+
+def test_card_summary_reads_like_a_sentence_for_each_kind_of_model():
+    gan = card_summary({"fd_classifier_features": 9.74, "fd_ratio_to_floor": 156.1, "precision": 0.7,
+                        "recall": 0.76, "mode_collapse": False})
+    assert gan == "FD **9.74** (156× floor) · precision **0.70** · recall **0.76**"
+    vae = card_summary({"test_neg_elbo_nats": 96.52, "iwae_nll_nats": 93.1})
+    assert vae == "test NLL ≤ **96.52** nats (IWAE **93.10**)"
+    info = card_summary({"categories_matched": 8, "category_agreement": [0.9] * 10, "mode_collapse": True})
+    assert info == "categories matched **8**/10 · **mode-collapse flag**"
+    assert card_summary({}) == ""
