@@ -8,22 +8,18 @@ from __future__ import annotations
 
 import streamlit as st
 
-from ui.cached import preview
+from gen_core.metric_report import card_summary
+from ui.cached import dataset_name, preview
 from ui.catalog import CatalogEntry, catalog, get_model
 from ui.page import guarded, start_page
 from ui.render import show_picture
 from ui.state import active_models, set_active_models, write_url
 
 CARDS_PER_ROW = 3
-SHOWN_METRICS = 4
 
 
 def fmt_bytes(n: int) -> str:
     return f"{n / 2**20:.1f} MiB" if n >= 2**20 else f"{n / 2**10:.0f} KiB"
-
-
-def fmt_metric(value) -> str:
-    return f"{value:.3g}" if isinstance(value, float) else str(value)
 
 
 def open_in_explore(stem: str) -> None:
@@ -40,19 +36,33 @@ def model_card(entry: CatalogEntry) -> None:
     meta = model.metadata
     st.subheader(entry.stem)
     show_picture(preview(entry.stem), target_px=360)
-    dataset = meta.get("dataset", {}).get("name", "unknown")
-    st.markdown(f"**{model.family.upper()}** · `{model.arch}` · dataset **{dataset}**  \n"
+    dataset = dataset_name(entry.stem) or "unknown"
+    st.markdown(f"**{model.title}** · `{model.arch}` · dataset **{dataset}**  \n"
                 f"latent size **{model.latent_dim}** · **{model.parameter_count():,}** parameters · "
                 f"file {fmt_bytes(entry.path.stat().st_size)}")
-    metrics = list(meta.get("metrics", {}).items())[:SHOWN_METRICS]
-    epochs = meta.get("training", {}).get("epochs")
-    facts = [f"{k.replace('_', ' ')}: **{fmt_metric(v)}**" for k, v in metrics]
-    if epochs:
-        facts.append(f"trained {epochs} epochs")
-    st.caption(" · ".join(facts) or "no metrics recorded")
+    training = meta.get("training", {})
+    facts = [card_summary(meta.get("metrics", {})) or "not evaluated yet"]
+    if training.get("epochs"):
+        minutes = f" in {training['seconds'] / 60:.0f} min" if training.get("seconds") else ""
+        facts.append(f"trained {training['epochs']} epochs{minutes}")
+    st.caption(" · ".join(facts))
     if st.button("Explore this model", key=f"explore_{entry.stem}", on_click=open_in_explore,
                  args=(entry.stem,)):
         st.switch_page("pages/1_Explore.py")
+
+
+def filtered(entries: list[CatalogEntry]) -> list[CatalogEntry]:
+    """The cards the dataset and family filters let through; broken files are always shown."""
+    usable = [e.stem for e in entries if e.ok]
+    datasets = sorted({dataset_name(s) or "unknown" for s in usable})
+    families = sorted({get_model(s).family for s in usable})
+    left, right = st.columns(2)
+    chosen_datasets = left.pills("Dataset", datasets, selection_mode="multi", default=datasets,
+                                 key="gallery_datasets")
+    chosen_families = right.pills("Family", families, selection_mode="multi", default=families,
+                                  key="gallery_families")
+    return [e for e in entries if not e.ok or ((dataset_name(e.stem) or "unknown") in chosen_datasets
+                                               and get_model(e.stem).family in chosen_families)]
 
 
 @guarded
@@ -60,7 +70,9 @@ def gallery() -> None:
     active = start_page("home", "Latent Atlas", multi=True)
     st.caption("Explore the latent spaces of trained VAEs and GANs. The models chosen in the sidebar "
                "are the ones the other pages show.")
-    entries = list(catalog().values())
+    entries = filtered(list(catalog().values()))
+    if not entries:
+        st.info("No model matches these filters.")
     for start in range(0, len(entries), CARDS_PER_ROW):
         for column, entry in zip(st.columns(CARDS_PER_ROW), entries[start:start + CARDS_PER_ROW],
                                  strict=False):

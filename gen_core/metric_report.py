@@ -75,3 +75,16 @@ def card_summary(metrics: dict) -> str:
     if metrics.get("mode_collapse"):
         parts.append("**mode-collapse flag**")
     return " · ".join(parts)
+
+
+def best_models(metrics_by_model: dict[str, dict]) -> dict[str, str]:
+    """For each score that at least two models have and that differs: the model that does best."""
+    best = {}
+    for info in METRICS:
+        values = {name: m[info.key] for name, m in metrics_by_model.items()
+                  if info.better and isinstance(m.get(info.key), (int, float))
+                  and not isinstance(m.get(info.key), bool)}
+        if len(values) > 1 and len(set(values.values())) > 1:
+            pick = min if info.better == "lower" else max
+            best[info.key] = pick(values, key=values.get)
+    return best

@@ -7,6 +7,7 @@ import streamlit as st
 import torch
 
 from gen_core.latent import seed_latent
+from gen_core.metric_report import METRICS, best_models, headline
 from ui.cached import dataset_name, eval_images
 from ui.catalog import catalog, get_model
 from ui.page import guarded, start_page
@@ -14,6 +15,7 @@ from ui.render import LARGE_PX, show_images
 from ui.state import MAX_SEED, get_view, write_url
 
 RECONSTRUCTED = 6
+BEST_STYLE = "background-color: rgba(33, 195, 84, 0.25)"
 
 
 @torch.no_grad()
@@ -59,15 +61,39 @@ def reconstructions(stems: list[str]) -> None:
 
 
 def metrics_table(stems: list[str]) -> None:
+    """Facts and metrics with one column per model; the best value of each score row is highlighted."""
     st.subheader("Metrics from each checkpoint")
-    rows = {}
+    facts, scores = {}, {}
     for stem in stems:
-        model, meta = get_model(stem), get_model(stem).metadata
-        rows[stem] = {"family": model.family, "arch": model.arch, "dataset": dataset_name(stem),
-                      "latent size": model.latent_dim, "parameters": model.parameter_count(),
-                      "file MiB": round(catalog()[stem].path.stat().st_size / 2**20, 2),
-                      "epochs": meta.get("training", {}).get("epochs"), **meta.get("metrics", {})}
-    st.dataframe(pd.DataFrame(rows).T.astype(str), width="stretch")
+        model = get_model(stem)
+        training = model.metadata.get("training", {})
+        facts[stem] = {"kind": model.title, "arch": model.arch, "dataset": dataset_name(stem),
+                       "latent size": str(model.latent_dim), "parameters": f"{model.parameter_count():,}",
+                       "file": f"{catalog()[stem].path.stat().st_size / 2**20:.1f} MiB",
+                       "epochs": str(training.get("epochs", "–"))}
+        scores[stem] = model.metadata.get("metrics", {})
+    st.dataframe(pd.DataFrame(facts), width="stretch")
+    table = pd.DataFrame({stem: headline(m) for stem, m in scores.items()})
+    if table.empty:
+        st.info("None of these models has been evaluated yet (`python -m gen_core.evaluate`).")
+        return
+    if len({dataset_name(s) for s in stems}) > 1:
+        st.caption("These models were trained on different datasets: their metrics are not comparable.")
+    st.caption("Green: the best of the chosen models on that row. FD, precision and recall are measured "
+               "in the features of the dataset's classifier; NLL bounds in nats on the test set.")
+    st.dataframe(styled(table.reindex([m.label for m in METRICS]).dropna(how="all"),
+                        best_models(scores)), width="stretch")
+
+
+def styled(table: pd.DataFrame, best: dict[str, str]):
+    """Each row formatted by its metric's digits; ``best`` (metric key -> model) highlighted."""
+    styler = table.style
+    for info in METRICS:
+        if info.label in table.index:
+            styler = styler.format(info.format, subset=pd.IndexSlice[[info.label], :], na_rep="–")
+        if info.key in best:
+            styler = styler.map(lambda _: BEST_STYLE, subset=pd.IndexSlice[[info.label], [best[info.key]]])
+    return styler
 
 
 @guarded

@@ -31,6 +31,17 @@ def test_gallery_shows_every_model_and_the_corrupt_file_as_an_error_card():
     assert "31.5" in " ".join(c.value for c in at.caption)
 
 
+def test_gallery_filters_by_family_and_keeps_broken_files_in_view():
+    at = open_page("home")
+    families = at.get("button_group")[1]
+    assert families.label == "Family" and families.value == ["dcgan", "vae"]
+    families.set_value(["dcgan"]).run()
+    assert_clean(at)
+    assert [h.value for h in at.subheader] == [GAN, BROKEN]
+    at.get("button_group")[1].set_value([]).run()  # the earlier handle belongs to the last run
+    assert [h.value for h in at.subheader] == [BROKEN]
+
+
 def test_gallery_button_makes_the_model_active_for_other_pages():
     at = open_page("home")
     at.button(key=f"explore_{GAN}").click().run()
@@ -109,9 +120,13 @@ def test_compare_shows_one_image_per_model_and_says_when_latents_differ():
     assert_clean(at)
     captions = [c for img in at.image for c in img.proto.imgs[0].caption.split()]
     assert captions[:3] == [VAE, CONV_VAE, GAN]
-    assert len(at.dataframe) == 2  # reconstruction errors and metrics
+    assert len(at.dataframe) == 3  # reconstruction errors, facts, metrics
     errors = at.dataframe[0].value
     assert list(errors.index) == [VAE, CONV_VAE] and (errors.to_numpy() > 0).all()
+    assert list(at.dataframe[1].value.loc["kind"]) == ["VAE", "VAE", "DCGAN"]
+    metrics = at.dataframe[2].value
+    assert list(metrics.index) == ["Precision (k=3)", "Test NLL bound, ELBO (nats)"]
+    assert metrics.loc["Test NLL bound, ELBO (nats)", VAE] == 31.5
     first = image_urls(at)[:3]
     at.number_input(key="compare_seed").set_value(9).run()
     assert all(a != b for a, b in zip(first, image_urls(at)[:3], strict=True))

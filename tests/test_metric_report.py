@@ -1,6 +1,6 @@
 """Metric names and formats shared by the README table, the gallery and Compare."""
 
-from gen_core.metric_report import METRIC, card_summary, fmt, headline
+from gen_core.metric_report import METRIC, best_models, card_summary, fmt, headline
 
 
 def test_values_are_written_with_their_digits_units_and_missing_marker():
@@ -25,3 +25,12 @@ def test_card_summary_reads_like_a_sentence_for_each_kind_of_model():
     info = card_summary({"categories_matched": 8, "category_agreement": [0.9] * 10, "mode_collapse": True})
     assert info == "categories matched **8**/10 · **mode-collapse flag**"
     assert card_summary({}) == ""
+
+
+def test_best_models_follow_each_metrics_direction_and_need_a_contest():
+    scores = {"a": {"fd_classifier_features": 2.0, "precision": 0.9, "iwae_nll_nats": 90.0,
+                    "mode_collapse": True},
+              "b": {"fd_classifier_features": 1.0, "precision": 0.8, "mode_collapse": False},
+              "c": {"fd_classifier_features": 3.0, "precision": 0.8, "recall": 0.5}}
+    assert best_models(scores) == {"fd_classifier_features": "b", "precision": "a"}
+    assert best_models({"a": {"recall": 0.5}, "b": {"recall": 0.5}}) == {}

@@ -93,3 +93,10 @@ def test_registering_a_family_twice_is_an_error():
 def test_unknown_family_names_the_known_ones():
     with pytest.raises(KeyError, match="dcgan"):
         build_model("diffusion", {})
+
+
+def test_titles_name_the_kind_of_model_and_a_vaes_beta():
+    assert tiny_model("wgan-gp").title == "WGAN-GP"
+    assert tiny_model("vae").title == "VAE"
+    beta = VAE(dataclasses.replace(TINY_CONFIGS["vae"][0], beta=4.0))
+    assert beta.title == "β-VAE (β=4)"

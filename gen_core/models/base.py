@@ -73,6 +73,11 @@ class GenerativeModel(nn.Module, ABC):
         return getattr(self.config, "arch", self.family)
 
     @property
+    def title(self) -> str:
+        """How people name this kind of model (for example ``DCGAN`` or ``β-VAE (β=4)``)."""
+        return self.family.upper()
+
+    @property
     def image_shape(self) -> tuple[int, int, int]:
         """``(C, H, W)`` of the images this model makes."""
         return tuple(self.config.image_shape)

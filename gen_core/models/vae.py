@@ -93,6 +93,10 @@ class VAE(EncoderModel):
         self.encoder, self.to_stats, self.decoder = nets.encoder, nets.to_stats, nets.decoder
 
     @property
+    def title(self) -> str:
+        return "VAE" if self.config.beta == 1 else f"β-VAE (β={self.config.beta:g})"
+
+    @property
     def latent_spec(self) -> list[LatentDim]:
         return gaussian_spec(self.config.latent_dim)
 
