@@ -5,7 +5,7 @@ batch 128, Adam 1e-3, a ``DataLoader`` over ``torchvision.datasets.MNIST`` with 
 PIL conversion per sample). Ours is ``VAETrainer.train_epoch`` on the same weights shape, indexing
 in-memory tensors. Runs alternate so machine noise hits both; medians and their ratio are printed.
 
-    python bench/train_speed.py --data-root DATA [--repeats 3]
+    python -m bench.train_speed --data-root DATA [--repeats 3]
 """
 
 from __future__ import annotations
