@@ -45,6 +45,15 @@ def cache_path(checkpoint: str | Path, kind: str, suffix: str) -> Path:
     return checkpoint.parent / CACHE_DIR_NAME / name
 
 
+def stale_cache_files(folder: str | Path) -> list[Path]:
+    """Cache files in ``folder/cache/`` derived from no current checkpoint (an older version or a
+    deleted file): their ``STEM-HASH-`` prefix matches no ``.safetensors`` file in ``folder``."""
+    folder = Path(folder)
+    current = {f"{p.stem}-{content_hash(p)}-" for p in folder.glob("*.safetensors")}
+    return sorted(p for p in (folder / CACHE_DIR_NAME).glob("*")
+                  if p.is_file() and not any(p.name.startswith(prefix) for prefix in current))
+
+
 def preview_grid(model: GenerativeModel, checkpoint: str | Path) -> np.ndarray:
     """A uint8 grid ``[H, W, C]`` of ``PREVIEW_COUNT`` samples from a fixed seed, cached as PNG."""
     path = cache_path(checkpoint, "preview", "png")

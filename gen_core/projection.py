@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from gen_core.cache import cache_path, preview_grid
+from gen_core.cache import cache_path, preview_grid, stale_cache_files
 from gen_core.checkpoint import CheckpointError, load_model
 from gen_core.data import load_eval_images
 from gen_core.latent import encode_means
@@ -136,7 +136,14 @@ def place_on_map(query: np.ndarray, latents: np.ndarray, coords: np.ndarray,
 
 
 def precompute(folder: Path, params: list[ProjectionParams]) -> list[Path]:
-    """Write preview grids and projections for every checkpoint in ``folder``; returns the files."""
+    """Write preview grids and projections for every checkpoint in ``folder``; returns the files.
+
+    Caches of checkpoints that changed or are gone are deleted first, so a committed cache folder
+    holds only what the shipped files can use.
+    """
+    for stale in stale_cache_files(folder):
+        stale.unlink()
+        print(f"removed stale {stale.name}")
     written = []
     for checkpoint in sorted(folder.glob("*.safetensors")):
         try:

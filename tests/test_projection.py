@@ -8,7 +8,7 @@ import torch
 
 from gen_core import projection
 from gen_core.cache import cache_path, content_hash, preview_grid
-from gen_core.checkpoint import save_model
+from gen_core.checkpoint import save_model, update_metadata
 from gen_core.projection import (
     ProjectionParams,
     cached_projection,
@@ -101,3 +101,15 @@ def test_precompute_writes_caches_and_skips_broken_files(tmp_path, capsys):
     written = precompute(tmp_path, [PCA])
     assert len(written) == 4 and all(p.is_file() for p in written)
     assert "skipped bad.safetensors" in capsys.readouterr().out
+
+
+def test_precompute_removes_caches_of_changed_and_deleted_checkpoints(tmp_path, capsys):
+    path = save_model(tiny_model("vae"), tmp_path / "v.safetensors", dataset={"name": "digits"})
+    gone = save_model(tiny_model("dcgan"), tmp_path / "g.safetensors", dataset={"name": "digits"})
+    first = precompute(tmp_path, [PCA])
+    gone.unlink()
+    update_metadata(path, metrics={"recall": 0.5})  # a rewritten file has a new content hash
+    second = precompute(tmp_path, [PCA])
+    assert not any(p.exists() for p in first)
+    assert sorted((tmp_path / "cache").iterdir()) == sorted(second)
+    assert capsys.readouterr().out.count("removed stale") == len(first)
