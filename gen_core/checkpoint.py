@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
 import struct
 from pathlib import Path
 
@@ -68,8 +69,16 @@ def save_model(model: GenerativeModel, path: str | Path, *, dataset: dict | None
     tensors = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
     for name, tensor in (extra_tensors or {}).items():
         tensors[name] = tensor.detach().cpu().contiguous()
+    return write_safetensors(path, tensors, METADATA_KEY, meta)
+
+
+def write_safetensors(path: Path, tensors: dict[str, torch.Tensor], key: str, meta: dict) -> Path:
+    """Write ``tensors`` with ``meta`` as JSON under metadata ``key``, atomically; returns ``path``."""
     tmp = path.with_name(path.name + ".tmp")
-    save_file(tensors, str(tmp), metadata={METADATA_KEY: json.dumps(meta)})
+    save_file(tensors, str(tmp), metadata={key: json.dumps(meta)})
+    umask = os.umask(0)
+    os.umask(umask)
+    tmp.chmod(0o666 & ~umask)  # the writer creates owner-only files; give the usual permissions
     tmp.replace(path)  # atomic: a crash mid-write never leaves a half file under the real name
     return path
 
@@ -79,9 +88,7 @@ def update_metadata(path: str | Path, **sections: dict) -> dict:
     meta, tensors = read_checkpoint(path)
     for key, values in sections.items():
         meta[key] = {**meta.get(key, {}), **values}
-    tmp = Path(path).with_name(Path(path).name + ".tmp")
-    save_file(tensors, str(tmp), metadata={METADATA_KEY: json.dumps(meta)})
-    tmp.replace(path)
+    write_safetensors(Path(path), tensors, METADATA_KEY, meta)
     return meta
 
 

@@ -17,10 +17,9 @@ from pathlib import Path
 
 import torch
 import torch.nn.functional as F
-from safetensors.torch import save_file
 from torch import nn
 
-from gen_core.checkpoint import CheckpointError, check_tensors, read_tensors
+from gen_core.checkpoint import CheckpointError, check_tensors, read_tensors, write_safetensors
 from gen_core.data import DataError, ImageData, load_dataset
 from gen_core.models.registry import config_from_dict
 
@@ -92,10 +91,7 @@ def save_classifier(model: Classifier, path: str | Path, **info) -> Path:
     config = json.loads(json.dumps(dataclasses.asdict(model.config)))
     meta = {"schema_version": SCHEMA_VERSION, "config": config, **info}
     tensors = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
-    tmp = path.with_name(path.name + ".tmp")
-    save_file(tensors, str(tmp), metadata={METADATA_KEY: json.dumps(meta)})
-    tmp.replace(path)
-    return path
+    return write_safetensors(path, tensors, METADATA_KEY, meta)
 
 
 def load_classifier(path: str | Path, device: str | torch.device = "cpu") -> Classifier:

@@ -1,6 +1,7 @@
 """Checkpoints: exact round trips, and one clear CheckpointError per way a file can be bad."""
 
 import json
+import os
 import pickle
 import struct
 
@@ -214,3 +215,12 @@ def test_convert_refuses_arbitrary_pickles(tmp_path):
     torch.save({"obj": object()}, source)
     with pytest.raises(CheckpointError, match="weights-only"):
         convert(source, "vae", {}, tmp_path / "out.safetensors")
+
+
+def test_written_files_get_the_usual_permissions_not_owner_only(tmp_path):
+    path = save_model(tiny_model("vae"), tmp_path / "m.safetensors")
+    umask = os.umask(0)
+    os.umask(umask)
+    assert path.stat().st_mode & 0o777 == 0o666 & ~umask
+    update_metadata(path, metrics={"recall": 0.5})
+    assert path.stat().st_mode & 0o777 == 0o666 & ~umask
