@@ -55,6 +55,19 @@ def test_resume_continues_exactly(tmp_path, preset):
     assert len(load_model(resumed).metadata["training"]["history"]) == 2
 
 
+def test_resume_keeps_the_runs_learning_rate_unless_given_a_new_one(tmp_path):
+    common = ("--model", "vae-mlp", "--batch-size", "256")
+    _train(tmp_path, *common, "--epochs", "1", "--lr", "3e-4", name="first")
+    state = ("--resume", str(tmp_path / "run-first" / "state.safetensors"), "--epochs", "2")
+    kept = load_model(_train(tmp_path, *common, *state, name="kept")).metadata["training"]
+    lowered = load_model(_train(tmp_path, *common, *state, "--lr", "1e-5", name="lowered"))
+    lowered = lowered.metadata["training"]
+    assert kept["lr"] == 3e-4 and [h["lr"] for h in kept["history"]] == [3e-4, 3e-4]
+    assert lowered["lr"] == 1e-5 and [h["lr"] for h in lowered["history"]] == [3e-4, 1e-5]
+    saved = read_checkpoint(tmp_path / "run-lowered" / "state.safetensors")[0]["training"]["resume"]
+    assert {g["lr"] for groups in saved["param_groups"].values() for g in groups} == {1e-5}
+
+
 # wgan-gp: its gradient penalty is a second-order gradient through the DDP-wrapped critic.
 @pytest.mark.parametrize("preset", ["vae-conv", "wgan-gp"])
 def test_two_process_ddp_run(tmp_path, preset):

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import torch
 
-from gen_core.checkpoint import save_model
+from gen_core.checkpoint import read_header, save_model
 from gen_core.data import DataError, ImageData, load_dataset
 from gen_core.models import build_model
 from gen_core.models.dcgan import DCGANConfig
@@ -55,7 +55,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--resume", type=Path, help="a run's state.safetensors to continue from")
     p.add_argument("--epochs", type=int, default=20)
     p.add_argument("--batch-size", type=int, default=128, help="global batch, split over processes")
-    p.add_argument("--lr", type=float, help="learning rate (default: the preset's)")
+    p.add_argument("--lr", type=float, help="learning rate (default: the preset's; with --resume, the "
+                   "run's, so give it to continue at a lower rate)")
     p.add_argument("--latent-dim", type=int, help="override the preset's latent size")
     p.add_argument("--beta", type=float, help="VAE KL weight (beta-VAE when > 1)")
     p.add_argument("--seed", type=int, default=0)
@@ -86,6 +87,8 @@ def build_from_args(args: argparse.Namespace, image_shape: tuple[int, int, int])
             raise SystemExit("--beta applies to VAE models only")
         overrides["beta"] = args.beta
     model = build_model(family, dataclasses.replace(config, **overrides))
+    if args.resume and not args.lr:
+        lr = read_header(args.resume)[0]["training"]["lr"]
     return model, trainer_class, args.lr or lr
 
 

@@ -94,7 +94,8 @@ class Trainer:
                 logs.update(self.evaluate())
                 self._save_samples(epoch)
                 self.model.train()
-                self.history.append({"epoch": epoch + 1, **{k: round(v, 4) for k, v in logs.items()}})
+                self.history.append({"epoch": epoch + 1, "lr": self.run.lr,
+                                     **{k: round(v, 4) for k, v in logs.items()}})
                 tqdm.write(f"epoch {epoch + 1}/{self.run.epochs} " +
                            " ".join(f"{k}={v:.3f}" for k, v in logs.items()) +
                            f" ({self.seconds:.0f} s so far)")
@@ -156,6 +157,9 @@ class Trainer:
         self.model.load_state_dict({k: v for k, v in tensors.items() if not k.startswith("train.")})
         resume = meta["training"]["resume"]
         rngs = unpack_state(tensors, resume, self.training_modules(), self.optimizers())
+        for optimizer in self.optimizers().values():  # the run's rate: a resume may lower it
+            for group in optimizer.param_groups:
+                group["lr"] = self.run.lr
         self.shuffle_gen.set_state(rngs["shuffle"])
         self.start_epoch = resume["epochs_done"]
         if self.ctx.is_main:
