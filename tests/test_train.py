@@ -68,6 +68,24 @@ def test_resume_keeps_the_runs_learning_rate_unless_given_a_new_one(tmp_path):
     assert {g["lr"] for groups in saved["param_groups"].values() for g in groups} == {1e-5}
 
 
+@pytest.mark.parametrize(("preset", "other"), [("infogan", "discriminator"), ("wgan-gp", "critic")])
+def test_two_time_scale_rates_reach_each_optimizer_and_survive_a_resume(tmp_path, preset, other):
+    common = ("--model", preset, "--dry-run")
+    _train(tmp_path, *common, "--lr", "1e-3", "--lr-d", "2e-4", name="first")
+    first = read_checkpoint(tmp_path / "run-first" / "state.safetensors")[0]["training"]
+    groups = first["resume"]["param_groups"]
+    assert groups["generator"][0]["lr"] == 1e-3 and groups[other][0]["lr"] == 2e-4
+    assert first["lr_d"] == 2e-4 and first["history"][0]["lr_d"] == 2e-4
+    resumed = _train(tmp_path, *common, "--resume", str(tmp_path / "run-first" / "state.safetensors"),
+                     name="again")
+    assert load_model(resumed).metadata["training"]["lr_d"] == 2e-4
+
+
+def test_a_vae_has_no_discriminator_rate(tmp_path):
+    with pytest.raises(SystemExit, match="GANs only"):
+        _train(tmp_path, "--model", "vae-mlp", "--dry-run", "--lr-d", "1e-4")
+
+
 # wgan-gp: its gradient penalty is a second-order gradient through the DDP-wrapped critic.
 @pytest.mark.parametrize("preset", ["vae-conv", "wgan-gp"])
 def test_two_process_ddp_run(tmp_path, preset):

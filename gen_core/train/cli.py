@@ -57,6 +57,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--batch-size", type=int, default=128, help="global batch, split over processes")
     p.add_argument("--lr", type=float, help="learning rate (default: the preset's; with --resume, the "
                    "run's, so give it to continue at a lower rate)")
+    p.add_argument("--lr-d", type=float, help="GANs: the discriminator's (critic's) own learning rate, "
+                   "a two time-scale update (default: --lr)")
     p.add_argument("--latent-dim", type=int, help="override the preset's latent size")
     p.add_argument("--beta", type=float, help="VAE KL weight (beta-VAE when > 1)")
     p.add_argument("--seed", type=int, default=0)
@@ -87,9 +89,15 @@ def build_from_args(args: argparse.Namespace, image_shape: tuple[int, int, int])
             raise SystemExit("--beta applies to VAE models only")
         overrides["beta"] = args.beta
     model = build_model(family, dataclasses.replace(config, **overrides))
-    if args.resume and not args.lr:
-        lr = read_header(args.resume)[0]["training"]["lr"]
-    return model, trainer_class, args.lr or lr
+    return model, trainer_class, lr
+
+
+def learning_rates(args: argparse.Namespace, preset_lr: float) -> tuple[float, float | None]:
+    """``(lr, lr_d)``: as given, else the resumed run's, else the preset's (and no separate lr_d)."""
+    if args.lr_d and PRESETS[args.model][0] == "vae":
+        raise SystemExit("error: --lr-d applies to GANs only")
+    stored = read_header(args.resume)[0]["training"] if args.resume else {}
+    return args.lr or stored.get("lr") or preset_lr, args.lr_d or stored.get("lr_d")
 
 
 def build_options(args: argparse.Namespace, trainer_class: type[Trainer]):
@@ -128,9 +136,10 @@ def main(argv: list[str] | None = None) -> Path:
         train, test = load_data(args)
     except DataError as err:
         raise SystemExit(f"error: {err}") from None
-    model, trainer_class, lr = build_from_args(args, train.image_shape)
+    model, trainer_class, preset_lr = build_from_args(args, train.image_shape)
+    lr, lr_d = learning_rates(args, preset_lr)
     batch_size = min(args.batch_size, DRY_RUN_BATCH) if args.dry_run else args.batch_size
-    run = RunConfig(epochs=1 if args.dry_run else args.epochs, batch_size=batch_size, lr=lr,
+    run = RunConfig(epochs=1 if args.dry_run else args.epochs, batch_size=batch_size, lr=lr, lr_d=lr_d,
                     seed=args.seed, max_steps_per_epoch=DRY_RUN_STEPS if args.dry_run else None)
     run_dir = args.run_dir or Path("runs") / args.out.stem
     trainer = trainer_class(model, train, test, run, ctx, run_dir, options)

@@ -41,7 +41,7 @@ class GANTrainer(Trainer):
         betas = (0.5, 0.999)
         d_params = itertools.chain(*(m.parameters() for m in self.disc_modules.values()))
         self.opt_g = torch.optim.Adam(self.model.generator.parameters(), lr=self.run.lr, betas=betas)
-        self.opt_d = torch.optim.Adam(d_params, lr=self.run.lr, betas=betas)
+        self.opt_d = torch.optim.Adam(d_params, lr=self.learning_rates()["discriminator"], betas=betas)
         self.gen_net, self.disc_net = self.wrap(self.model.generator), self.wrap(self.disc)
 
     def wrap(self, module: nn.Module) -> nn.Module:
@@ -52,6 +52,9 @@ class GANTrainer(Trainer):
 
     def optimizers(self) -> dict[str, torch.optim.Optimizer]:
         return {"generator": self.opt_g, "discriminator": self.opt_d}
+
+    def learning_rates(self) -> dict[str, float]:
+        return {"generator": self.run.lr, "discriminator": self.run.lr_d or self.run.lr}
 
     def build_training_modules(self) -> dict[str, nn.Module]:
         """The discriminator side: modules trained by the discriminator's optimizer."""

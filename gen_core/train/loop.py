@@ -31,6 +31,7 @@ class RunConfig:
     epochs: int = 20
     batch_size: int = 128  # global: split evenly over ranks
     lr: float = 1e-3
+    lr_d: float | None = None  # GANs: the discriminator's own rate (two time-scales); None: lr
     seed: int = 0
     max_steps_per_epoch: int | None = None  # set by --dry-run
     sample_grid: int = 64
@@ -71,6 +72,10 @@ class Trainer:
     def optimizers(self) -> dict[str, torch.optim.Optimizer]:
         raise NotImplementedError
 
+    def learning_rates(self) -> dict[str, float]:
+        """Each optimizer's rate, by the names ``optimizers`` uses."""
+        return {name: self.run.lr for name in self.optimizers()}
+
     def training_modules(self) -> dict[str, nn.Module]:
         """Modules trained but not shipped (a discriminator), saved only in the run state."""
         return {}
@@ -94,7 +99,8 @@ class Trainer:
                 logs.update(self.evaluate())
                 self._save_samples(epoch)
                 self.model.train()
-                self.history.append({"epoch": epoch + 1, "lr": self.run.lr,
+                rates = {"lr": self.run.lr, **({"lr_d": self.run.lr_d} if self.run.lr_d else {})}
+                self.history.append({"epoch": epoch + 1, **rates,
                                      **{k: round(v, 4) for k, v in logs.items()}})
                 tqdm.write(f"epoch {epoch + 1}/{self.run.epochs} " +
                            " ".join(f"{k}={v:.3f}" for k, v in logs.items()) +
@@ -134,7 +140,8 @@ class Trainer:
         final = self.history[-1] if self.history else {}
         return {
             "epochs": len(self.history), "steps": self.steps, "seconds": round(self.seconds, 1),
-            "batch_size": self.run.batch_size, "lr": self.run.lr, "seed": self.run.seed,
+            "batch_size": self.run.batch_size, "lr": self.run.lr, "lr_d": self.run.lr_d,
+            "seed": self.run.seed,
             "world_size": self.ctx.world_size, "device": str(self.ctx.device),
             "trainer": type(self).__name__, "options": dataclasses.asdict(self.options),
             "final": {k: v for k, v in final.items() if k != "epoch"},
@@ -157,9 +164,10 @@ class Trainer:
         self.model.load_state_dict({k: v for k, v in tensors.items() if not k.startswith("train.")})
         resume = meta["training"]["resume"]
         rngs = unpack_state(tensors, resume, self.training_modules(), self.optimizers())
-        for optimizer in self.optimizers().values():  # the run's rate: a resume may lower it
+        rates = self.learning_rates()
+        for name, optimizer in self.optimizers().items():  # the run's rates: a resume may lower them
             for group in optimizer.param_groups:
-                group["lr"] = self.run.lr
+                group["lr"] = rates[name]
         self.shuffle_gen.set_state(rngs["shuffle"])
         self.start_epoch = resume["epochs_done"]
         if self.ctx.is_main:

@@ -59,7 +59,7 @@ def critic_logs(score_real: torch.Tensor, score_fake: torch.Tensor) -> dict[str,
 class CriticTrainer(Trainer):
     """The shared WGAN loop; subclasses choose the optimizer and how the critic stays Lipschitz."""
 
-    def make_optimizer(self, params) -> torch.optim.Optimizer:
+    def make_optimizer(self, params, lr: float) -> torch.optim.Optimizer:
         raise NotImplementedError
 
     def critic_step(self, real: torch.Tensor, fake: torch.Tensor) -> dict[str, float]:
@@ -71,13 +71,17 @@ class CriticTrainer(Trainer):
 
     def setup(self) -> None:
         self.critic = self.model.build_discriminator().to(self.ctx.device)
-        self.opt_g = self.make_optimizer(self.model.generator.parameters())
-        self.opt_c = self.make_optimizer(self.critic.parameters())
+        rates = self.learning_rates()
+        self.opt_g = self.make_optimizer(self.model.generator.parameters(), rates["generator"])
+        self.opt_c = self.make_optimizer(self.critic.parameters(), rates["critic"])
         wrap = DistributedDataParallel if self.ctx.is_distributed else (lambda m: m)
         self.gen_net, self.critic_net = wrap(self.model.generator), wrap(self.critic)
 
     def optimizers(self) -> dict[str, torch.optim.Optimizer]:
         return {"generator": self.opt_g, "critic": self.opt_c}
+
+    def learning_rates(self) -> dict[str, float]:
+        return {"generator": self.run.lr, "critic": self.run.lr_d or self.run.lr}
 
     def training_modules(self) -> dict[str, nn.Module]:
         return {"critic": self.critic}
@@ -106,8 +110,8 @@ class WGANTrainer(CriticTrainer):
 
     options_class = WGANOptions
 
-    def make_optimizer(self, params) -> torch.optim.Optimizer:
-        return torch.optim.RMSprop(params, lr=self.run.lr)
+    def make_optimizer(self, params, lr: float) -> torch.optim.Optimizer:
+        return torch.optim.RMSprop(params, lr=lr)
 
     def critic_step(self, real: torch.Tensor, fake: torch.Tensor) -> dict[str, float]:
         # Separate passes: the critic's batch norm must not mix real and fake statistics.
@@ -128,8 +132,8 @@ class WGANGPTrainer(CriticTrainer):
 
     options_class = WGANGPOptions
 
-    def make_optimizer(self, params) -> torch.optim.Optimizer:
-        return torch.optim.Adam(params, lr=self.run.lr, betas=(0.0, 0.9))
+    def make_optimizer(self, params, lr: float) -> torch.optim.Optimizer:
+        return torch.optim.Adam(params, lr=lr, betas=(0.0, 0.9))
 
     def critic_step(self, real: torch.Tensor, fake: torch.Tensor) -> dict[str, float]:
         # One pass over real, fake and interpolates (exact: the critic normalizes per sample). One
