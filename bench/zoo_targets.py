@@ -3,7 +3,9 @@
 Reads only the checkpoints' headers (no data, no sampling), picks the best model of each group
 and prints one row per target: the model, what it measured, the goal and whether it is met.
 
-    python -m bench.zoo_targets checkpoints/
+    python -m bench.zoo_targets checkpoints/ [--readme README.md]
+
+``--readme`` writes the table between the ``<!-- zoo-targets:start -->`` and ``-end -->`` markers.
 """
 
 from __future__ import annotations
@@ -14,8 +16,9 @@ from collections.abc import Callable
 from pathlib import Path
 
 from gen_core.checkpoint import read_header
-from gen_core.zoo_table import checkpoint_files
+from gen_core.zoo_table import checkpoint_files, replace_between_markers
 
+START, END = "<!-- zoo-targets:start -->", "<!-- zoo-targets:end -->"
 BURDA_VAE_NATS = 86.76  # Burda et al. 2015, Table 1: one-stochastic-layer VAE, k = 1
 
 
@@ -120,10 +123,14 @@ def target_table(models: list[Model]) -> list[tuple[str, str, str, str, str]]:
 def main(argv: list[str] | None = None) -> list[tuple[str, ...]]:
     p = argparse.ArgumentParser(prog="python -m bench.zoo_targets", description=__doc__.splitlines()[0])
     p.add_argument("folder", type=Path, help="folder of evaluated checkpoints (for example checkpoints/)")
-    rows = target_table(read_models(p.parse_args(argv).folder))
-    print("| Target | Model | Measured | Goal | Met |\n|---|---|---|---|---|")
-    for row in rows:
-        print("| " + " | ".join(row) + " |")
+    p.add_argument("--readme", type=Path, help="write the table between the markers of this file")
+    args = p.parse_args(argv)
+    rows = target_table(read_models(args.folder))
+    table = "\n".join(["| Target | Model | Measured | Goal | Met |", "|---|---|---|---|---|",
+                       *("| " + " | ".join(row) + " |" for row in rows)])
+    if args.readme:
+        args.readme.write_text(replace_between_markers(args.readme.read_text(), table, START, END))
+    print(table)
     return rows
 
 

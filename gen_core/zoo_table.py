@@ -83,11 +83,12 @@ def checkpoint_files(folder: Path) -> list[Path]:
     return sorted(folder.glob("*.safetensors"))
 
 
-def replace_between_markers(text: str, table: str) -> str:
-    if START not in text or END not in text:
-        raise SystemExit(f"error: the file needs the markers {START} and {END}")
-    head, rest = text.split(START, 1)
-    return f"{head}{START}\n{table}\n{END}{rest.split(END, 1)[1]}"
+def replace_between_markers(text: str, table: str, start: str = START, end: str = END) -> str:
+    """``text`` with what lies between the ``start`` and ``end`` marker lines replaced by ``table``."""
+    if start not in text or end not in text:
+        raise SystemExit(f"error: the file needs the markers {start} and {end}")
+    head, rest = text.split(start, 1)
+    return f"{head}{start}\n{table}\n{end}{rest.split(end, 1)[1]}"
 
 
 def main(argv: list[str] | None = None) -> str:

@@ -1,6 +1,6 @@
 """The zoo's target check picks the right model of each group and judges it by the metadata."""
 
-from bench.zoo_targets import main
+from bench.zoo_targets import END, START, main
 from gen_core.checkpoint import save_model
 from tests.conftest import tiny_model
 
@@ -35,6 +35,11 @@ def test_each_target_is_judged_on_the_best_model_of_its_group(tmp_path, capsys):
     assert "| MNIST best GAN: precision | good-gan | 0.85 | ≥ 0.80 | yes |" in capsys.readouterr().out
 
 
-def test_a_missing_model_is_reported_not_met(tmp_path):
-    rows = main([str(tmp_path)])
+def test_a_missing_model_is_reported_not_met_and_the_readme_gets_the_table(tmp_path):
+    readme = tmp_path / "README.md"
+    readme.write_text(f"Targets:\n{START}\nold\n{END}\nEnd.\n")
+    rows = main([str(tmp_path), "--readme", str(readme)])
+    text = readme.read_text()
+    assert "old" not in text and "| MNIST best GAN: recall | – | no evaluated model |" in text
+    assert text.startswith("Targets:\n") and text.endswith("\nEnd.\n")
     assert len(rows) == 7 and all(row[1:] == ("–", "no evaluated model", row[3], "no") for row in rows)
