@@ -96,7 +96,8 @@ def test_unknown_family_names_the_known_ones():
 
 
 def test_titles_name_the_kind_of_model_and_a_vaes_beta():
-    assert tiny_model("wgan-gp").title == "WGAN-GP"
+    assert tiny_model("wgan-gp").title == "WGAN-GP" and tiny_model("infogan").title == "InfoGAN"
+    assert all(tiny_model(family).title for family in FAMILIES)
     assert tiny_model("vae").title == "VAE"
     beta = VAE(dataclasses.replace(TINY_CONFIGS["vae"][0], beta=4.0))
     assert beta.title == "β-VAE (β=4)"

@@ -59,6 +59,7 @@ class GenerativeModel(nn.Module, ABC):
     """
 
     family: ClassVar[str]
+    kind_name: ClassVar[str]  # how the literature writes the family's name (default: FAMILY)
     config_class: ClassVar[type]
 
     def __init__(self, config) -> None:
@@ -75,7 +76,7 @@ class GenerativeModel(nn.Module, ABC):
     @property
     def title(self) -> str:
         """How people name this kind of model (for example ``DCGAN`` or ``β-VAE (β=4)``)."""
-        return self.family.upper()
+        return getattr(self, "kind_name", self.family.upper())
 
     @property
     def image_shape(self) -> tuple[int, int, int]:

@@ -140,6 +140,7 @@ class DCGAN(GenerativeModel):
     """The generator of a DCGAN as a ``GenerativeModel``; ``build_discriminator`` pairs it for training."""
 
     family = "dcgan"
+    kind_name = "DCGAN"
     config_class = DCGANConfig
     discriminator_norm: ClassVar[str] = "batch"
     spectral_discriminator: ClassVar[bool] = False

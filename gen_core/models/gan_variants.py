@@ -15,6 +15,7 @@ class WGAN(DCGAN):
     """Wasserstein GAN with weight clipping (Arjovsky et al. 2017); the critic is the DCGAN one."""
 
     family = "wgan"
+    kind_name = "WGAN"
 
 
 @register
@@ -22,6 +23,7 @@ class WGANGP(DCGAN):
     """WGAN with a gradient penalty (Gulrajani et al. 2017): a layer-normalized critic, no batch norm."""
 
     family = "wgan-gp"
+    kind_name = "WGAN-GP"
     discriminator_norm = "layer"
 
 
@@ -30,5 +32,6 @@ class SNGAN(DCGAN):
     """Spectrally normalized GAN (Miyato et al. 2018): every discriminator layer 1-Lipschitz."""
 
     family = "sngan"
+    kind_name = "SN-GAN"
     discriminator_norm = "none"
     spectral_discriminator = True

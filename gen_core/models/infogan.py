@@ -65,6 +65,7 @@ class InfoGAN(DCGAN):
     """The InfoGAN generator; ``build_q_head`` gives the mutual-information head for training."""
 
     family = "infogan"
+    kind_name = "InfoGAN"
     config_class = InfoGANConfig
 
     @property

@@ -85,6 +85,7 @@ class VAE(EncoderModel):
     """Gaussian-posterior VAE; ``decode`` returns Bernoulli means, ``decode_logits`` their logits."""
 
     family = "vae"
+    kind_name = "VAE"
     config_class = VAEConfig
 
     def __init__(self, config: VAEConfig) -> None:
@@ -94,7 +95,7 @@ class VAE(EncoderModel):
 
     @property
     def title(self) -> str:
-        return "VAE" if self.config.beta == 1 else f"β-VAE (β={self.config.beta:g})"
+        return self.kind_name if self.config.beta == 1 else f"β-VAE (β={self.config.beta:g})"
 
     @property
     def latent_spec(self) -> list[LatentDim]:
