@@ -87,17 +87,24 @@ def traversal(z: torch.Tensor, dim: int, spec: list[LatentDim], steps: int = 9) 
     return path
 
 
-def traversal_grid(z: torch.Tensor, dims: list[int], spec: list[LatentDim], steps: int = 9) -> torch.Tensor:
-    """One traversal row per chosen dimension, stacked: ``[len(dims) * steps, D]``.
+def traversal_width(dims: list[int], spec: list[LatentDim], steps: int = 9) -> int:
+    """Columns of a traversal grid: ``steps``, or more so that every class of a categorical fits."""
+    return max([steps, *(len(spec[d].classes) for d in dims if spec[d].kind == "categorical")])
 
-    Categorical dimensions sweep their classes; a grid mixing them with continuous ones needs
-    equal row lengths, so those rows are resampled to ``steps`` columns.
+
+def traversal_grid(z: torch.Tensor, dims: list[int], spec: list[LatentDim], steps: int = 9) -> torch.Tensor:
+    """One traversal row per chosen dimension, stacked: ``[len(dims) * W, D]``, W = ``traversal_width``.
+
+    Categorical dimensions sweep all their classes; a grid mixing them with continuous ones needs
+    equal row lengths, so continuous rows get W steps and a categorical with fewer than W
+    classes is resampled to W columns.
     """
+    width = traversal_width(dims, spec, steps)
     rows = []
     for dim in dims:
-        row = traversal(z, dim, spec, steps)
-        if len(row) != steps:
-            row = row[torch.linspace(0, len(row) - 1, steps).round().long()]
+        row = traversal(z, dim, spec, width)
+        if len(row) != width:
+            row = row[torch.linspace(0, len(row) - 1, width).round().long()]
         rows.append(row)
     return torch.cat(rows)
 

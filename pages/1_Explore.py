@@ -7,7 +7,7 @@ import random
 import streamlit as st
 import torch
 
-from gen_core.latent import order_by_kl, traversal_grid, zero_latent
+from gen_core.latent import order_by_kl, traversal_grid, traversal_width, zero_latent
 from gen_core.models import GenerativeModel
 from ui.cached import eval_images, kl_per_dim
 from ui.catalog import get_model
@@ -76,9 +76,10 @@ def traversal_section(stem: str, model: GenerativeModel, z: torch.Tensor, active
         return
     with torch.no_grad():
         images = model.decode(traversal_grid(z, chosen, model.latent_spec, TRAVERSAL_STEPS))
+    width = traversal_width(chosen, model.latent_spec, TRAVERSAL_STEPS)
     st.caption("One row per dimension, " + ", ".join(names[i] for i in chosen) +
-               f", from its low to its high end in {TRAVERSAL_STEPS} steps.")
-    grid = show_images(images, nrow=TRAVERSAL_STEPS, target_px=MEDIUM_PX * 3)
+               f", from its low to its high end in {width} steps (a category: each of its values).")
+    grid = show_images(images, nrow=width, target_px=MEDIUM_PX * 3)
     download_png(grid, f"{stem}-traversal.png", key="download_traversal", label="Download traversal PNG")
 
 

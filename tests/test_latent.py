@@ -17,6 +17,7 @@ from gen_core.latent import (
     slerp,
     traversal,
     traversal_grid,
+    traversal_width,
     zero_latent,
 )
 from gen_core.models import LatentDim
@@ -76,8 +77,15 @@ def test_traversal_sweeps_one_dimension_across_its_range():
 
 def test_traversal_grid_stacks_rows_of_equal_length():
     grid = traversal_grid(torch.tensor([0.0, 1.5, 1.0]), [0, 2], MIXED_SPEC, steps=5)
-    assert grid.shape == (10, 3)
+    assert grid.shape == (10, 3) and traversal_width([0, 2], MIXED_SPEC, 5) == 5
     assert set(grid[5:, 2].tolist()) == {0.0, 1.0, 2.0}
+
+
+def test_traversal_grid_widens_to_show_every_class():
+    grid = traversal_grid(torch.tensor([0.0, 1.5, 1.0]), [2, 0], MIXED_SPEC, steps=2)
+    assert traversal_width([2, 0], MIXED_SPEC, 2) == 3 and grid.shape == (6, 3)
+    assert grid[:3, 2].tolist() == [0.0, 1.0, 2.0]
+    torch.testing.assert_close(grid[3:, 0], torch.linspace(-3, 3, 3))
 
 
 def test_clamp_and_zero_respect_each_kind():
