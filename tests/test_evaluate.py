@@ -1,13 +1,16 @@
 """The evaluate command and the zoo table on tiny checkpoints and the digits classifier."""
 
+import dataclasses
+
 import pytest
 import torch
 
 from gen_core.checkpoint import read_header, save_model
 from gen_core.evaluate import EvalSettings, build_reference, draw_samples, evaluate_checkpoint, main
+from gen_core.models.vae import VAE
 from gen_core.zoo_table import END, START, markdown_table
 from gen_core.zoo_table import main as zoo_main
-from tests.conftest import tiny_model
+from tests.conftest import TINY_CONFIGS, tiny_model
 
 SAMPLE_KEYS = {"fd_classifier_features", "fd_train_test_floor", "fd_ratio_to_floor", "precision", "recall",
                "class_fractions", "min_class_fraction", "max_class_fraction", "mode_collapse",
@@ -67,7 +70,7 @@ def test_cli_evaluates_every_file_and_prints_the_table(tmp_path, settings, capsy
                     "--classifier", str(settings.classifier), "--device", "cpu"])
     assert set(results) == set(map(str, paths)) and results[str(paths[0])]["iwae_images"] == 50
     printed = capsys.readouterr().out
-    assert "| vae | vae (mlp) | digits |" in printed and "| wgan-gp | wgan-gp (wgan-gp) |" in printed
+    assert "| vae | VAE (mlp) | digits |" in printed and "| wgan-gp | WGAN-GP (wgan-gp) |" in printed
 
 
 def test_zoo_table_cells_come_from_the_metadata(tmp_path, settings):
@@ -77,7 +80,7 @@ def test_zoo_table_cells_come_from_the_metadata(tmp_path, settings):
     metrics = evaluate_checkpoint(path, settings, {})
     row = markdown_table([path]).splitlines()[2]
     cells = [c.strip() for c in row.strip("|").split("|")]
-    assert cells[:4] == ["dcgan", "dcgan (dcgan)", "digits", "feature_matching, label_smoothing=0.9"]
+    assert cells[:4] == ["dcgan", "DCGAN (dcgan)", "digits", "feature_matching, label_smoothing=0.9"]
     assert cells[5:7] == ["7", "10.0 min"]
     assert cells[7].startswith(f"{metrics['fd_classifier_features']:.2f} (")
     assert cells[9] == f"{metrics['precision']:.2f}" and cells[-1] == "–"
@@ -92,6 +95,9 @@ def test_zoo_table_names_the_iwae_subset_and_infogan_categories(tmp_path):
     vae_row, info_row = (markdown_table([p]).splitlines()[2].strip("|").split("|") for p in (vae, info))
     assert vae_row[12].strip() == "95.12 / 91.50 (k=1000, 500 images)" and vae_row[13].strip() == "–"
     assert info_row[13].strip() == "7/10" and info_row[12].strip() == "–"
+    beta_vae = VAE(dataclasses.replace(TINY_CONFIGS["vae"][0], beta=4.0))
+    beta = save_model(beta_vae, tmp_path / "beta.safetensors", dataset={"name": "digits"})
+    assert markdown_table([beta]).splitlines()[2].split("|")[2].strip() == "β-VAE (β=4) (mlp)"
 
 
 def test_zoo_table_rewrites_the_readme_between_its_markers(tmp_path):
