@@ -16,7 +16,6 @@ from ui.state import MAX_SEED, get_view, write_url
 
 RECONSTRUCTED = 6
 BEST_STYLE = "background-color: rgba(33, 195, 84, 0.25)"
-MISSING = "–"
 
 
 @torch.no_grad()
@@ -82,19 +81,22 @@ def metrics_table(stems: list[str]) -> None:
         st.caption("These models were trained on different datasets: their metrics are not comparable.")
     st.caption("Green: the best of the chosen models on that row. FD, precision and recall are measured "
                "in the features of the dataset's classifier; NLL bounds in nats on the test set.")
-    table = table.reindex([m.label for m in METRICS]).dropna(how="all")
-    # Streamlit draws a missing cell as "None" whatever the styler says, so it gets a dash here.
-    st.dataframe(styled(table.astype(object).where(table.notna(), MISSING), best_models(scores)),
+    st.dataframe(styled(table.reindex([m.label for m in METRICS]).dropna(how="all"), best_models(scores)),
                  width="stretch")
 
 
 def styled(table: pd.DataFrame, best: dict[str, str]):
-    """Each row formatted by its metric's digits; ``best`` (metric key -> model) highlighted."""
-    styler = table.style
+    """Each row written with its metric's digits (a dash where unmeasured); ``best`` highlighted.
+
+    The cells become strings here: Streamlit draws a missing number as "None" whatever a styler
+    says, and a column mixing numbers and text cannot go to Arrow.
+    """
+    infos = {m.label: m for m in METRICS}
+    text = pd.DataFrame({column: [infos[label].format(None if pd.isna(value) else value)
+                                  for label, value in table[column].items()] for column in table},
+                        index=table.index)
+    styler = text.style
     for info in METRICS:
-        if info.label in table.index:
-            styler = styler.format(lambda v, info=info: v if v == MISSING else info.format(v),
-                                   subset=pd.IndexSlice[[info.label], :])
         if info.key in best:
             styler = styler.map(lambda _: BEST_STYLE, subset=pd.IndexSlice[[info.label], [best[info.key]]])
     return styler
