@@ -22,6 +22,10 @@ def fmt_bytes(n: int) -> str:
     return f"{n / 2**20:.1f} MiB" if n >= 2**20 else f"{n / 2**10:.0f} KiB"
 
 
+def dataset_label(stem: str) -> str:
+    return dataset_name(stem) or "unknown"
+
+
 def open_in_explore(stem: str) -> None:
     set_active_models([stem, *[s for s in active_models() if s != stem]])
 
@@ -36,8 +40,7 @@ def model_card(entry: CatalogEntry) -> None:
     meta = model.metadata
     st.subheader(entry.stem)
     show_picture(preview(entry.stem), target_px=360)
-    dataset = dataset_name(entry.stem) or "unknown"
-    st.markdown(f"**{model.title}** · `{model.arch}` · dataset **{dataset}**  \n"
+    st.markdown(f"**{model.title}** · `{model.arch}` · dataset **{dataset_label(entry.stem)}**  \n"
                 f"latent size **{model.latent_dim}** · **{model.parameter_count():,}** parameters · "
                 f"file {fmt_bytes(entry.path.stat().st_size)}")
     training = meta.get("training", {})
@@ -54,14 +57,14 @@ def model_card(entry: CatalogEntry) -> None:
 def filtered(entries: list[CatalogEntry]) -> list[CatalogEntry]:
     """The cards the dataset and family filters let through; broken files are always shown."""
     usable = [e.stem for e in entries if e.ok]
-    datasets = sorted({dataset_name(s) or "unknown" for s in usable})
+    datasets = sorted({dataset_label(s) for s in usable})
     families = sorted({get_model(s).family for s in usable})
     left, right = st.columns(2)
     chosen_datasets = left.pills("Dataset", datasets, selection_mode="multi", default=datasets,
                                  key="gallery_datasets")
     chosen_families = right.pills("Family", families, selection_mode="multi", default=families,
                                   key="gallery_families")
-    return [e for e in entries if not e.ok or ((dataset_name(e.stem) or "unknown") in chosen_datasets
+    return [e for e in entries if not e.ok or (dataset_label(e.stem) in chosen_datasets
                                                and get_model(e.stem).family in chosen_families)]
 
 

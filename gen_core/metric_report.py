@@ -51,6 +51,13 @@ def fmt(key: str, metrics: dict) -> str:
     return METRIC[key].format(metrics.get(key))
 
 
+def categories_cell(metrics: dict) -> str:
+    """``matched/values`` of an InfoGAN's categorical code, ``–`` when not measured."""
+    if "categories_matched" not in metrics:
+        return "–"
+    return f"{metrics['categories_matched']}/{len(metrics.get('category_agreement', []))}"
+
+
 def headline(metrics: dict) -> dict[str, object]:
     """The known metrics present in ``metrics``, by label, in ``METRICS`` order (raw values)."""
     return {m.label: metrics[m.key] for m in METRICS if metrics.get(m.key) is not None}
@@ -70,8 +77,8 @@ def card_summary(metrics: dict) -> str:
             nll += f" (IWAE **{fmt('iwae_nll_nats', metrics)}**)"
         parts.append(nll)
     if "categories_matched" in metrics:
-        parts.append(f"categories matched **{metrics['categories_matched']}**"
-                     f"/{len(metrics.get('category_agreement', [])) or '?'}")
+        matched, values = categories_cell(metrics).split("/")
+        parts.append(f"categories matched **{matched}**/{values}")
     if metrics.get("mode_collapse"):
         parts.append("**mode-collapse flag**")
     return " · ".join(parts)

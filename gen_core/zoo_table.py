@@ -13,7 +13,7 @@ import math
 from pathlib import Path
 
 from gen_core.checkpoint import CheckpointError, read_header
-from gen_core.metric_report import fmt
+from gen_core.metric_report import categories_cell, fmt
 from gen_core.models import build_model
 from gen_core.train.cli import PRESETS
 
@@ -60,15 +60,12 @@ def table_row(name: str, meta: dict, tensors: dict) -> tuple[str, ...]:
     classes = "–"
     if "min_class_fraction" in metrics:
         classes = f"{fmt('min_class_fraction', metrics)}-{fmt('max_class_fraction', metrics)}"
-    categories = "–"
-    if "categories_matched" in metrics:
-        categories = f"{metrics['categories_matched']}/{len(metrics['category_agreement'])}"
     kind = build_model(meta["family"], meta["config"]).title  # e.g. "β-VAE (β=4)", from the config
     return (name, f"{kind} ({meta['arch']})", meta.get("dataset", {}).get("name", "–"),
             non_default_options(training), f"{params / 1e6:.2f} M", str(training.get("epochs", "–")),
             _duration(training.get("seconds")), fd_cell, fmt("fd_ratio_to_floor", metrics),
             fmt("precision", metrics), fmt("recall", metrics), classes, likelihood_cell(metrics),
-            categories)
+            categories_cell(metrics))
 
 
 def markdown_table(paths: list[Path]) -> str:

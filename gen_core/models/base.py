@@ -59,7 +59,7 @@ class GenerativeModel(nn.Module, ABC):
     """
 
     family: ClassVar[str]
-    kind_name: ClassVar[str]  # how the literature writes the family's name (default: FAMILY)
+    kind_name: ClassVar[str | None] = None  # how the literature writes the family's name
     config_class: ClassVar[type]
 
     def __init__(self, config) -> None:
@@ -76,7 +76,7 @@ class GenerativeModel(nn.Module, ABC):
     @property
     def title(self) -> str:
         """How people name this kind of model (for example ``DCGAN`` or ``β-VAE (β=4)``)."""
-        return getattr(self, "kind_name", self.family.upper())
+        return self.kind_name or self.family.upper()
 
     @property
     def image_shape(self) -> tuple[int, int, int]:

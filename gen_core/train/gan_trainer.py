@@ -40,8 +40,9 @@ class GANTrainer(Trainer):
         self.disc = self.disc_modules["discriminator"]
         betas = (0.5, 0.999)
         d_params = itertools.chain(*(m.parameters() for m in self.disc_modules.values()))
-        self.opt_g = torch.optim.Adam(self.model.generator.parameters(), lr=self.run.lr, betas=betas)
-        self.opt_d = torch.optim.Adam(d_params, lr=self.learning_rates()["discriminator"], betas=betas)
+        rates = self.learning_rates()
+        self.opt_g = torch.optim.Adam(self.model.generator.parameters(), lr=rates["generator"], betas=betas)
+        self.opt_d = torch.optim.Adam(d_params, lr=rates["discriminator"], betas=betas)
         self.gen_net, self.disc_net = self.wrap(self.model.generator), self.wrap(self.disc)
 
     def wrap(self, module: nn.Module) -> nn.Module:
@@ -54,7 +55,7 @@ class GANTrainer(Trainer):
         return {"generator": self.opt_g, "discriminator": self.opt_d}
 
     def learning_rates(self) -> dict[str, float]:
-        return {"generator": self.run.lr, "discriminator": self.run.lr_d or self.run.lr}
+        return {"generator": self.run.lr, "discriminator": self.run.discriminator_lr}
 
     def build_training_modules(self) -> dict[str, nn.Module]:
         """The discriminator side: modules trained by the discriminator's optimizer."""

@@ -36,6 +36,10 @@ class RunConfig:
     max_steps_per_epoch: int | None = None  # set by --dry-run
     sample_grid: int = 64
 
+    @property
+    def discriminator_lr(self) -> float:
+        return self.lr_d or self.lr
+
 
 @dataclasses.dataclass(frozen=True)
 class NoOptions:

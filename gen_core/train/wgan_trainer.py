@@ -81,7 +81,7 @@ class CriticTrainer(Trainer):
         return {"generator": self.opt_g, "critic": self.opt_c}
 
     def learning_rates(self) -> dict[str, float]:
-        return {"generator": self.run.lr, "critic": self.run.lr_d or self.run.lr}
+        return {"generator": self.run.lr, "critic": self.run.discriminator_lr}
 
     def training_modules(self) -> dict[str, nn.Module]:
         return {"critic": self.critic}
