@@ -19,7 +19,7 @@ from gen_core.models.dcgan import DCGANConfig
 from gen_core.models.infogan import InfoGANConfig
 from gen_core.models.vae import VAEConfig
 from gen_core.train import distributed
-from gen_core.train.gan_trainer import GANTrainer
+from gen_core.train.gan_trainer import GAN_LOSSES, GANTrainer
 from gen_core.train.infogan_trainer import InfoGANTrainer
 from gen_core.train.loop import RunConfig, Trainer
 from gen_core.train.vae_trainer import VAETrainer, vae_test_loss
@@ -38,7 +38,8 @@ PRESETS: dict[str, tuple[str, object, type[Trainer], float]] = {
 }
 # Command-line flags that set a field of the trainer's options dataclass (dest = field name).
 OPTION_FLAGS = ("binarize", "feature_matching", "minibatch_discrimination", "label_smoothing",
-                "n_critic", "clip_value", "gp_weight")
+                "gan_loss", "n_critic", "clip_value", "gp_weight")
+GENERATOR_EMA_DECAY = 0.999  # GANs ship the average of about the last 1,000 generator steps
 BINARIZED_NORMALIZATION = ("dynamically binarized: each training batch resampled as Bernoulli(pixel "
                            "intensity in [0, 1]); the test set binarized once with seed 0")
 DRY_RUN_IMAGES, DRY_RUN_STEPS, DRY_RUN_BATCH = 256, 4, 32
@@ -70,6 +71,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--label-smoothing", type=float, metavar="TARGET",
                    help="GAN: one-sided label smoothing, D's target for real images "
                         "(Salimans et al. 2016 sec. 3.4; try 0.9)")
+    p.add_argument("--gan-loss", choices=GAN_LOSSES,
+                   help="GAN: the adversarial loss (default non-saturating)")
+    p.add_argument("--ema-decay", type=float,
+                   help=f"GANs: ship an exponential moving average of the generator's weights with this "
+                        f"decay (Yazıcı et al. 2019; default {GENERATOR_EMA_DECAY}, 0 turns it off; with "
+                        f"--resume, the run's)")
     p.add_argument("--n-critic", type=int, help="WGAN: critic updates per generator update (default 5)")
     p.add_argument("--clip-value", type=float, help="WGAN: critic weight clipping bound (default 0.01)")
     p.add_argument("--gp-weight", type=float, help="WGAN-GP: gradient penalty weight (default 10)")
@@ -98,6 +105,18 @@ def learning_rates(args: argparse.Namespace, preset_lr: float) -> tuple[float, f
         raise SystemExit("error: --lr-d applies to GANs only")
     stored = read_header(args.resume)[0]["training"] if args.resume else {}
     return args.lr or stored.get("lr") or preset_lr, args.lr_d or stored.get("lr_d")
+
+
+def ema_decay(args: argparse.Namespace) -> float | None:
+    """The generator average's decay: as given, else the resumed run's, else the GAN default."""
+    is_vae = PRESETS[args.model][0] == "vae"
+    if args.ema_decay is not None:
+        if is_vae and args.ema_decay:
+            raise SystemExit("error: --ema-decay applies to GANs only")
+        return args.ema_decay or None
+    if args.resume:
+        return read_header(args.resume)[0]["training"].get("ema_decay")
+    return None if is_vae else GENERATOR_EMA_DECAY
 
 
 def build_options(args: argparse.Namespace, trainer_class: type[Trainer]):
@@ -140,7 +159,8 @@ def main(argv: list[str] | None = None) -> Path:
     lr, lr_d = learning_rates(args, preset_lr)
     batch_size = min(args.batch_size, DRY_RUN_BATCH) if args.dry_run else args.batch_size
     run = RunConfig(epochs=1 if args.dry_run else args.epochs, batch_size=batch_size, lr=lr, lr_d=lr_d,
-                    seed=args.seed, max_steps_per_epoch=DRY_RUN_STEPS if args.dry_run else None)
+                    ema_decay=ema_decay(args), seed=args.seed,
+                    max_steps_per_epoch=DRY_RUN_STEPS if args.dry_run else None)
     run_dir = args.run_dir or Path("runs") / args.out.stem
     trainer = trainer_class(model, train, test, run, ctx, run_dir, options)
     if args.resume:
@@ -165,5 +185,6 @@ def write_checkpoint(trainer: Trainer, args: argparse.Namespace, train: ImageDat
     if trainer.model.has_encoder and trainer.test_data is not None:
         test = vae_test_loss(trainer.model, trainer.test_data)
         metrics = {f"test_{k}_nats": round(v, 3) for k, v in test.items()}
-    save_model(trainer.model, args.out, dataset=dataset, training=trainer.training_summary(),
-               metrics=metrics)
+    with trainer.shipped_weights():
+        save_model(trainer.model, args.out, dataset=dataset, training=trainer.training_summary(),
+                   metrics=metrics)

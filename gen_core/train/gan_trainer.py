@@ -18,6 +18,31 @@ from torch.nn.parallel import DistributedDataParallel
 
 from gen_core.train.loop import Trainer
 
+GAN_LOSSES = ("non-saturating", "hinge")
+
+
+def discriminator_loss(logits: torch.Tensor, real: bool, gan_loss: str,
+                       real_target: float = 1.0) -> torch.Tensor:
+    """The discriminator's loss on one side's outputs ``[B]`` (``real`` images or generated ones).
+
+    Hinge: E[max(0, 1 - D(x))] and E[max(0, 1 + D(G(z)))]; otherwise the cross-entropy of the
+    original GAN, with ``real_target`` < 1 for one-sided label smoothing.
+    """
+    if gan_loss == "hinge":
+        return F.relu(1 - logits).mean() if real else F.relu(1 + logits).mean()
+    target = torch.full_like(logits, real_target if real else 0.0)
+    return F.binary_cross_entropy_with_logits(logits, target)
+
+
+def generator_loss(fake_logits: torch.Tensor, gan_loss: str) -> torch.Tensor:
+    """The generator's adversarial loss from D's outputs on its samples ``[B]``.
+
+    Hinge: -E[D(G(z))]. Non-saturating: maximize log D(G(z)) rather than minimize log(1 - D(G(z))).
+    """
+    if gan_loss == "hinge":
+        return -fake_logits.mean()
+    return F.binary_cross_entropy_with_logits(fake_logits, torch.ones_like(fake_logits))
+
 
 @dataclasses.dataclass(frozen=True)
 class GANOptions:
@@ -26,8 +51,12 @@ class GANOptions:
     feature_matching: bool = False  # sec. 3.1: G matches the mean discriminator features of data
     minibatch_discrimination: bool = False  # sec. 3.2: D sees how alike the samples of a batch are
     label_smoothing: float = 1.0  # sec. 3.4: D's target for real images; 0.9 is one-sided smoothing
+    # "non-saturating" (Goodfellow 2014) or "hinge" (Lim & Ye 2017; Miyato et al. 2018, eq. 17)
+    gan_loss: str = "non-saturating"
 
     def __post_init__(self) -> None:
+        if self.gan_loss not in GAN_LOSSES:
+            raise ValueError(f"gan_loss must be one of {GAN_LOSSES}, got {self.gan_loss!r}")
         if not 0.5 < self.label_smoothing <= 1.0:
             raise ValueError(f"label_smoothing must lie in (0.5, 1], got {self.label_smoothing}")
 
@@ -84,11 +113,10 @@ class GANTrainer(Trainer):
                            z: torch.Tensor) -> tuple[dict[str, float], torch.Tensor]:
         self.opt_d.zero_grad(set_to_none=True)
         real_logits, real_features = self.disc_net(real, with_features=True)
-        target = torch.full_like(real_logits, self.options.label_smoothing)
-        loss_real = F.binary_cross_entropy_with_logits(real_logits, target)
+        loss_real = discriminator_loss(real_logits, True, self.options.gan_loss, self.options.label_smoothing)
         loss_real.backward()
         fake_logits, fake_features = self.disc_net(fake, with_features=True)
-        loss_fake = F.binary_cross_entropy_with_logits(fake_logits, torch.zeros_like(fake_logits))
+        loss_fake = discriminator_loss(fake_logits, False, self.options.gan_loss)
         terms = self.fake_terms(fake_features, z)
         (loss_fake + sum(terms.values())).backward()
         self.opt_d.step()
@@ -103,9 +131,10 @@ class GANTrainer(Trainer):
         gen_logits, features = self.disc_net(fake, with_features=True)
         if self.options.feature_matching:
             loss_g = (real_features.mean(0) - features.mean(0)).pow(2).sum()
-        else:  # non-saturating: maximize log D(G(z)) rather than minimize log(1 - D(G(z)))
-            loss_g = F.binary_cross_entropy_with_logits(gen_logits, torch.ones_like(gen_logits))
+        else:
+            loss_g = generator_loss(gen_logits, self.options.gan_loss)
         terms = self.fake_terms(features, z)
         (loss_g + sum(terms.values())).backward()
         self.opt_g.step()
+        self.generator_updated()
         return {"loss_g": loss_g.item(), **{f"{k}_g": v.item() for k, v in terms.items()}}

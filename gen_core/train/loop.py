@@ -6,6 +6,7 @@ A family's trainer subclasses ``Trainer`` and supplies its optimizers, any train
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import platform
 import time
@@ -21,6 +22,7 @@ from gen_core.data import ImageData
 from gen_core.images import image_grid, save_png
 from gen_core.models import GenerativeModel
 from gen_core.train.distributed import DistContext, mean_across_ranks, shard
+from gen_core.train.ema import WeightAverage
 from gen_core.train.state import pack_state, unpack_state
 
 
@@ -32,6 +34,7 @@ class RunConfig:
     batch_size: int = 128  # global: split evenly over ranks
     lr: float = 1e-3
     lr_d: float | None = None  # GANs: the discriminator's own rate (two time-scales); None: lr
+    ema_decay: float | None = None  # GANs: ship an exponential moving average of the generator
     seed: int = 0
     max_steps_per_epoch: int | None = None  # set by --dry-run
     sample_grid: int = 64
@@ -67,6 +70,24 @@ class Trainer:
         self.shuffle_gen = torch.Generator().manual_seed(run.seed)  # same order on every rank
         self.fixed_latents = model.sample_latent(run.sample_grid, torch.Generator().manual_seed(run.seed))
         self.setup()
+        self.average = self._weight_average()
+
+    def _weight_average(self) -> WeightAverage | None:
+        if not self.run.ema_decay:
+            return None
+        generator = getattr(self.model, "generator", None)
+        if generator is None:
+            raise ValueError(f"a weight average (EMA) needs a generator; {self.model.family} has none")
+        return WeightAverage(generator, self.run.ema_decay)
+
+    def generator_updated(self) -> None:
+        """Called by a family's trainer after each generator step: moves the weight average."""
+        if self.average is not None:
+            self.average.update()
+
+    def shipped_weights(self) -> contextlib.AbstractContextManager:
+        """A block in which the model holds the weights to ship and sample from (the EMA if any)."""
+        return self.average.swapped_in() if self.average is not None else contextlib.nullcontext()
 
     # --- what a family supplies -------------------------------------------------------------
     def setup(self) -> None:
@@ -132,7 +153,8 @@ class Trainer:
 
     @torch.no_grad()
     def _save_samples(self, epoch: int) -> None:
-        images = self.model.decode(self.fixed_latents)
+        with self.shipped_weights():
+            images = self.model.decode(self.fixed_latents)
         save_png(image_grid(images, nrow=8), self.run_dir / "samples" / f"epoch_{epoch + 1:03d}.png")
 
     # --- run files -----------------------------------------------------------------------------
@@ -145,6 +167,7 @@ class Trainer:
         return {
             "epochs": len(self.history), "steps": self.steps, "seconds": round(self.seconds, 1),
             "batch_size": self.run.batch_size, "lr": self.run.lr, "lr_d": self.run.lr_d,
+            "ema_decay": self.run.ema_decay,
             "seed": self.run.seed,
             "world_size": self.ctx.world_size, "device": str(self.ctx.device),
             "trainer": type(self).__name__, "options": dataclasses.asdict(self.options),
@@ -153,9 +176,14 @@ class Trainer:
             "versions": {"torch": torch.__version__, "python": platform.python_version()},
         }
 
+    def _state_modules(self) -> dict[str, nn.Module]:
+        """What a run file keeps beside the live model: training-only modules and the weight average."""
+        average = {"weight_average": self.average.average} if self.average is not None else {}
+        return {**self.training_modules(), **average}
+
     def save_state(self, epochs_done: int) -> None:
         rngs = {"shuffle": self.shuffle_gen.get_state(), "torch": torch.get_rng_state()}
-        tensors, json_part = pack_state(self.training_modules(), self.optimizers(), rngs)
+        tensors, json_part = pack_state(self._state_modules(), self.optimizers(), rngs)
         summary = {**self.training_summary(), "resume": {**json_part, "epochs_done": epochs_done}}
         save_model(self.model, self.state_path, training=summary, extra_tensors=tensors)
 
@@ -167,7 +195,7 @@ class Trainer:
             raise ValueError(f"{path} was trained with options {stored}, not {given}")
         self.model.load_state_dict({k: v for k, v in tensors.items() if not k.startswith("train.")})
         resume = meta["training"]["resume"]
-        rngs = unpack_state(tensors, resume, self.training_modules(), self.optimizers())
+        rngs = unpack_state(tensors, resume, self._state_modules(), self.optimizers())
         rates = self.learning_rates()
         for name, optimizer in self.optimizers().items():  # the run's rates: a resume may lower them
             for group in optimizer.param_groups:

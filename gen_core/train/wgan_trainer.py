@@ -103,6 +103,7 @@ class CriticTrainer(Trainer):
         fake = self.gen_net(torch.randn(n, self.model.latent_dim, device=self.ctx.device))
         (-self.critic_net(fake).mean()).backward()
         self.opt_g.step()
+        self.generator_updated()
 
 
 class WGANTrainer(CriticTrainer):
