@@ -11,6 +11,7 @@ from abc import ABC, abstractmethod
 from typing import ClassVar
 
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 LATENT_KINDS = ("gaussian", "uniform", "categorical")
@@ -44,6 +45,31 @@ class LatentDim:
     @classmethod
     def from_json(cls, data: dict) -> LatentDim:
         return cls(**{**data, "classes": tuple(data.get("classes", ()))})
+
+
+class ScaleShift(nn.Module):
+    """``x * scale + shift`` with constant scalars: a network's output mapped into [0, 1]."""
+
+    def __init__(self, scale: float, shift: float) -> None:
+        super().__init__()
+        self.scale, self.shift = scale, shift
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x * self.scale + self.shift
+
+
+class OneHotColumn(nn.Module):
+    """``[B, D]`` -> ``[B, classes + D - 1]``: column ``column`` (a class index stored as a float,
+    rounded and clamped) replaced in place by its one-hot encoding."""
+
+    def __init__(self, column: int, classes: int) -> None:
+        super().__init__()
+        self.column, self.classes = column, classes
+
+    def forward(self, z: torch.Tensor) -> torch.Tensor:
+        index = z[:, self.column].round().long().clamp(0, self.classes - 1)
+        one_hot = F.one_hot(index, self.classes).to(z.dtype)
+        return torch.cat([z[:, :self.column], one_hot, z[:, self.column + 1:]], dim=1)
 
 
 def gaussian_spec(latent_dim: int) -> list[LatentDim]:
@@ -99,6 +125,14 @@ class GenerativeModel(nn.Module, ABC):
     @abstractmethod
     def decode(self, z: torch.Tensor) -> torch.Tensor:
         """Map latents ``[B, D]`` to images ``[B, C, H, W]``, float32 in [0, 1]."""
+
+    @abstractmethod
+    def decoder_layers(self) -> list[nn.Module]:
+        """``decode`` as a list of modules applied in turn to ``z`` ``[B, D]``.
+
+        This is what ``gen_core.export`` turns into the browser's decoder, so it includes what
+        ``decode`` does around the network (input assembly, output scaling).
+        """
 
     def sample_latent(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor:
         """Draw ``[n, D]`` latents from the prior, reproducibly from ``generator``."""

@@ -14,7 +14,7 @@ import torch
 from torch import nn
 from torch.nn.utils.parametrizations import spectral_norm
 
-from gen_core.models.base import GenerativeModel, LatentDim, gaussian_spec
+from gen_core.models.base import GenerativeModel, LatentDim, ScaleShift, gaussian_spec
 from gen_core.models.registry import register
 
 DISCRIMINATOR_NORMS = ("batch", "layer", "none")
@@ -165,6 +165,13 @@ class DCGAN(GenerativeModel):
 
     def decode(self, z: torch.Tensor) -> torch.Tensor:
         return (self.generator(self.generator_input(z)) + 1) / 2
+
+    def input_layers(self) -> list[nn.Module]:
+        """``generator_input`` as modules (none here: the latent is the generator's input)."""
+        return []
+
+    def decoder_layers(self) -> list[nn.Module]:
+        return [*self.input_layers(), *self.generator.net, ScaleShift(0.5, 0.5)]  # tanh -> [0, 1]
 
     def build_discriminator(self, minibatch_discrimination: bool = False) -> Discriminator:
         return Discriminator(self.config, self.discriminator_norm, self.spectral_discriminator,

@@ -10,10 +10,9 @@ from __future__ import annotations
 import dataclasses
 
 import torch
-import torch.nn.functional as F
 from torch import nn
 
-from gen_core.models.base import LatentDim
+from gen_core.models.base import LatentDim, OneHotColumn
 from gen_core.models.dcgan import DCGAN
 from gen_core.models.registry import register
 
@@ -89,9 +88,10 @@ class InfoGAN(DCGAN):
 
     def generator_input(self, z: torch.Tensor) -> torch.Tensor:
         """``z`` ``[B, D]`` -> ``[one-hot category, codes, noise]`` ``[B, generator_width]``."""
-        category, codes, noise = self.split_latent(z)
-        one_hot = F.one_hot(category, self.config.categories).to(z.dtype)
-        return torch.cat([one_hot, codes, noise], dim=1)
+        return self.input_layers()[0](z)
+
+    def input_layers(self) -> list[nn.Module]:
+        return [OneHotColumn(0, self.config.categories)]
 
     def build_q_head(self, in_features: int) -> QHead:
         return QHead(in_features, self.config.categories, self.config.continuous_codes)

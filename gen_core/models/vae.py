@@ -112,6 +112,9 @@ class VAE(EncoderModel):
     def decode(self, z: torch.Tensor) -> torch.Tensor:
         return torch.sigmoid(self.decode_logits(z))
 
+    def decoder_layers(self) -> list[nn.Module]:
+        return [*self.decoder, nn.Sigmoid()]
+
     @staticmethod
     def reparameterize(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
         """z = mu + sigma * eps, so gradients flow through mu and sigma (Kingma & Welling, sec. 2.4)."""
