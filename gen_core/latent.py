@@ -92,21 +92,31 @@ def traversal_width(dims: list[int], spec: list[LatentDim], steps: int = 9) -> i
     return max([steps, *(len(spec[d].classes) for d in dims if spec[d].kind == "categorical")])
 
 
-def traversal_grid(z: torch.Tensor, dims: list[int], spec: list[LatentDim], steps: int = 9) -> torch.Tensor:
-    """One traversal row per chosen dimension, stacked: ``[len(dims) * W, D]``, W = ``traversal_width``.
+def traversal_values(dims: list[int], spec: list[LatentDim], steps: int = 9) -> torch.Tensor:
+    """The swept dimension's value in each cell of a traversal grid: ``[len(dims), W]``.
 
     Categorical dimensions sweep all their classes; a grid mixing them with continuous ones needs
-    equal row lengths, so continuous rows get W steps and a categorical with fewer than W
-    classes is resampled to W columns.
+    equal row lengths, so continuous rows get W = ``traversal_width`` steps and a categorical with
+    fewer than W classes is resampled to W columns.
     """
     width = traversal_width(dims, spec, steps)
     rows = []
     for dim in dims:
-        row = traversal(z, dim, spec, width)
-        if len(row) != width:
-            row = row[torch.linspace(0, len(row) - 1, width).round().long()]
-        rows.append(row)
-    return torch.cat(rows)
+        values = traversal(torch.zeros(len(spec)), dim, spec, width)[:, dim]
+        if len(values) != width:
+            values = values[torch.linspace(0, len(values) - 1, width).round().long()]
+        rows.append(values)
+    return torch.stack(rows) if rows else torch.zeros(0, width)
+
+
+def traversal_grid(z: torch.Tensor, dims: list[int], spec: list[LatentDim], steps: int = 9) -> torch.Tensor:
+    """One traversal row per chosen dimension, stacked: ``[len(dims) * W, D]`` (see ``traversal_values``)."""
+    values = traversal_values(dims, spec, steps)
+    grid = z.float().repeat(values.numel(), 1)
+    width = values.shape[1]
+    for row, dim in enumerate(dims):
+        grid[row * width:(row + 1) * width, dim] = values[row]
+    return grid
 
 
 @torch.no_grad()

@@ -1,19 +1,26 @@
-"""Explore: one control per latent dimension, the decoded image, traversals, a shareable link."""
+"""Explore: one control per latent dimension, the decoded image, traversals, a shareable link.
+
+The picture and the traversals are decoded in the browser while a control moves; the server
+learns the latent when the control is released (for the link and the other pages).
+"""
 
 from __future__ import annotations
 
 import random
 
+import numpy as np
 import streamlit as st
 import torch
 
+from gen_core.images import image_grid
 from gen_core.latent import order_by_kl, traversal_grid, traversal_width, zero_latent
 from gen_core.models import GenerativeModel
 from ui.cached import eval_images, kl_per_dim
 from ui.catalog import get_model
 from ui.latent_controls import latent_controls
+from ui.live_latent import decoder_url, live_panel, live_traversal
 from ui.page import guarded, start_page
-from ui.render import MEDIUM_PX, download_png, show_images
+from ui.render import MEDIUM_PX, download_png, show_picture
 from ui.state import MAX_SEED, get_view, seed_view, set_view, write_url
 
 TRAVERSAL_STEPS = 9
@@ -48,24 +55,48 @@ def start_controls(stem: str, model: GenerativeModel) -> None:
 @st.fragment
 @guarded
 def latent_panel(stem: str) -> None:
-    """Controls and image together, so moving a slider reruns only this fragment."""
+    """Controls, picture and traversals together, so a control change reruns only this fragment.
+
+    The picture follows the controls in the browser; the server path below serves a model whose
+    decoder the browser cannot run.
+    """
     model, view = get_model(stem), get_view(stem)
     kl = kl_per_dim(stem) if model.has_encoder else None
     active, inactive = order_by_kl(kl) if kl is not None else (list(range(model.latent_dim)), [])
+    caption = f"{stem} · seed {view['seed']}"
+    url, why_not = decoder_url(stem)
+    if url is None:
+        st.info(f"This model's decoder cannot run in the browser ({why_not}), so the picture is decoded "
+                "on the server and changes when you release a control.", icon=":material/info:")
+        server_panel(stem, model, view, kl, active, inactive, caption)
+    else:
+        z = live_panel(stem, model, view, url, kl, active, inactive, caption)
+        if z is not None:
+            view["z"] = z
+    write_url(model=stem, seed=view["seed"], z=view["z"])
+    download_png(lambda: decoded_picture(model, view["z"], 1), f"{stem}-seed{view['seed']}.png",
+                 key="download_image")
+    traversal_section(stem, model, view, url, active)
+
+
+def decoded_picture(model: GenerativeModel, z: list[float] | torch.Tensor, nrow: int) -> np.ndarray:
+    """Latents ``[D]`` or ``[B, D]`` decoded on the server into one uint8 grid ``[H, W, C]``."""
+    with torch.no_grad():
+        images = model.decode(torch.as_tensor(z, dtype=torch.float32).reshape(-1, model.latent_dim))
+    return image_grid(images, nrow=nrow, padding=0 if len(images) == 1 else 2)
+
+
+def server_panel(stem: str, model: GenerativeModel, view: dict, kl: torch.Tensor | None,
+                 active: list[int], inactive: list[int], caption: str) -> None:
     controls, picture = st.columns([2, 3])
     with controls:
-        z = latent_controls(stem, model.latent_spec, view, kl, active, inactive)
-    view["z"] = z
-    write_url(model=stem, seed=view["seed"], z=z)
-    with torch.no_grad():
-        image = model.decode(torch.tensor([z]))
+        view["z"] = latent_controls(stem, model.latent_spec, view, kl, active, inactive)
     with picture:
-        grid = show_images(image, nrow=1, caption=f"{stem} · seed {view['seed']}")
-        download_png(grid, f"{stem}-seed{view['seed']}.png", key="download_image")
-    traversal_section(stem, model, torch.tensor(z), active)
+        show_picture(decoded_picture(model, view["z"], 1), caption=caption)
 
 
-def traversal_section(stem: str, model: GenerativeModel, z: torch.Tensor, active: list[int]) -> None:
+def traversal_section(stem: str, model: GenerativeModel, view: dict, url: str | None,
+                      active: list[int]) -> None:
     st.subheader("Traversals")
     names = [d.name for d in model.latent_spec]
     chosen = st.multiselect("Dimensions to sweep across their range", active + [
@@ -74,13 +105,18 @@ def traversal_section(stem: str, model: GenerativeModel, z: torch.Tensor, active
     if not chosen:
         st.info("Choose dimensions to see how the image changes along each.")
         return
-    with torch.no_grad():
-        images = model.decode(traversal_grid(z, chosen, model.latent_spec, TRAVERSAL_STEPS))
     width = traversal_width(chosen, model.latent_spec, TRAVERSAL_STEPS)
-    st.caption("One row per dimension, " + ", ".join(names[i] for i in chosen) +
+    caption = ("One row per dimension, " + ", ".join(names[i] for i in chosen) +
                f", from its low to its high end in {width} steps (a category: each of its values).")
-    grid = show_images(images, nrow=width, target_px=MEDIUM_PX * 3)
-    download_png(grid, f"{stem}-traversal.png", key="download_traversal", label="Download traversal PNG")
+    st.caption(caption)
+    if url is None:
+        grid = traversal_grid(torch.tensor(view["z"]), chosen, model.latent_spec, TRAVERSAL_STEPS)
+        show_picture(decoded_picture(model, grid, width), target_px=MEDIUM_PX * 3)
+    else:
+        live_traversal(stem, model, view, url, chosen, TRAVERSAL_STEPS, caption)
+    download_png(lambda: decoded_picture(model, traversal_grid(torch.tensor(view["z"]), chosen,
+                                                               model.latent_spec, TRAVERSAL_STEPS), width),
+                 f"{stem}-traversal.png", key="download_traversal", label="Download traversal PNG")
 
 
 @guarded

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 import streamlit as st
 import torch
@@ -30,7 +32,14 @@ def show_images(images: torch.Tensor, nrow: int, target_px: int = LARGE_PX,
     return grid
 
 
-def download_png(picture: np.ndarray, file_name: str, key: str, label: str = "Download PNG") -> None:
-    """A download button for uint8 ``[H, W, C]``, upscaled so the file is usable in slides."""
-    st.download_button(label, png_bytes(crisp(picture, LARGE_PX)), file_name=file_name,
+def download_png(picture: np.ndarray | Callable[[], np.ndarray], file_name: str, key: str,
+                 label: str = "Download PNG") -> None:
+    """A download button for uint8 ``[H, W, C]``, upscaled so the file is usable in slides.
+
+    ``picture`` may be a function making it, called only when the button is clicked.
+    """
+    def data() -> bytes:
+        return png_bytes(crisp(picture() if callable(picture) else picture, LARGE_PX))
+
+    st.download_button(label, data if callable(picture) else data(), file_name=file_name,
                        mime="image/png", key=key)

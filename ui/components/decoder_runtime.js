@@ -1,0 +1,170 @@
+// Runs a decoder exported by gen_core.export (see its docstring for the file format) in the page.
+// Activations are Float32Arrays in [C, H, W] order; sums are accumulated in doubles so the result
+// matches PyTorch's float32 decode to about 1e-6.
+const DecoderRuntime = (() => {
+  function parse(buffer) {
+    const headerLength = new DataView(buffer).getUint32(0, true);
+    const header = JSON.parse(new TextDecoder().decode(new Uint8Array(buffer, 4, headerLength)));
+    if (header.format !== "latent-atlas-decoder" || header.version !== 1) {
+      throw new Error(`not a decoder this page can run (${header.format} v${header.version})`);
+    }
+    return new Decoder(header, new Float32Array(buffer, 4 + headerLength));
+  }
+
+  function slice(weights, ref) {
+    return weights.subarray(ref[0], ref[0] + ref[1]);
+  }
+
+  // Transposed-convolution weights [in, out, k, k] reordered to [in, k, k, out], so the innermost
+  // loop (over output channels) reads and writes contiguous memory.
+  function outputChannelsLast(w, cin, cout, k) {
+    const t = new Float32Array(w.length);
+    for (let ci = 0; ci < cin; ci++)
+      for (let co = 0; co < cout; co++)
+        for (let kk = 0; kk < k * k; kk++) t[(ci * k * k + kk) * cout + co] = w[(ci * cout + co) * k * k + kk];
+    return t;
+  }
+
+  function linear(op, x) {
+    const { in: n, out: m, w, b } = op;
+    const y = new Float32Array(m);
+    for (let o = 0; o < m; o++) {
+      let sum = b[o];
+      const row = o * n;
+      for (let i = 0; i < n; i++) sum += w[row + i] * x[i];
+      y[o] = sum;
+    }
+    return y;
+  }
+
+  function convTranspose2d(op, x, inShape) {
+    const { in: cin, out: cout, kernel: k, stride: s, padding: p, wt, b } = op;
+    const [, H, W] = inShape;
+    const [, OH, OW] = op.shape;
+    const acc = new Float64Array(OH * OW * cout);
+    for (let ci = 0; ci < cin; ci++) {
+      for (let ih = 0; ih < H; ih++) {
+        for (let iw = 0; iw < W; iw++) {
+          const v = x[(ci * H + ih) * W + iw];
+          if (v === 0) continue; // after a ReLU most inputs are zero
+          for (let kh = 0; kh < k; kh++) {
+            const oh = ih * s - p + kh;
+            if (oh < 0 || oh >= OH) continue;
+            for (let kw = 0; kw < k; kw++) {
+              const ow = iw * s - p + kw;
+              if (ow < 0 || ow >= OW) continue;
+              const wBase = ((ci * k + kh) * k + kw) * cout;
+              const oBase = (oh * OW + ow) * cout;
+              for (let co = 0; co < cout; co++) acc[oBase + co] += v * wt[wBase + co];
+            }
+          }
+        }
+      }
+    }
+    const y = new Float32Array(cout * OH * OW);
+    for (let co = 0; co < cout; co++)
+      for (let i = 0; i < OH * OW; i++) y[co * OH * OW + i] = acc[i * cout + co] + b[co];
+    return y;
+  }
+
+  function map(x, f) {
+    for (let i = 0; i < x.length; i++) x[i] = f(x[i]);
+    return x;
+  }
+
+  function channelAffine(op, x) {
+    const per = x.length / op.scaleValues.length;
+    for (let i = 0; i < x.length; i++) {
+      const c = Math.floor(i / per);
+      x[i] = x[i] * op.scaleValues[c] + op.shiftValues[c];
+    }
+    return x;
+  }
+
+  function oneHotColumn(op, x) {
+    const y = new Float32Array(op.shape[0]);
+    const index = Math.min(op.classes - 1, Math.max(0, Math.round(x[op.column])));
+    y.set(x.subarray(0, op.column), 0);
+    y[op.column + index] = 1;
+    y.set(x.subarray(op.column + 1), op.column + op.classes);
+    return y;
+  }
+
+  class Decoder {
+    constructor(header, weights) {
+      this.latentDim = header.latent_dim;
+      this.imageShape = header.image_shape;
+      this.ops = header.layers.map((op) => {
+        const ready = { ...op };
+        if (op.weight) ready.w = slice(weights, op.weight);
+        if (op.bias) ready.b = slice(weights, op.bias);
+        if (op.op === "conv_transpose2d") ready.wt = outputChannelsLast(ready.w, op.in, op.out, op.kernel);
+        if (op.op === "channel_affine") {
+          ready.scaleValues = slice(weights, op.scale);
+          ready.shiftValues = slice(weights, op.shift);
+        }
+        return ready;
+      });
+    }
+
+    // One latent (an array of latentDim numbers) -> pixels in [0, 1], Float32Array [C * H * W].
+    decode(z) {
+      if (z.length !== this.latentDim) throw new Error(`latent needs ${this.latentDim} values, got ${z.length}`);
+      let x = Float32Array.from(z);
+      let shape = [this.latentDim];
+      for (const op of this.ops) {
+        switch (op.op) {
+          case "linear": x = linear(op, x); break;
+          case "conv_transpose2d": x = convTranspose2d(op, x, shape); break;
+          case "channel_affine": x = channelAffine(op, x); break;
+          case "relu": x = map(x, (v) => (v > 0 ? v : 0)); break;
+          case "leaky_relu": x = map(x, (v) => (v > 0 ? v : v * op.slope)); break;
+          case "tanh": x = map(x, Math.tanh); break;
+          case "sigmoid": x = map(x, (v) => 1 / (1 + Math.exp(-v))); break;
+          case "scale_shift": x = map(x, (v) => v * op.scale + op.shift); break;
+          case "one_hot_column": x = oneHotColumn(op, x); break;
+          case "reshape": break;
+          default: throw new Error(`unknown op ${op.op}`);
+        }
+        shape = op.shape;
+      }
+      return x;
+    }
+  }
+
+  // One download per decoder URL for the page's lifetime; every panel of the model shares it.
+  const shared = (window.__latentAtlas ??= { decoders: new Map(), frames: 0 });
+  function load(url) {
+    if (!shared.decoders.has(url)) {
+      const pending = fetch(url).then((response) => {
+        if (!response.ok) throw new Error(`decoder ${url}: HTTP ${response.status}`);
+        return response.arrayBuffer();
+      }).then(parse);
+      pending.catch(() => shared.decoders.delete(url)); // a failed download is retried next time
+      shared.decoders.set(url, pending);
+    }
+    return shared.decoders.get(url);
+  }
+
+  // Pixels [C, H, W] in [0, 1] into a canvas at (x, y), each pixel a scale x scale square.
+  function draw(ctx, pixels, imageShape, x, y, scale) {
+    const [C, H, W] = imageShape;
+    const image = ctx.createImageData(W * scale, H * scale);
+    const out = image.data;
+    for (let h = 0; h < H * scale; h++) {
+      const sh = Math.floor(h / scale);
+      for (let w = 0; w < W * scale; w++) {
+        const sw = Math.floor(w / scale);
+        const o = (h * W * scale + w) * 4;
+        for (let c = 0; c < 3; c++) {
+          const v = pixels[((C === 1 ? 0 : c) * H + sh) * W + sw];
+          out[o + c] = Math.round(Math.min(1, Math.max(0, v)) * 255);
+        }
+        out[o + 3] = 255;
+      }
+    }
+    ctx.putImageData(image, x, y);
+  }
+
+  return { parse, load, draw, Decoder, shared };
+})();

@@ -1,0 +1,112 @@
+"""The live latent panel and traversal grid: Streamlit components that decode in the browser.
+
+The decoder (``gen_core.export``) is written once per model content hash into ``static/decoders/``,
+which Streamlit serves at ``app/static/decoders/`` (``server.enableStaticServing``): the browser
+downloads it once per model and caches it, and no interaction sends weights again. A model the
+browser cannot run gets ``None`` from ``decoder_url`` and the page falls back to server decoding.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import os
+from pathlib import Path
+
+import streamlit as st
+import torch
+
+from gen_core.cache import content_hash
+from gen_core.export import ExportError, export_decoder
+from gen_core.latent import INACTIVE_KL_NATS, clamp_to_spec, traversal_values
+from gen_core.models import GenerativeModel
+from ui.catalog import catalog, get_model
+from ui.latent_controls import SLIDER_STEP
+from ui.render import LARGE_PX
+
+ROOT = Path(__file__).resolve().parents[1]
+STATIC_DECODERS = ROOT / "static" / "decoders"
+DECODER_URL_PREFIX = "app/static/decoders/"  # relative, so a reverse proxy's base path is kept
+COMPONENTS = Path(__file__).parent / "components"
+TRAVERSAL_CELL_PX, TRAVERSAL_GAP_PX = 84, 2
+
+
+def _source(*names: str) -> str:
+    return "\n".join((COMPONENTS / name).read_text(encoding="utf-8") for name in names)
+
+
+_CSS = _source("latent_panel.css")
+_panel = st.components.v2.component("latent_atlas_live_panel", css=_CSS,
+                                    js=_source("decoder_runtime.js", "latent_panel.js"))
+_traversal = st.components.v2.component("latent_atlas_live_traversal", css=_CSS,
+                                        js=_source("decoder_runtime.js", "traversal.js"))
+
+
+def decoder_url(stem: str) -> tuple[str | None, str | None]:
+    """``(url, None)`` of ``stem``'s browser decoder, or ``(None, why)`` when it cannot run there."""
+    return _exported(stem, content_hash(catalog()[stem].path))
+
+
+@st.cache_resource(show_spinner=False, max_entries=64)
+def _exported(stem: str, file_hash: str) -> tuple[str | None, str | None]:
+    target = STATIC_DECODERS / f"{file_hash}.bin"
+    if not target.is_file():
+        try:
+            data = export_decoder(get_model(stem))
+        except ExportError as err:
+            return None, str(err)
+        try:
+            STATIC_DECODERS.mkdir(parents=True, exist_ok=True)
+            partial = target.with_suffix(f".{os.getpid()}.tmp")
+            partial.write_bytes(data)
+            partial.replace(target)  # atomic: a browser never reads half a file
+        except OSError as err:
+            with contextlib.suppress(OSError):
+                partial.unlink()
+            return None, f"the decoder could not be written for the browser ({err.strerror})"
+    return DECODER_URL_PREFIX + target.name, None
+
+
+def _spec_json(model: GenerativeModel, kl: torch.Tensor | None) -> list[dict]:
+    spec = []
+    for i, dim in enumerate(model.latent_spec):
+        note = f" · KL {kl[i]:.2f}" if kl is not None else ""
+        spec.append({"label": f"{dim.name}{note}", "kind": dim.kind, "low": dim.low, "high": dim.high,
+                     "classes": list(dim.classes)})
+    return spec
+
+
+def live_panel(stem: str, model: GenerativeModel, view: dict, url: str, kl: torch.Tensor | None,
+               active: list[int], inactive: list[int], caption: str) -> list[float] | None:
+    """Draw the live panel; returns the latent ``[D]`` the user left it at, or ``None`` if unchanged.
+
+    The value comes from the browser, so it is checked (length, finite) and clamped to the spec.
+    """
+    data = {"model": stem, "identity": f"{stem}/{view['version']}", "version": view["version"],
+            "decoder_url": url, "z": view["z"], "spec": _spec_json(model, kl), "active": active,
+            "inactive": inactive, "step": SLIDER_STEP, "image_shape": list(model.image_shape),
+            "picture_px": LARGE_PX, "caption": caption,
+            "inactive_title": f"{len(inactive)} inactive dimensions (mean KL < {INACTIVE_KL_NATS} nats)",
+            "inactive_note": "The decoder ignores these (posterior collapse); moving them changes little."}
+    result = _panel(key=f"live_panel_{stem}", data=data, default={"z": None}, on_z_change=lambda: None)
+    sent = result.z if isinstance(result.z, dict) else {}
+    values = sent.get("z")
+    if sent.get("version") != view["version"] or not isinstance(values, list):
+        return None
+    if len(values) != model.latent_dim or not all(isinstance(v, (int, float)) and math.isfinite(v)
+                                                  for v in values):
+        return None
+    return clamp_to_spec(torch.tensor(values, dtype=torch.float32), model.latent_spec).tolist()
+
+
+def live_traversal(stem: str, model: GenerativeModel, view: dict, url: str, dims: list[int],
+                   steps: int, caption: str) -> None:
+    """The traversal grid of ``dims`` around the panel's latent, following it live."""
+    values = traversal_values(dims, model.latent_spec, steps)
+    _, height, width = model.image_shape
+    scale = max(1, round(TRAVERSAL_CELL_PX / max(height, width)))
+    data = {"model": stem, "identity": f"{stem}/{view['version']}/{dims}", "decoder_url": url,
+            "z": view["z"], "dims": dims, "values": values.tolist(), "image_shape": list(model.image_shape),
+            "scale": scale, "gap": TRAVERSAL_GAP_PX, "caption": caption}
+    _traversal(key=f"live_traversal_{stem}", data=data)
+
