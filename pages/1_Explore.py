@@ -24,6 +24,7 @@ from ui.render import MEDIUM_PX, download_png, show_picture
 from ui.state import MAX_SEED, get_view, seed_view, set_view, write_url
 
 TRAVERSAL_STEPS = 9
+LIVE_KEY = "live_decoding"
 PICKABLE_IMAGES = 500
 
 
@@ -65,9 +66,14 @@ def latent_panel(stem: str) -> None:
     active, inactive = order_by_kl(kl) if kl is not None else (list(range(model.latent_dim)), [])
     caption = f"{stem} · seed {view['seed']}"
     url, why_not = decoder_url(stem)
+    live = st.toggle("Live: decode in this browser", value=True, key=LIVE_KEY, disabled=url is None,
+                     help="The picture follows a control while it moves. Off: the server decodes it "
+                          "when you release the control.")
     if url is None:
         st.info(f"This model's decoder cannot run in the browser ({why_not}), so the picture is decoded "
                 "on the server and changes when you release a control.", icon=":material/info:")
+    if url is None or not live:
+        url = None
         server_panel(stem, model, view, kl, active, inactive, caption)
     else:
         z = live_panel(stem, model, view, url, kl, active, inactive, caption)

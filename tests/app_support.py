@@ -16,6 +16,8 @@ PAGES = {"home": "app.py", "explore": "pages/1_Explore.py", "map": "pages/2_Late
          "interpolate": "pages/3_Interpolate.py", "compare": "pages/4_Compare.py"}
 VAE, CONV_VAE, GAN, BROKEN = "a-vae", "b-conv-vae", "c-gan", "d-broken"
 RUN_TIMEOUT_S = 120
+# Explore with its "Live" toggle off: the server decodes, so AppTest can read the pictures.
+SERVER_DECODING = {"live_decoding": False}
 
 
 def write_model_dir(folder: Path) -> Path:

@@ -8,6 +8,7 @@ from tests.app_support import (  # noqa: F401  (fixtures used via usefixtures)
     BROKEN,
     CONV_VAE,
     GAN,
+    SERVER_DECODING,
     VAE,
     assert_clean,
     checkpoint_env,
@@ -49,7 +50,7 @@ def test_gallery_button_makes_the_model_active_for_other_pages():
 
 
 def test_explore_slider_changes_the_image_and_the_link():
-    at = open_page("explore", state={"active_models": [VAE]})
+    at = open_page("explore", state={"active_models": [VAE], **SERVER_DECODING})
     assert_clean(at)
     before, link_before = image_urls(at)[0], at.query_params["z"]
     slider = at.slider[0]
@@ -61,7 +62,7 @@ def test_explore_slider_changes_the_image_and_the_link():
 
 
 def test_explore_orders_vae_dims_by_kl_and_labels_them():
-    at = open_page("explore", state={"active_models": [VAE]})
+    at = open_page("explore", state={"active_models": [VAE], **SERVER_DECODING})
     labels = [s.label for s in at.slider]
     assert len(labels) == 4 and all("KL" in label for label in labels)
     kls = [float(label.split("KL ")[1]) for label in labels if "inactive" not in label]
@@ -69,7 +70,7 @@ def test_explore_orders_vae_dims_by_kl_and_labels_them():
 
 
 def test_explore_random_reset_and_encode_replace_the_latent():
-    at = open_page("explore", state={"active_models": [VAE]})
+    at = open_page("explore", state={"active_models": [VAE], **SERVER_DECODING})
     first = at.query_params["z"]
     at.button(key="reset").click().run()
     assert set(at.query_params["z"].split(",")) == {"0"}
@@ -83,7 +84,7 @@ def test_explore_random_reset_and_encode_replace_the_latent():
 
 
 def test_explore_seed_input_reproduces_the_seeds_latent():
-    at = open_page("explore", state={"active_models": [GAN]})
+    at = open_page("explore", state={"active_models": [GAN], **SERVER_DECODING})
     seed_box = at.number_input[0]
     seed_box.set_value(5).run()
     z5 = at.query_params["z"]
@@ -93,7 +94,7 @@ def test_explore_seed_input_reproduces_the_seeds_latent():
 
 
 def test_explore_traversal_grid_follows_the_chosen_dimensions():
-    at = open_page("explore", state={"active_models": [GAN]})
+    at = open_page("explore", state={"active_models": [GAN], **SERVER_DECODING})
     grids = image_urls(at)
     assert len(grids) == 2  # the decoded image and the traversal grid
     at.multiselect(key=f"traverse_{GAN}").set_value([3]).run()

@@ -7,6 +7,7 @@ import pytest
 from tests.app_support import (  # noqa: F401  (fixtures used via usefixtures)
     BROKEN,
     GAN,
+    SERVER_DECODING,
     VAE,
     assert_clean,
     checkpoint_env,
@@ -19,10 +20,10 @@ pytestmark = pytest.mark.usefixtures("checkpoint_env")
 
 
 def test_a_copied_explore_link_reproduces_the_image():
-    at = open_page("explore", state={"active_models": [VAE]})
+    at = open_page("explore", state={"active_models": [VAE], **SERVER_DECODING})
     at.slider[1].set_value(at.slider[1].min).run()
     link = {k: at.query_params[k] for k in ("model", "seed", "z")}
-    fresh = open_page("explore", query=link)
+    fresh = open_page("explore", query=link, state=SERVER_DECODING)
     assert_clean(fresh)
     assert image_urls(fresh)[0] == image_urls(at)[0]
     assert fresh.query_params["z"] == link["z"]
@@ -30,8 +31,8 @@ def test_a_copied_explore_link_reproduces_the_image():
 
 
 def test_seed_in_link_picks_the_seeds_latent():
-    by_link = open_page("explore", query={"model": GAN, "seed": "11"})
-    by_hand = open_page("explore", state={"active_models": [GAN]})
+    by_link = open_page("explore", query={"model": GAN, "seed": "11"}, state=SERVER_DECODING)
+    by_hand = open_page("explore", state={"active_models": [GAN], **SERVER_DECODING})
     by_hand.number_input[0].set_value(11).run()
     assert by_link.query_params["z"] == by_hand.query_params["z"]
 
@@ -55,7 +56,7 @@ def test_bad_links_give_a_notice_not_an_exception(page, query, notice):
 
 
 def test_out_of_range_latent_is_clamped_into_the_sliders():
-    at = open_page("explore", query={"model": VAE, "z": "9,0,0,-99"})
+    at = open_page("explore", query={"model": VAE, "z": "9,0,0,-99"}, state=SERVER_DECODING)
     assert sorted(s.value for s in at.slider)[::3] == [-3.0, 3.0]
 
 

@@ -1,0 +1,82 @@
+"""Explore's live panel through AppTest: what the browser is sent, and the server fallback."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import torch
+from torch import nn
+
+from gen_core.cache import content_hash
+from gen_core.checkpoint import load_model, save_model
+from gen_core.export import export_decoder
+from gen_core.models.registry import FAMILIES, register
+from gen_core.models import vae
+from tests.app_support import VAE, assert_clean, open_page, write_model_dir
+from ui.catalog import CHECKPOINTS_ENV
+from ui.live_latent import DECODER_URL_PREFIX, STATIC_DECODERS
+
+
+def component_data(at, name: str) -> dict:
+    found = [e for e in at.get("bidi_component") if e.proto.id and name in str(e.key)]
+    assert found, f"no {name} component on the page"
+    return json.loads(found[0].proto.json)
+
+
+@pytest.fixture
+def models(tmp_path, monkeypatch):
+    folder = write_model_dir(tmp_path / "models")
+    monkeypatch.setenv(CHECKPOINTS_ENV, str(folder))
+    return folder
+
+
+def test_explore_sends_the_panel_its_decoder_latent_and_kl_ordered_controls(models):
+    at = open_page("explore", state={"active_models": [VAE]})
+    assert_clean(at)
+    panel = component_data(at, "live_panel")
+    path = models / f"{VAE}.safetensors"
+    assert panel["decoder_url"] == f"{DECODER_URL_PREFIX}{content_hash(path)}.bin"
+    served = STATIC_DECODERS / panel["decoder_url"].removeprefix(DECODER_URL_PREFIX)
+    assert served.read_bytes() == export_decoder(load_model(path))
+    kl = [float(s["label"].split("KL ")[1]) for s in panel["spec"]]
+    ordered = [kl[i] for i in panel["active"] + panel["inactive"]]
+    assert ordered == sorted(ordered, reverse=True)
+    assert panel["z"] == at.session_state["views"][VAE]["z"] and panel["version"] >= 1
+    traversal = component_data(at, "live_traversal")
+    assert traversal["dims"] == panel["active"][:3] and len(traversal["values"]) == len(traversal["dims"])
+
+
+class _GELUVAE(vae.VAE):
+    """A VAE whose decoder starts with a layer the browser runtime does not have."""
+
+    family = "test-gelu-vae"
+
+    def decoder_layers(self) -> list[nn.Module]:
+        return [nn.GELU(), *super().decoder_layers()]
+
+    def decode(self, z: torch.Tensor) -> torch.Tensor:
+        return nn.Sequential(*self.decoder_layers())(z)
+
+
+@pytest.fixture
+def unsupported_model(tmp_path, monkeypatch):
+    register(_GELUVAE)
+    folder = tmp_path / "unsupported"
+    torch.manual_seed(0)
+    model = _GELUVAE(vae.VAEConfig(latent_dim=3, hidden=(16, 8), image_shape=(1, 8, 8)))
+    save_model(model, folder / "gelu.safetensors", dataset={"name": "digits"})
+    monkeypatch.setenv(CHECKPOINTS_ENV, str(folder))
+    yield "gelu"
+    del FAMILIES[_GELUVAE.family]
+
+
+def test_a_model_the_browser_cannot_run_is_decoded_on_the_server_with_a_note(unsupported_model):
+    at = open_page("explore", state={"active_models": [unsupported_model]})
+    assert_clean(at)
+    assert any("cannot run in the browser" in i.value and "GELU" in i.value for i in at.info)
+    assert not [e for e in at.get("bidi_component") if "live_panel" in str(e.key)]
+    assert at.toggle(key="live_decoding").proto.disabled
+    before = at.image[0].proto.imgs[0].url
+    at.slider[0].set_value(at.slider[0].max).run()
+    assert at.image[0].proto.imgs[0].url != before
