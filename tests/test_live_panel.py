@@ -11,8 +11,8 @@ from torch import nn
 from gen_core.cache import content_hash
 from gen_core.checkpoint import load_model, save_model
 from gen_core.export import export_decoder
-from gen_core.models.registry import FAMILIES, register
 from gen_core.models import vae
+from gen_core.models.registry import FAMILIES, register
 from tests.app_support import VAE, assert_clean, open_page, write_model_dir
 from ui.catalog import CHECKPOINTS_ENV
 from ui.live_latent import DECODER_URL_PREFIX, STATIC_DECODERS
