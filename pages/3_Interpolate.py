@@ -1,7 +1,12 @@
-"""Interpolate: linear and spherical paths between two latents, and a four-corner blend."""
+"""Interpolate: linear and spherical paths between two latents, and a four-corner blend.
+
+Both grids are decoded in the browser, so moving the step count or the blend size redraws them
+at once; the server decodes only for downloads, and for a model the browser cannot run.
+"""
 
 from __future__ import annotations
 
+import numpy as np
 import streamlit as st
 import torch
 
@@ -10,8 +15,9 @@ from gen_core.latent import bilinear_grid, clamp_to_spec, encode_means, lerp, se
 from gen_core.models import GenerativeModel
 from ui.cached import eval_images
 from ui.catalog import get_model
+from ui.live_latent import decoder_url, live_grid
 from ui.page import guarded, start_page
-from ui.render import LARGE_PX, crisp, download_png, show_images
+from ui.render import LARGE_PX, crisp, download_png, show_images, show_picture
 from ui.state import MAX_SEED, SECOND_SEED, get_view, write_url
 
 PICKABLE_IMAGES = 500
@@ -41,31 +47,67 @@ def corner_latents(model: GenerativeModel, ends: torch.Tensor, seed: int) -> tor
     return torch.cat([ends, extra])
 
 
-@torch.no_grad()
-def paths_section(stem: str, model: GenerativeModel, ends: torch.Tensor, steps: int) -> None:
-    # Clamping keeps categorical codes (InfoGAN) whole and every value inside its slider's range.
+STEPS, CORNER_SIZES = (3, 16, 8), (3, 10, 6)  # (low, high, default) of each control
+
+
+def paths(model: GenerativeModel, ends: torch.Tensor, steps: int) -> torch.Tensor:
+    """Linear then spherical path from A to B: ``[2 * steps, D]``.
+
+    Clamping keeps categorical codes (InfoGAN) whole and every value inside its slider's range.
+    """
     spec = model.latent_spec
-    linear = model.decode(clamp_to_spec(lerp(ends[0], ends[1], steps), spec))
-    spherical = model.decode(clamp_to_spec(slerp(ends[0], ends[1], steps), spec))
+    return torch.cat([clamp_to_spec(lerp(ends[0], ends[1], steps), spec),
+                      clamp_to_spec(slerp(ends[0], ends[1], steps), spec)])
+
+
+def blend(model: GenerativeModel, corners: torch.Tensor, size: int) -> torch.Tensor:
+    return clamp_to_spec(bilinear_grid(corners, size), model.latent_spec)
+
+
+@torch.no_grad()
+def decoded_grid(model: GenerativeModel, latents: torch.Tensor, nrow: int) -> np.ndarray:
+    return image_grid(model.decode(latents), nrow=nrow)
+
+
+def paths_section(stem: str, model: GenerativeModel, ends: torch.Tensor, url: str | None) -> None:
     st.subheader("Linear (lerp) above, spherical (slerp) below")
-    grid = show_images(torch.cat([linear, spherical]), nrow=steps, target_px=LARGE_PX * 2)
+    low, high, default = STEPS
+    if url is None:
+        steps = st.slider("Steps", low, high, default, key="interp_steps")
+        show_picture(decoded_grid(model, paths(model, ends, steps), steps), target_px=LARGE_PX * 2)
+    else:
+        grids = {n: (paths(model, ends, n), n) for n in range(low, high + 1)}
+        steps = live_grid("interp_paths", model, url, ("Steps", low, high, default), grids, LARGE_PX * 2,
+                          "Linear and spherical paths between the endpoints")
     left, right = st.columns(2)
     with left:
-        download_png(grid, f"{stem}-interpolation.png", key="download_paths")
-    frames = [crisp(image_grid(img[None], padding=0), 192) for img in spherical]
-    right.download_button("Download GIF (slerp, there and back)", gif_bytes(frames + frames[-2:0:-1]),
-                          file_name=f"{stem}-slerp.gif", mime="image/gif", key="download_gif")
+        download_png(lambda: decoded_grid(model, paths(model, ends, steps), steps),
+                     f"{stem}-interpolation.png", key="download_paths")
+
+    @torch.no_grad()
+    def slerp_gif() -> bytes:
+        spherical = model.decode(paths(model, ends, steps)[steps:])
+        frames = [crisp(image_grid(img[None], padding=0), 192) for img in spherical]
+        return gif_bytes(frames + frames[-2:0:-1])
+
+    right.download_button("Download GIF (slerp, there and back)", slerp_gif, file_name=f"{stem}-slerp.gif",
+                          mime="image/gif", key="download_gif")
 
 
-@torch.no_grad()
-def corners_section(stem: str, model: GenerativeModel, corners: torch.Tensor) -> None:
+def corners_section(stem: str, model: GenerativeModel, corners: torch.Tensor, url: str | None) -> None:
     st.subheader("Four-corner blend")
-    size = st.slider("Grid size", 3, 10, 6, key="corner_size")
     st.caption("Top corners are the endpoints A and B; the bottom corners are the latents of "
                "two further seeds. Every cell blends the four bilinearly.")
-    blend = clamp_to_spec(bilinear_grid(corners, size), model.latent_spec)
-    grid = show_images(model.decode(blend), nrow=size, target_px=LARGE_PX * 1.5)
-    download_png(grid, f"{stem}-corners.png", key="download_corners", label="Download blend PNG")
+    low, high, default = CORNER_SIZES
+    if url is None:
+        size = st.slider("Grid size", low, high, default, key="corner_size")
+        show_picture(decoded_grid(model, blend(model, corners, size), size), target_px=int(LARGE_PX * 1.5))
+    else:
+        grids = {n: (blend(model, corners, n), n) for n in range(low, high + 1)}
+        size = live_grid("interp_corners", model, url, ("Grid size", low, high, default), grids,
+                         int(LARGE_PX * 1.5), "Four-corner blend")
+    download_png(lambda: decoded_grid(model, blend(model, corners, size), size), f"{stem}-corners.png",
+                 key="download_corners", label="Download blend PNG")
 
 
 @guarded
@@ -82,9 +124,9 @@ def interpolate() -> None:
         ends, url = seed_endpoints(model, view["seed"])
     else:
         ends, url = image_endpoints(stem, model)
-    steps = st.slider("Steps", 3, 16, 8, key="interp_steps")
-    paths_section(stem, model, ends, steps)
-    corners_section(stem, model, corner_latents(model, ends, int(url.get("seed", view["seed"]))))
+    decoder, _ = decoder_url(stem)
+    paths_section(stem, model, ends, decoder)
+    corners_section(stem, model, corner_latents(model, ends, int(url.get("seed", view["seed"]))), decoder)
     write_url(model=stem, **url)
 
 

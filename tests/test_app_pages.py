@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from tests.app_support import (  # noqa: F401  (fixtures used via usefixtures)
@@ -101,19 +103,40 @@ def test_explore_traversal_grid_follows_the_chosen_dimensions():
     assert image_urls(at)[1] != grids[1] and image_urls(at)[0] == grids[0]
 
 
-def test_interpolate_paths_change_with_steps_and_seeds():
+def _grids(at) -> dict[str, dict]:
+    """Interpolate's live grids by key: the precomputed latents for every control value."""
+    return {str(e.key): json.loads(e.proto.json) for e in at.get("bidi_component")}
+
+
+def test_interpolate_sends_paths_for_every_step_count_and_follows_the_seeds():
     at = open_page("interpolate", state={"active_models": [VAE]})
     assert_clean(at)
-    paths, corners = image_urls(at)
-    at.slider(key="interp_steps").set_value(12).run()
-    assert image_urls(at)[0] != paths
+    grids = _grids(at)
+    paths, corners = grids["interp_paths"], grids["interp_corners"]
+    assert sorted(map(int, paths["grids"])) == list(range(3, 17))
+    eight = paths["grids"]["8"]
+    assert len(eight["latents"]) == 16 and eight["columns"] == 8  # lerp row, then slerp row
+    assert eight["latents"][0] == eight["latents"][8]  # both paths start at A ...
+    assert eight["latents"][7] == pytest.approx(eight["latents"][15], abs=1e-5)  # ... and end at B
+    assert len(corners["grids"]["6"]["latents"]) == 36
     at.number_input(key="second_seed").set_value(42).run()
     assert at.query_params["seed2"] == "42"
-    assert image_urls(at)[1] != corners  # endpoint B is a corner of the blend
+    moved = _grids(at)
+    assert moved["interp_paths"]["grids"]["8"]["latents"][7] != eight["latents"][7]
+    assert moved["interp_corners"]["identity"] != corners["identity"]  # endpoint B is a corner
     at.radio(key="interp_source").set_value("Two dataset images").run()
     assert_clean(at)
-    assert len(at.image) == 3  # the two chosen originals, the paths, the corner blend
+    assert len(at.image) == 1  # the two chosen originals; the grids are drawn in the browser
     assert len(at.get("download_button")) == 3
+
+
+def test_interpolate_decodes_on_the_server_for_a_model_the_browser_cannot_run(monkeypatch):
+    monkeypatch.setattr("ui.live_latent._exported", lambda stem, file_hash: (None, "no reason"))
+    at = open_page("interpolate", state={"active_models": [VAE]})
+    assert_clean(at)
+    paths = at.image[0].proto.imgs[0].url
+    at.slider(key="interp_steps").set_value(12).run()
+    assert at.image[0].proto.imgs[0].url != paths
 
 
 def test_compare_shows_one_image_per_model_and_says_when_latents_differ():

@@ -9,6 +9,8 @@ browser cannot run gets ``None`` from ``decoder_url`` and the page falls back to
 from __future__ import annotations
 
 import contextlib
+import hashlib
+import json
 import math
 import os
 from pathlib import Path
@@ -40,6 +42,8 @@ _panel = st.components.v2.component("latent_atlas_live_panel", css=_CSS,
                                     js=_source("decoder_runtime.js", "latent_panel.js"))
 _traversal = st.components.v2.component("latent_atlas_live_traversal", css=_CSS,
                                         js=_source("decoder_runtime.js", "traversal.js"))
+_grid = st.components.v2.component("latent_atlas_live_grid", css=_CSS,
+                                   js=_source("decoder_runtime.js", "latent_grid.js"))
 
 
 def decoder_url(stem: str) -> tuple[str | None, str | None]:
@@ -110,3 +114,24 @@ def live_traversal(stem: str, model: GenerativeModel, view: dict, url: str, dims
             "scale": scale, "gap": TRAVERSAL_GAP_PX, "caption": caption}
     _traversal(key=f"live_traversal_{stem}", data=data)
 
+
+
+def live_grid(key: str, model: GenerativeModel, url: str, control: tuple[str, int, int, int],
+              grids: dict[int, tuple[torch.Tensor, int]], target_px: int, caption: str) -> int:
+    """Grids of latents decoded in the browser, one per value of a range control.
+
+    ``control`` is ``(label, low, high, value)``; ``grids[v]`` is ``(latents [N, D], columns)``
+    for each value ``v``. Returns the control's value (as the user left it, once released).
+    """
+    label, low, high, value = control
+    _, height, width = model.image_shape
+    payload = {str(v): {"latents": latents.tolist(), "columns": columns,
+                        "scale": max(1, round(target_px / (columns * max(height, width))))}
+               for v, (latents, columns) in grids.items()}
+    digest = hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:16]
+    data = {"identity": f"{url}/{digest}", "decoder_url": url, "image_shape": list(model.image_shape),
+            "gap": TRAVERSAL_GAP_PX, "caption": caption, "grids": payload,
+            "control": {"label": label, "min": low, "max": high, "value": value}}
+    result = _grid(key=key, data=data, default={"value": None}, on_value_change=lambda: None)
+    chosen = result.value
+    return int(chosen) if isinstance(chosen, (int, float)) and low <= chosen <= high else value

@@ -59,9 +59,19 @@ def test_latent_map_point_click_shows_the_reconstruction(page, app_url, artifact
 
 
 def test_interpolate_shows_paths_and_blend(page, app_url, artifacts):
-    open_and_settle(page, f"{app_url}/Interpolate?model={VAE}&seed=1&seed2=2", IMAGE)
-    expect(page.locator(IMAGE)).to_have_count(2)
+    grids = "canvas.la-grid[data-complete]"
+    open_and_settle(page, f"{app_url}/Interpolate?model={VAE}&seed=1&seed2=2", grids)
+    expect(page.locator(grids)).to_have_count(2)
     expect(page.get_by_text("Download GIF")).to_be_visible()
+    paths = page.locator("canvas.la-grid").first
+    before = paths.evaluate("(canvas) => canvas.toDataURL()")
+    steps = page.get_by_role("slider", name="Steps")
+    steps.focus()
+    for _ in range(4):  # the paths redraw in the page at each step count, before any rerun
+        page.keyboard.press("ArrowRight")
+    expect(page.locator("output.la-value").first).to_have_text("12")
+    page.wait_for_function("([c, b]) => c.toDataURL() !== b", arg=[paths.element_handle(), before],
+                           timeout=PAGE_TIMEOUT_MS)
     page.screenshot(path=artifacts / "interpolate.png", full_page=True)
 
 

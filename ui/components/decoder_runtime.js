@@ -166,5 +166,43 @@ const DecoderRuntime = (() => {
     ctx.putImageData(image, x, y);
   }
 
-  return { parse, load, draw, Decoder, shared };
+  // Paints a grid of decoded latents into a canvas a few milliseconds per animation frame, so a
+  // picture drawn elsewhere on the page each frame is never held up. Cells of a previous grid stay
+  // until overwritten, so the grid updates in place rather than flashing empty.
+  class GridPainter {
+    constructor(canvas, imageShape, scale, gap, columns, rows) {
+      Object.assign(this, { canvas, imageShape, scale, gap, columns });
+      const [, H, W] = imageShape;
+      this.cellW = W * scale + gap;
+      this.cellH = H * scale + gap;
+      canvas.width = columns * this.cellW - gap;
+      canvas.height = rows * this.cellH - gap;
+      this.cells = [];
+      this.next = 0;
+    }
+
+    // latents: one array per cell, row by row.
+    paint(latents) {
+      this.cells = latents;
+      this.next = 0;
+    }
+
+    // Decode and draw cells for up to budgetMs; true once the whole grid is drawn.
+    work(decoder, budgetMs) {
+      const ctx = this.canvas.getContext("2d");
+      const started = performance.now();
+      while (this.next < this.cells.length && performance.now() - started < budgetMs) {
+        const column = this.next % this.columns, row = Math.floor(this.next / this.columns);
+        draw(ctx, decoder.decode(this.cells[this.next]), this.imageShape, column * this.cellW,
+             row * this.cellH, this.scale);
+        this.next += 1;
+        if (this.next === this.cells.length) {
+          this.canvas.dataset.complete = String(Number(this.canvas.dataset.complete || 0) + 1);
+        }
+      }
+      return this.next === this.cells.length;
+    }
+  }
+
+  return { parse, load, draw, Decoder, GridPainter, shared };
 })();
