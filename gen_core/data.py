@@ -69,20 +69,26 @@ def load_dataset(name: str, train: bool = True, data_root: str | Path | None = N
     raise DataError(f"unknown dataset {name!r}: use mnist, fashion-mnist, digits or folder:PATH")
 
 
+def _missing(name: str, train: bool, root: Path, detail: str) -> DataError:
+    folder, split = TORCHVISION_SETS[name], "train" if train else "t10k"
+    return DataError(
+        f"{name} not found under {root.resolve()}: expected {root}/{folder}/raw/"
+        f"{split}-images-idx3-ubyte and {split}-labels-idx1-ubyte (torchvision's layout). "
+        f"Pass --data-root or set {DATA_ROOT_ENV}; online, torchvision downloads them. ({detail})")
+
+
 def _load_torchvision(name: str, train: bool, root: Path, download: bool) -> ImageData:
+    if not download and not (root / TORCHVISION_SETS[name]).is_dir():
+        # Said before importing torchvision, which costs about a second: the app asks this of
+        # every fresh process that has no data root and falls back to the probe set.
+        raise _missing(name, train, root, "no such folder")
     from torchvision import datasets
 
     cls = getattr(datasets, TORCHVISION_SETS[name])
     try:
         ds = cls(str(root), train=train, download=download)
     except (RuntimeError, OSError) as err:
-        folder = TORCHVISION_SETS[name]
-        split = "train" if train else "t10k"
-        raise DataError(
-            f"{name} not found under {root.resolve()}: expected {root}/{folder}/raw/"
-            f"{split}-images-idx3-ubyte and {split}-labels-idx1-ubyte (torchvision's layout). "
-            f"Pass --data-root or set {DATA_ROOT_ENV}; online, torchvision downloads them. ({err})"
-        ) from None
+        raise _missing(name, train, root, str(err)) from None
     images = ds.data.unsqueeze(1).float().div_(255)
     return ImageData(name, images, ds.targets.long(), CLASS_NAMES[name])
 
