@@ -67,7 +67,13 @@ def latent_map() -> None:
     stems = start_page("latent_map", "Latent Map")
     if not stems:
         return
-    stem = stems[0]
+    map_view(stems[0])
+
+
+@st.fragment
+@guarded
+def map_view(stem: str) -> None:
+    """Projection controls, map and selection: a fragment, so using them reruns only this part."""
     model, data = get_model(stem), latent_map_data(stem)
     params = projection_controls(stem, data)
     coords = projection(stem, params)

@@ -115,8 +115,14 @@ def interpolate() -> None:
     stems = start_page("interpolate", "Interpolate")
     if not stems:
         return
-    stem, view = stems[0], get_view(stems[0])
-    model = get_model(stem)
+    interpolation(stems[0])
+
+
+@st.fragment
+@guarded
+def interpolation(stem: str) -> None:
+    """Endpoints, paths and blend: a fragment, so changing them never reruns the whole page."""
+    view, model = get_view(stem), get_model(stem)
     st.session_state.setdefault(SECOND_SEED, view["seed"] + 1)
     sources = [FROM_SEEDS, FROM_IMAGES] if model.has_encoder else [FROM_SEEDS]
     source = st.radio("Endpoints from", sources, horizontal=True, key="interp_source")
