@@ -28,6 +28,9 @@ MAX_FILE_BYTES = 200 * 1024 * 1024
 MAX_HEADER_BYTES = 16 * 1024 * 1024
 REQUIRED_FIELDS = ("schema_version", "family", "arch", "config", "latent_spec", "image_shape")
 PICKLE_SUFFIXES = (".pt", ".pth", ".ckpt", ".pkl", ".bin")
+SAFETENSORS_DTYPES = {torch.float32: "F32", torch.float64: "F64", torch.float16: "F16",
+                      torch.bfloat16: "BF16", torch.int64: "I64", torch.int32: "I32", torch.uint8: "U8",
+                      torch.bool: "BOOL"}
 
 
 class CheckpointError(Exception):
@@ -125,30 +128,75 @@ def read_checkpoint(path: str | Path) -> tuple[dict, dict[str, torch.Tensor]]:
 def load_model(path: str | Path, device: str | torch.device = "cpu") -> GenerativeModel:
     """Rebuild the model stored in ``path`` from the file alone, in eval mode."""
     path = Path(path)
-    meta, tensors = read_checkpoint(path)
+    return _model_from_bytes(path, _read_bytes(path), device)
+
+
+def load_model_bytes(data: bytes, name: str, device: str | torch.device = "cpu") -> GenerativeModel:
+    """``load_model`` for a file's bytes (an upload); ``name`` is the file name errors give."""
+    where = Path(name)
+    _refuse_pickle_suffix(where)
+    _refuse_size(where, len(data))
+    return _model_from_bytes(where, bytes(data), device)
+
+
+def _model_from_bytes(where: Path, data: bytes, device: str | torch.device) -> GenerativeModel:
+    """Header, metadata and declared tensor shapes are all checked against the architecture, built
+    on the ``meta`` device, before a single weight is read or allocated."""
+    header = _parse_header(where, data)
+    meta = _parse_metadata(where, header.pop("__metadata__", None))
     try:
-        model = build_model(meta["family"], meta["config"])
+        with torch.device("meta"):
+            model = build_model(meta["family"], meta["config"])
     except (TypeError, ValueError) as err:
-        raise CheckpointError(path, f"invalid config for family {meta['family']!r}: {err}") from None
+        raise CheckpointError(where, f"invalid config for family {meta['family']!r}: {err}") from None
     expected = model.state_dict()
-    check_tensors(path, expected, tensors)
+    _check_declared(where, expected, header)
+    try:
+        tensors = load_safetensors_bytes(data)
+    except (SafetensorError, ValueError, RuntimeError) as err:
+        raise CheckpointError(where, f"tensor data is unreadable ({err})") from None
+    check_tensors(where, expected, tensors)
+    model = model.to_empty(device="cpu")
     model.load_state_dict({k: tensors[k] for k in expected})
-    _check_description(path, model, meta)
+    _check_description(where, model, meta)
     model.metadata = meta
     return model.to(device).eval()
 
 
-def _read_bytes(path: Path) -> bytes:
+def _check_declared(where: Path, expected: dict[str, torch.Tensor], header: dict) -> None:
+    """The names, shapes and dtypes the header declares match the architecture's tensors."""
+    for name, ref in expected.items():
+        entry = header.get(name)
+        if not isinstance(entry, dict):
+            raise CheckpointError(where, f"missing tensor(s) {[name]}")
+        shape = entry.get("shape")
+        if shape != list(ref.shape):
+            shown = tuple(shape) if isinstance(shape, list) else shape
+            raise CheckpointError(where, f"tensor {name!r} has shape {shown}, "
+                                  f"the config needs {tuple(ref.shape)}")
+        if entry.get("dtype") != SAFETENSORS_DTYPES.get(ref.dtype):
+            raise CheckpointError(where, f"tensor {name!r} has dtype {entry.get('dtype')}, "
+                                  f"expected {SAFETENSORS_DTYPES.get(ref.dtype)}")
+
+
+def _refuse_pickle_suffix(path: Path) -> None:
     if path.suffix.lower() in PICKLE_SUFFIXES:
         raise CheckpointError(path, "pickle-based PyTorch files are never loaded; convert it with "
                               "`python -m gen_core.convert FILE --family NAME --config JSON --out "
                               "NAME.safetensors`")
-    if not path.is_file():
-        raise CheckpointError(path, "no such file")
-    size = path.stat().st_size
+
+
+def _refuse_size(path: Path, size: int) -> None:
     if size > MAX_FILE_BYTES:
         raise CheckpointError(path, f"file is too large ({size / 2**20:.0f} MiB > "
                               f"{MAX_FILE_BYTES / 2**20:.0f} MiB)")
+
+
+def _read_bytes(path: Path) -> bytes:
+    _refuse_pickle_suffix(path)
+    if not path.is_file():
+        raise CheckpointError(path, "no such file")
+    _refuse_size(path, path.stat().st_size)
     return path.read_bytes()
 
 

@@ -4,6 +4,7 @@ import json
 import os
 import pickle
 import struct
+import time
 
 import pytest
 import torch
@@ -224,3 +225,48 @@ def test_written_files_get_the_usual_permissions_not_owner_only(tmp_path):
     assert path.stat().st_mode & 0o777 == 0o666 & ~umask
     update_metadata(path, metrics={"recall": 0.5})
     assert path.stat().st_mode & 0o777 == 0o666 & ~umask
+
+
+@pytest.mark.parametrize(("field", "value", "says"), [
+    ("ngf", 40000, "ngf must be a whole number"),
+    ("image_shape", None, "image_shape must be a list"),
+    ("latent_dim", "64", "latent_dim must be a whole number"),
+    ("latent_dim", True, "latent_dim must be a whole number"),
+    ("image_shape", [1, 28], "image_shape must be [channels"),
+    ("image_shape", [99, 28, 28], "image_shape must be [channels"),
+])
+def test_hostile_config_values_are_refused_before_anything_is_built(tmp_path, field, value, says):
+    model = tiny_model("dcgan")
+    tensors, meta = _valid_parts(model)
+    meta["config"][field] = value
+    started = time.perf_counter()
+    message = _load_error(_write(tmp_path, tensors, json.dumps(meta)))
+    assert says in message and time.perf_counter() - started < 1.0
+
+
+def test_an_empty_list_of_widths_is_refused(tmp_path, tiny_vae):
+    tensors, meta = _valid_parts(tiny_vae)
+    meta["config"]["hidden"] = []
+    assert "hidden must be a list of 1" in _load_error(_write(tmp_path, tensors, json.dumps(meta)))
+
+
+def test_a_large_but_valid_config_is_checked_on_the_meta_device_without_allocating(tmp_path):
+    model = tiny_model("dcgan")
+    tensors, meta = _valid_parts(model)
+    meta["config"]["ngf"] = 4096  # a 3.3-billion-weight generator, were it built for real
+    started = time.perf_counter()
+    assert "has shape" in _load_error(_write(tmp_path, tensors, json.dumps(meta)))
+    assert time.perf_counter() - started < 1.0
+
+
+def test_bytes_load_like_the_file_and_errors_name_the_upload(vae_file, tiny_vae):
+    data = vae_file.read_bytes()
+    loaded = checkpoint.load_model_bytes(data, "mine.safetensors")
+    z = torch.zeros(2, 4)
+    assert torch.equal(loaded.decode(z), tiny_vae.decode(z))
+    with pytest.raises(CheckpointError, match=r"^mine\.safetensors: truncated"):
+        checkpoint.load_model_bytes(data[:-10], "mine.safetensors")
+    with pytest.raises(CheckpointError, match="never loaded; convert it"):
+        checkpoint.load_model_bytes(data, "model.pth")
+    with pytest.raises(CheckpointError, match="looks like a pickled"):
+        checkpoint.load_model_bytes(pickle.dumps({"w": [1.0] * 10}), "renamed.safetensors")

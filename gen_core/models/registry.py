@@ -29,15 +29,51 @@ def family_class(family: str) -> type[GenerativeModel]:
         raise KeyError(f"unknown model family {family!r} (known: {known})") from None
 
 
+# Bounds on every size a config can ask for: a file from anywhere must not make the loader
+# build (or allocate) a network far larger than any checkpoint file could hold.
+MAX_SIZE, MAX_SIZES, MAX_CHANNELS, MAX_NUMBER, MAX_TEXT = 4096, 16, 4, 1e6, 64
+
+
+def _checked(name: str, value, default):
+    """``value`` for config field ``name`` if it has the default's type and sane bounds."""
+    if isinstance(default, bool):
+        if not isinstance(value, bool):
+            raise ValueError(f"{name} must be true or false, got {value!r}")
+    elif isinstance(default, int):
+        if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_SIZE:
+            raise ValueError(f"{name} must be a whole number in 0…{MAX_SIZE}, got {value!r}")
+    elif isinstance(default, float):
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not abs(value) <= MAX_NUMBER:
+            raise ValueError(f"{name} must be a number of at most {MAX_NUMBER:g} in size, got {value!r}")
+        return float(value)
+    elif isinstance(default, str):
+        if not isinstance(value, str) or len(value) > MAX_TEXT:
+            raise ValueError(f"{name} must be a short text, got {value!r}")
+    elif isinstance(default, tuple):
+        if not isinstance(value, (list, tuple)) or not 1 <= len(value) <= MAX_SIZES:
+            raise ValueError(f"{name} must be a list of 1…{MAX_SIZES} sizes, got {value!r}")
+        if name == "image_shape" and (len(value) != 3 or not isinstance(value[0], int)
+                                      or not 1 <= value[0] <= MAX_CHANNELS):
+            raise ValueError(f"image_shape must be [channels 1…{MAX_CHANNELS}, height, width], got {value!r}")
+        for item in value:
+            if isinstance(item, bool) or not isinstance(item, int) or not 1 <= item <= MAX_SIZE:
+                raise ValueError(f"every entry of {name} must be a whole number in 1…{MAX_SIZE}, "
+                                 f"got {value!r}")
+        return tuple(value)
+    return value
+
+
 def config_from_dict(config_class: type, values: dict):
-    """Build a config dataclass from a JSON-like dict, refusing unknown or missing keys."""
+    """Build a config dataclass from a JSON-like dict, refusing unknown keys and any value whose
+    type differs from the field's default or whose size is out of bounds."""
     fields = {f.name: f for f in dataclasses.fields(config_class)}
     unknown = sorted(set(values) - set(fields))
     if unknown:
         raise ValueError(f"{config_class.__name__} has no field(s) {unknown}")
-    # JSON has no tuples; restore them where the dataclass default is one.
-    coerced = {k: tuple(v) if isinstance(v, list) else v for k, v in values.items()}
-    return config_class(**coerced)
+    checked = {}
+    for name, value in values.items():
+        checked[name] = _checked(name, value, fields[name].default)
+    return config_class(**checked)
 
 
 def build_model(family: str, config: dict | object) -> GenerativeModel:
