@@ -6,6 +6,8 @@ Latents are ``[D]`` (one point) or ``[B, D]`` (a batch); images come from ``mode
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import torch
 
 from gen_core.models import EncoderModel, GenerativeModel, LatentDim
@@ -144,3 +146,19 @@ def order_by_kl(kl: torch.Tensor, threshold: float = INACTIVE_KL_NATS) -> tuple[
     """Split dimension indices into ``(active, inactive)``, each sorted by descending KL ``[D]``."""
     order = torch.argsort(kl, descending=True).tolist()
     return [d for d in order if kl[d] >= threshold], [d for d in order if kl[d] < threshold]
+
+
+def to_latent(model: GenerativeModel, images: torch.Tensor, generator: torch.Generator | None = None,
+              progress: Callable[[float], None] | None = None,
+              features: Callable[[torch.Tensor], torch.Tensor] | None = None) -> torch.Tensor:
+    """Latents ``[B, D]`` for images ``[B, C, H, W]`` in [0, 1], for any family.
+
+    The posterior means where the model has an encoder; otherwise GAN inversion
+    (``gen_core.inversion.invert``, with ``generator``, ``progress`` and ``features``).
+    """
+    if model.has_encoder:
+        with torch.no_grad():
+            return encode_means(model, images)
+    from gen_core.inversion import invert  # inversion builds on this module
+
+    return invert(model, images, generator=generator, progress=progress, features=features)

@@ -1,0 +1,73 @@
+"""GAN inversion and to_latent: images back to latents for every family."""
+
+import pytest
+import torch
+
+from gen_core.inversion import invert
+from gen_core.latent import encode_means, to_latent
+from tests.conftest import tiny_model
+
+
+def _varied(model):
+    """Weights large enough that different latents draw clearly different images."""
+    gen = torch.Generator().manual_seed(4)
+    with torch.no_grad():
+        for param in model.parameters():
+            param.copy_(torch.randn(param.shape, generator=gen) * 0.5)
+    return model
+
+
+def test_inverting_a_models_own_images_finds_latents_that_redraw_them():
+    model = _varied(tiny_model("dcgan"))
+    z = model.sample_latent(3, torch.Generator().manual_seed(1))
+    with torch.no_grad():
+        images = model.decode(z)
+        unrelated = model.decode(model.sample_latent(3, torch.Generator().manual_seed(9)))
+    found = invert(model, images, steps=150, restarts=3, generator=torch.Generator().manual_seed(0))
+    with torch.no_grad():
+        error = (model.decode(found) - images).pow(2).mean().item()
+    baseline = (unrelated - images).pow(2).mean().item()
+    assert error < 0.2 * baseline
+
+
+def test_categorical_and_uniform_codes_end_whole_and_in_their_support():
+    model = tiny_model("infogan")
+    with torch.no_grad():
+        images = model.decode(model.sample_latent(4, torch.Generator().manual_seed(2)))
+    found = invert(model, images, steps=20, restarts=2, generator=torch.Generator().manual_seed(0))
+    spec = model.latent_spec
+    assert torch.equal(found[:, 0], found[:, 0].round()) and found[:, 0].min() >= 0
+    assert found[:, 0].max() <= len(spec[0].classes) - 1
+    assert found[:, 1:3].abs().max() <= 1.0  # the two uniform codes
+
+
+def test_progress_reports_each_step_and_ends_at_one():
+    model = tiny_model("dcgan")
+    seen: list[float] = []
+    invert(model, torch.rand(1, 1, 8, 8), steps=5, restarts=1, progress=seen.append)
+    assert seen == pytest.approx([0.2, 0.4, 0.6, 0.8, 1.0])
+
+
+def test_features_term_is_used_when_given():
+    model = tiny_model("dcgan")
+    calls = []
+
+    def features(x):
+        calls.append(x.shape[0])
+        return x.flatten(1)[:, :4]
+
+    invert(model, torch.rand(2, 1, 8, 8), steps=3, restarts=2, features=features)
+    assert calls and calls[0] == 4  # the targets, once per candidate
+
+
+def test_wrong_image_shape_is_a_clear_error():
+    with pytest.raises(ValueError, match=r"images must be \[B, 1, 8, 8\]"):
+        invert(tiny_model("dcgan"), torch.rand(2, 1, 28, 28), steps=1)
+
+
+def test_to_latent_uses_the_encoder_where_there_is_one_and_inversion_otherwise():
+    vae, gan = tiny_model("vae"), tiny_model("dcgan")
+    images = torch.rand(2, 1, 8, 8)
+    assert torch.equal(to_latent(vae, images), encode_means(vae, images))
+    z = to_latent(gan, images, generator=torch.Generator().manual_seed(0))
+    assert z.shape == (2, gan.latent_dim)
