@@ -126,7 +126,7 @@ def evaluate_checkpoint(path: Path, settings: EvalSettings, references: dict[str
         raise CheckpointError(path, f"images {model.image_shape} do not fit the classifier's "
                               f"{ref.classifier.config.image_shape}")
     metrics = sample_metrics(model, ref, settings)
-    if model.has_encoder:
+    if model.has_likelihood:
         metrics.update(likelihood_metrics(model, ref.test, settings))
     if any(d.kind == "categorical" for d in model.latent_spec):
         metrics.update(category_agreement(model, ref.classifier, settings.samples // 10, settings.seed))

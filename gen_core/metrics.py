@@ -12,6 +12,7 @@ import math
 import torch
 import torch.nn.functional as F
 
+from gen_core.models.base import EncoderModel
 from gen_core.models.vae import VAE
 
 MODE_COLLAPSE_LOW, MODE_COLLAPSE_HIGH = 0.02, 0.20  # class fractions outside count as collapse
@@ -88,6 +89,20 @@ def class_coverage(predicted: torch.Tensor, num_classes: int) -> dict:
     return {"class_fractions": [round(float(f), 4) for f in fractions],
             "min_class_fraction": low, "max_class_fraction": high,
             "mode_collapse": low < MODE_COLLAPSE_LOW or high > MODE_COLLAPSE_HIGH}
+
+
+@torch.no_grad()
+def reconstruction_mse(model: EncoderModel, images: torch.Tensor, batch_size: int = 500) -> float:
+    """Mean squared pixel error of ``decode(posterior mean)`` over ``images`` ``[N, C, H, W]`` in [0, 1].
+
+    For encoder models without a likelihood (VAE-GAN, AAE): how much of an image its code keeps.
+    """
+    model.eval()
+    total = 0.0
+    for chunk in images.split(batch_size):
+        chunk = chunk.to(model.device)
+        total += (model.decode(model.encode(chunk)[0]) - chunk).pow(2).mean((1, 2, 3)).sum().item()
+    return total / len(images)
 
 
 def _normal_log_density(x: torch.Tensor, mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:

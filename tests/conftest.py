@@ -7,9 +7,11 @@ import torch
 
 from gen_core.checkpoint import save_model
 from gen_core.models import FAMILIES, GenerativeModel, build_model
+from gen_core.models.aae import AAEConfig
 from gen_core.models.dcgan import DCGANConfig
 from gen_core.models.infogan import InfoGANConfig
 from gen_core.models.vae import VAEConfig
+from gen_core.models.vae_gan import VAEGANConfig
 
 TINY_SHAPE = (1, 8, 8)
 
@@ -23,6 +25,12 @@ TINY_CONFIGS: dict[str, list] = {
     "sngan": [DCGANConfig(latent_dim=4, ngf=4, ndf=4, image_shape=TINY_SHAPE)],
     "infogan": [InfoGANConfig(latent_dim=5, categories=10, continuous_codes=2, ngf=4, ndf=4,
                               image_shape=TINY_SHAPE)],
+    "ebgan": [DCGANConfig(latent_dim=4, ngf=4, ndf=4, image_shape=TINY_SHAPE)],
+    "f-gan": [DCGANConfig(latent_dim=4, ngf=4, ndf=4, image_shape=TINY_SHAPE)],
+    "vae-gan": [VAEGANConfig(latent_dim=4, encoder_hidden=(4, 8, 16), ngf=4, ndf=4, image_shape=TINY_SHAPE)],
+    "aae": [AAEConfig(latent_dim=4, hidden=(4, 8, 16), discriminator_width=16, image_shape=TINY_SHAPE),
+            AAEConfig(latent_dim=4, hidden=(4, 8, 16), posterior="gaussian", prior="uniform",
+                      discriminator_width=16, image_shape=TINY_SHAPE)],
 }
 
 

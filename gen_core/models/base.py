@@ -118,6 +118,12 @@ class GenerativeModel(nn.Module, ABC):
         return False
 
     @property
+    def has_likelihood(self) -> bool:
+        """Whether the model bounds log p(x): ``loss(x)`` gives ELBO terms in nats and
+        ``decode_logits`` the Bernoulli logits that importance sampling (IWAE) needs."""
+        return False
+
+    @property
     @abstractmethod
     def latent_spec(self) -> list[LatentDim]:
         """One entry per latent dimension, in the order of ``z``'s columns."""
@@ -161,7 +167,7 @@ class GenerativeModel(nn.Module, ABC):
 
 
 class EncoderModel(GenerativeModel):
-    """A generative model with an amortized posterior (VAE family)."""
+    """A generative model with an encoder: an amortized posterior (VAEs, VAE-GAN) or a code (AAE)."""
 
     @property
     def has_encoder(self) -> bool:

@@ -1,4 +1,5 @@
-"""GAN families that keep the DCGAN generator and change the discriminator it trains against.
+"""GAN families that keep the DCGAN generator and change the discriminator it trains against, or
+the game it plays.
 
 The shipped file holds only the generator, so these differ in what ``build_discriminator``
 returns and in the trainer the CLI pairs them with (see ``gen_core.train.cli.PRESETS``).
@@ -35,3 +36,12 @@ class SNGAN(DCGAN):
     kind_name = "SN-GAN"
     discriminator_norm = "none"
     spectral_discriminator = True
+
+
+@register
+class FGAN(DCGAN):
+    """f-GAN (Nowozin, Cseke & Tomioka 2016): the DCGAN pair trained to minimize a chosen
+    f-divergence through its variational bound; the divergence is a training option."""
+
+    family = "f-gan"
+    kind_name = "f-GAN"

@@ -56,28 +56,60 @@ class _MLPNets(nn.Module):
         )
 
 
+def _conv_widths(hidden: tuple[int, ...]) -> tuple[int, int, int]:
+    """``hidden`` of a conv net -> (channels of stage 1, of stage 2, dense units; 256 when absent)."""
+    return hidden[0], hidden[1], hidden[2] if len(hidden) > 2 else 256
+
+
+def conv_encoder(image_shape: tuple[int, int, int], hidden: tuple[int, ...]) -> tuple[nn.Sequential, int]:
+    """Images ``[B, C, H, W]`` -> features ``[B, dense]``, and ``dense``.
+
+    Two stride-2 stages (28x28 -> 14x14 -> 7x7) of ``hidden[0]`` and ``hidden[1]`` channels, then a
+    dense layer of ``hidden[2]`` units.
+    """
+    c, h, w = image_shape
+    c1, c2, dense = _conv_widths(hidden)
+    encoder = nn.Sequential(
+        nn.Conv2d(c, c1, 4, 2, 1), nn.ReLU(),  # c1 x H/2 x W/2
+        nn.Conv2d(c1, c2, 4, 2, 1), nn.ReLU(),  # c2 x H/4 x W/4
+        nn.Flatten(), nn.Linear(c2 * (h // 4) * (w // 4), dense), nn.ReLU(),
+    )
+    return encoder, dense
+
+
+def conv_decoder(latent_dim: int, image_shape: tuple[int, int, int],
+                 hidden: tuple[int, ...]) -> nn.Sequential:
+    """Latents ``[B, latent_dim]`` -> logits ``[B, C, H, W]``: ``conv_encoder`` mirrored."""
+    c, h, w = image_shape
+    c1, c2, dense = _conv_widths(hidden)
+    return nn.Sequential(
+        nn.Linear(latent_dim, dense), nn.ReLU(),
+        nn.Linear(dense, c2 * (h // 4) * (w // 4)), nn.ReLU(),
+        nn.Unflatten(1, (c2, h // 4, w // 4)),
+        nn.ConvTranspose2d(c2, c1, 4, 2, 1), nn.ReLU(),  # c1 x H/2 x W/2
+        nn.ConvTranspose2d(c1, c, 4, 2, 1),  # logits, C x H x W
+    )
+
+
 class _ConvNets(nn.Module):
     """Two stride-2 stages each way: 28x28 -> 14x14 -> 7x7 and back."""
 
     def __init__(self, cfg: VAEConfig) -> None:
         super().__init__()
-        c, h, w = cfg.image_shape
-        c1, c2 = cfg.hidden[0], cfg.hidden[1]
-        dense = cfg.hidden[2] if len(cfg.hidden) > 2 else 256
-        flat = c2 * (h // 4) * (w // 4)
-        self.encoder = nn.Sequential(
-            nn.Conv2d(c, c1, 4, 2, 1), nn.ReLU(),  # c1 x H/2 x W/2
-            nn.Conv2d(c1, c2, 4, 2, 1), nn.ReLU(),  # c2 x H/4 x W/4
-            nn.Flatten(), nn.Linear(flat, dense), nn.ReLU(),
-        )
+        self.encoder, dense = conv_encoder(cfg.image_shape, cfg.hidden)
         self.to_stats = nn.Linear(dense, 2 * cfg.latent_dim)
-        self.decoder = nn.Sequential(
-            nn.Linear(cfg.latent_dim, dense), nn.ReLU(),
-            nn.Linear(dense, flat), nn.ReLU(),
-            nn.Unflatten(1, (c2, h // 4, w // 4)),
-            nn.ConvTranspose2d(c2, c1, 4, 2, 1), nn.ReLU(),  # c1 x H/2 x W/2
-            nn.ConvTranspose2d(c1, c, 4, 2, 1),  # logits, C x H x W
-        )
+        self.decoder = conv_decoder(cfg.latent_dim, cfg.image_shape, cfg.hidden)
+
+
+def reparameterize(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
+    """z = mu + sigma * eps, so gradients flow through mu and sigma (Kingma & Welling, sec. 2.4)."""
+    return mu + torch.exp(0.5 * logvar) * torch.randn_like(mu)
+
+
+def gaussian_kl(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
+    """KL(N(mu, exp(logvar)) || N(0, I)) in closed form (Kingma & Welling, Appendix B), summed over
+    the latent ``[B, D]`` and averaged over the batch: a scalar in nats per image."""
+    return -0.5 * torch.sum(1 + logvar - mu.pow(2) - logvar.exp()) / mu.shape[0]
 
 
 @register
@@ -92,6 +124,10 @@ class VAE(EncoderModel):
         super().__init__(config)
         nets = _MLPNets(config) if config.arch == "mlp" else _ConvNets(config)
         self.encoder, self.to_stats, self.decoder = nets.encoder, nets.to_stats, nets.decoder
+
+    @property
+    def has_likelihood(self) -> bool:
+        return True
 
     @property
     def title(self) -> str:
@@ -115,11 +151,6 @@ class VAE(EncoderModel):
     def decoder_layers(self) -> list[nn.Module]:
         return [*self.decoder, nn.Sigmoid()]
 
-    @staticmethod
-    def reparameterize(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
-        """z = mu + sigma * eps, so gradients flow through mu and sigma (Kingma & Welling, sec. 2.4)."""
-        return mu + torch.exp(0.5 * logvar) * torch.randn_like(mu)
-
     def forward(self, x: torch.Tensor) -> dict[str, torch.Tensor]:
         """The loss terms of ``loss``; being ``forward``, it is what DDP wraps."""
         return self.loss(x)
@@ -131,9 +162,8 @@ class VAE(EncoderModel):
         beta-independent bound on -log p(x) reported in nats.
         """
         mu, logvar = self.encode(x)
-        logits = self.decode_logits(self.reparameterize(mu, logvar))
+        logits = self.decode_logits(reparameterize(mu, logvar))
         batch = x.shape[0]
         bce = F.binary_cross_entropy_with_logits(logits, x, reduction="sum") / batch
-        # KL(q(z|x) || N(0, I)) in closed form, Appendix B of Kingma & Welling.
-        kl = -0.5 * torch.sum(1 + logvar - mu.pow(2) - logvar.exp()) / batch
+        kl = gaussian_kl(mu, logvar)
         return {"loss": bce + self.config.beta * kl, "neg_elbo": bce + kl, "bce": bce, "kl": kl}

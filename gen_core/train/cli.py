@@ -14,14 +14,22 @@ import torch
 
 from gen_core.checkpoint import read_header, save_model
 from gen_core.data import DataError, ImageData, load_dataset
-from gen_core.models import build_model
+from gen_core.metrics import reconstruction_mse
+from gen_core.models import GenerativeModel, build_model
+from gen_core.models.aae import AAEConfig
 from gen_core.models.dcgan import DCGANConfig
 from gen_core.models.infogan import InfoGANConfig
 from gen_core.models.vae import VAEConfig
+from gen_core.models.vae_gan import VAEGANConfig
 from gen_core.train import distributed
+from gen_core.train.aae_trainer import AAETrainer
+from gen_core.train.divergences import DIVERGENCES
+from gen_core.train.ebgan_trainer import EBGANTrainer
+from gen_core.train.fgan_trainer import FGANTrainer
 from gen_core.train.gan_trainer import GAN_LOSSES, GANTrainer
 from gen_core.train.infogan_trainer import InfoGANTrainer
 from gen_core.train.loop import RunConfig, Trainer
+from gen_core.train.vae_gan_trainer import VAEGANTrainer
 from gen_core.train.vae_trainer import VAETrainer, vae_test_loss
 from gen_core.train.wgan_trainer import WGANGPTrainer, WGANTrainer
 
@@ -35,10 +43,15 @@ PRESETS: dict[str, tuple[str, object, type[Trainer], float]] = {
     "wgan-gp": ("wgan-gp", DCGANConfig(), WGANGPTrainer, 1e-4),
     "sngan": ("sngan", DCGANConfig(), GANTrainer, 2e-4),
     "infogan": ("infogan", InfoGANConfig(), InfoGANTrainer, 2e-4),
+    "ebgan": ("ebgan", DCGANConfig(), EBGANTrainer, 2e-4),
+    "f-gan": ("f-gan", DCGANConfig(), FGANTrainer, 2e-4),
+    "vae-gan": ("vae-gan", VAEGANConfig(), VAEGANTrainer, 3e-4),
+    "aae": ("aae", AAEConfig(), AAETrainer, 2e-4),
 }
 # Command-line flags that set a field of the trainer's options dataclass (dest = field name).
 OPTION_FLAGS = ("binarize", "feature_matching", "minibatch_discrimination", "label_smoothing",
-                "gan_loss", "n_critic", "clip_value", "gp_weight")
+                "gan_loss", "n_critic", "clip_value", "gp_weight", "divergence", "margin",
+                "pull_away_weight", "gamma")
 GENERATOR_EMA_DECAY = 0.999  # GANs ship the average of about the last 1,000 generator steps
 BINARIZED_NORMALIZATION = ("dynamically binarized: each training batch resampled as Bernoulli(pixel "
                            "intensity in [0, 1]); the test set binarized once with seed 0")
@@ -58,8 +71,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--batch-size", type=int, default=128, help="global batch, split over processes")
     p.add_argument("--lr", type=float, help="learning rate (default: the preset's; with --resume, the "
                    "run's, so give it to continue at a lower rate)")
-    p.add_argument("--lr-d", type=float, help="GANs: the discriminator's (critic's) own learning rate, "
-                   "a two time-scale update (default: --lr)")
+    p.add_argument("--lr-d", type=float, help="models with a discriminator (critic): its own learning "
+                   "rate, a two time-scale update (default: --lr)")
     p.add_argument("--latent-dim", type=int, help="override the preset's latent size")
     p.add_argument("--beta", type=float, help="VAE KL weight (beta-VAE when > 1)")
     p.add_argument("--seed", type=int, default=0)
@@ -74,12 +87,19 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--gan-loss", choices=GAN_LOSSES,
                    help="GAN: the adversarial loss (default non-saturating)")
     p.add_argument("--ema-decay", type=float,
-                   help=f"GANs: ship an exponential moving average of the generator's weights with this "
-                        f"decay (Yazıcı et al. 2019; default {GENERATOR_EMA_DECAY}, 0 turns it off; with "
-                        f"--resume, the run's)")
+                   help=f"models with a generator: ship an exponential moving average of its weights "
+                        f"with this decay (Yazıcı et al. 2019; default {GENERATOR_EMA_DECAY} for GANs, off "
+                        f"for VAE-GAN; 0 turns it off; with --resume, the run's)")
     p.add_argument("--n-critic", type=int, help="WGAN: critic updates per generator update (default 5)")
     p.add_argument("--clip-value", type=float, help="WGAN: critic weight clipping bound (default 0.01)")
     p.add_argument("--gp-weight", type=float, help="WGAN-GP: gradient penalty weight (default 10)")
+    p.add_argument("--divergence", choices=sorted(DIVERGENCES),
+                   help="f-GAN: the f-divergence to minimize (default js)")
+    p.add_argument("--margin", type=float, help="EBGAN: the energy margin m (default 1)")
+    p.add_argument("--pull-away-weight", type=float,
+                   help="EBGAN: weight of the pull-away term in the generator's loss (default 0.1)")
+    p.add_argument("--gamma", type=float,
+                   help="VAE-GAN: weight of the feature reconstruction in the decoder's loss (default 0.01)")
     p.add_argument("--device", help="cpu or cuda (default: cuda when available)")
     p.add_argument("--dry-run", action="store_true",
                    help=f"{DRY_RUN_STEPS} steps of {DRY_RUN_BATCH} images from the first {DRY_RUN_IMAGES}")
@@ -102,21 +122,28 @@ def build_from_args(args: argparse.Namespace, image_shape: tuple[int, int, int])
 def learning_rates(args: argparse.Namespace, preset_lr: float) -> tuple[float, float | None]:
     """``(lr, lr_d)``: as given, else the resumed run's, else the preset's (and no separate lr_d)."""
     if args.lr_d and PRESETS[args.model][0] == "vae":
-        raise SystemExit("error: --lr-d applies to GANs only")
+        raise SystemExit("error: --lr-d applies to models trained with a discriminator (GANs, "
+                         "VAE-GAN, AAE) only")
     stored = read_header(args.resume)[0]["training"] if args.resume else {}
     return args.lr or stored.get("lr") or preset_lr, args.lr_d or stored.get("lr_d")
 
 
-def ema_decay(args: argparse.Namespace) -> float | None:
-    """The generator average's decay: as given, else the resumed run's, else the GAN default."""
-    is_vae = PRESETS[args.model][0] == "vae"
+def ema_decay(args: argparse.Namespace, model: GenerativeModel) -> float | None:
+    """The generator average's decay: as given, else the resumed run's, else the GAN default.
+
+    Only a model with a ``generator`` can average it. The default is on for GANs, whose generator
+    is the whole model; a VAE-GAN may ask for it but does not get it by default, since an average
+    of its decoder no longer matches the live encoder the run paired it with.
+    """
+    has_generator = isinstance(getattr(model, "generator", None), torch.nn.Module)
     if args.ema_decay is not None:
-        if is_vae and args.ema_decay:
-            raise SystemExit("error: --ema-decay applies to GANs only")
+        if args.ema_decay and not has_generator:
+            raise SystemExit(f"error: --ema-decay needs a generator to average; --model {args.model} "
+                             "has none")
         return args.ema_decay or None
     if args.resume:
         return read_header(args.resume)[0]["training"].get("ema_decay")
-    return None if is_vae else GENERATOR_EMA_DECAY
+    return GENERATOR_EMA_DECAY if has_generator and not model.has_encoder else None
 
 
 def build_options(args: argparse.Namespace, trainer_class: type[Trainer]):
@@ -159,7 +186,7 @@ def main(argv: list[str] | None = None) -> Path:
     lr, lr_d = learning_rates(args, preset_lr)
     batch_size = min(args.batch_size, DRY_RUN_BATCH) if args.dry_run else args.batch_size
     run = RunConfig(epochs=1 if args.dry_run else args.epochs, batch_size=batch_size, lr=lr, lr_d=lr_d,
-                    ema_decay=ema_decay(args), seed=args.seed,
+                    ema_decay=ema_decay(args, model), seed=args.seed,
                     max_steps_per_epoch=DRY_RUN_STEPS if args.dry_run else None)
     run_dir = args.run_dir or Path("runs") / args.out.stem
     trainer = trainer_class(model, train, test, run, ctx, run_dir, options)
@@ -181,10 +208,18 @@ def write_checkpoint(trainer: Trainer, args: argparse.Namespace, train: ImageDat
                "normalization": "pixel intensities scaled to [0, 1]"}
     if getattr(trainer.options, "binarize", False):
         dataset["normalization"] = BINARIZED_NORMALIZATION
-    metrics = {}
-    if trainer.model.has_encoder and trainer.test_data is not None:
-        test = vae_test_loss(trainer.model, trainer.test_data)
-        metrics = {f"test_{k}_nats": round(v, 3) for k, v in test.items()}
     with trainer.shipped_weights():
         save_model(trainer.model, args.out, dataset=dataset, training=trainer.training_summary(),
-                   metrics=metrics)
+                   metrics=held_out_metrics(trainer.model, trainer.test_data))
+
+
+def held_out_metrics(model: GenerativeModel, test: ImageData | None) -> dict:
+    """What a run measures on the test set: the ELBO of a likelihood model, the reconstruction
+    error of any other model with an encoder; nothing for GANs."""
+    if test is None:
+        return {}
+    if model.has_likelihood:
+        return {f"test_{k}_nats": round(v, 3) for k, v in vae_test_loss(model, test).items()}
+    if model.has_encoder:
+        return {"test_reconstruction_mse": round(reconstruction_mse(model, test.images), 5)}
+    return {}

@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import dataclasses
 import os
+from collections.abc import Iterable
 
 import torch
 import torch.distributed as dist
+from torch import nn
 
 
 @dataclasses.dataclass(frozen=True)
@@ -64,3 +66,28 @@ def mean_across_ranks(values: dict[str, float], ctx: DistContext) -> dict[str, f
     packed = torch.tensor([values[k] for k in keys], dtype=torch.float64, device=ctx.device)
     dist.all_reduce(packed)
     return {k: float(v) / ctx.world_size for k, v in zip(keys, packed, strict=True)}
+
+
+def broadcast_weights(modules: Iterable[nn.Module], ctx: DistContext) -> None:
+    """Give every rank rank 0's parameters and buffers, as DistributedDataParallel does on wrapping."""
+    if not ctx.is_distributed:
+        return
+    for module in modules:
+        for tensor in module.state_dict().values():
+            dist.broadcast(tensor, src=0)
+
+
+def synced_step(optimizer: torch.optim.Optimizer, ctx: DistContext) -> None:
+    """Average the gradients of ``optimizer``'s parameters over ranks, then step.
+
+    For trainers whose steps run several backward passes through shared modules (one loss for the
+    encoder, another for the decoder), which DistributedDataParallel's one-backward hooks cannot
+    follow. Parameters without a gradient are skipped on every rank alike.
+    """
+    if ctx.is_distributed:
+        for group in optimizer.param_groups:
+            for param in group["params"]:
+                if param.grad is not None:
+                    dist.all_reduce(param.grad)
+                    param.grad.div_(ctx.world_size)
+    optimizer.step()
