@@ -8,18 +8,17 @@ from __future__ import annotations
 
 import streamlit as st
 
+from gen_core.checkpoint import MAX_FILE_BYTES, CheckpointError
 from gen_core.metric_report import card_summary
 from ui.cached import dataset_name, preview
-from ui.catalog import CatalogEntry, catalog, get_model
+from ui.catalog import add_upload, catalog, get_model, model_ref, remove_upload, uploads
 from ui.page import guarded, start_page
 from ui.render import show_picture
 from ui.state import active_models, set_active_models, write_url
 
 CARDS_PER_ROW = 3
-
-
-def fmt_bytes(n: int) -> str:
-    return f"{n / 2**20:.1f} MiB" if n >= 2**20 else f"{n / 2**10:.0f} KiB"
+TAKEN_UPLOAD = "taken_upload_id"
+MAX_UPLOAD_MB = MAX_FILE_BYTES // 2**20  # also server.maxUploadSize in .streamlit/config.toml
 
 
 def dataset_label(stem: str) -> str:
@@ -31,32 +30,36 @@ def open_in_explore(stem: str) -> None:
 
 
 @guarded
-def model_card(entry: CatalogEntry) -> None:
-    if not entry.ok:
-        st.subheader(entry.stem)
-        st.error(f"This checkpoint cannot be loaded.\n\n{entry.error}", icon=":material/block:")
+def model_card(stem: str, error: str | None) -> None:
+    st.subheader(stem)
+    if error is not None:
+        st.error(f"This checkpoint cannot be loaded.\n\n{error}", icon=":material/block:")
         return
-    model = get_model(entry.stem)
+    model, ref = get_model(stem), model_ref(stem)
     meta = model.metadata
-    st.subheader(entry.stem)
-    show_picture(preview(entry.stem), target_px=360)
-    st.markdown(f"**{model.title}** · `{model.arch}` · dataset **{dataset_label(entry.stem)}**  \n"
+    show_picture(preview(stem), target_px=360)
+    st.markdown(f"**{model.title}** · `{model.arch}` · dataset **{dataset_label(stem)}**  \n"
                 f"latent size **{model.latent_dim}** · **{model.parameter_count():,}** parameters · "
-                f"file {fmt_bytes(entry.path.stat().st_size)}")
+                f"file {ref.size_text}")
     training = meta.get("training", {})
     facts = [card_summary(meta.get("metrics", {})) or "not evaluated yet"]
     if training.get("epochs"):
         minutes = f" in {training['seconds'] / 60:.0f} min" if training.get("seconds") else ""
         facts.append(f"trained {training['epochs']} epochs{minutes}")
+    if ref.uploaded:
+        facts.append("uploaded: only in this browser tab")
     st.caption(" · ".join(facts))
-    if st.button("Explore this model", key=f"explore_{entry.stem}", on_click=open_in_explore,
-                 args=(entry.stem,)):
+    buttons = st.columns(2 if ref.uploaded else 1)
+    if buttons[0].button("Explore this model", key=f"explore_{stem}", on_click=open_in_explore, args=(stem,)):
         st.switch_page("pages/1_Explore.py")
+    if ref.uploaded:
+        buttons[1].button("Remove", key=f"remove_{stem}", on_click=remove_upload, args=(stem,))
 
 
-def filtered(entries: list[CatalogEntry]) -> list[CatalogEntry]:
-    """The cards the dataset and family filters let through; broken files are always shown."""
-    usable = [e.stem for e in entries if e.ok]
+def filtered(cards: list[tuple[str, str | None]]) -> list[tuple[str, str | None]]:
+    """The cards ``(name, load error)`` the dataset and family filters let through; broken files
+    are always shown."""
+    usable = [name for name, error in cards if error is None]
     datasets = sorted({dataset_label(s) for s in usable})
     families = sorted({get_model(s).family for s in usable})
     left, right = st.columns(2)
@@ -64,8 +67,40 @@ def filtered(entries: list[CatalogEntry]) -> list[CatalogEntry]:
                                  key="gallery_datasets")
     chosen_families = right.pills("Family", families, selection_mode="multi", default=families,
                                   key="gallery_families")
-    return [e for e in entries if not e.ok or (dataset_label(e.stem) in chosen_datasets
-                                               and get_model(e.stem).family in chosen_families)]
+    return [(name, error) for name, error in cards
+            if error is not None or (dataset_label(name) in chosen_datasets
+                                     and get_model(name).family in chosen_families)]
+
+
+def upload_section() -> None:
+    """Add a model of one's own: checked by the same loader as the folder's files."""
+    with st.expander("Add your own model (.safetensors)", icon=":material/upload:"):
+        st.caption("The model is checked like any checkpoint, shown only in this browser tab, and "
+                   "forgotten when the tab closes. PyTorch pickles (.pt, .pth, .ckpt) are never "
+                   "opened: convert them first with `python -m gen_core.convert`.")
+        upload = st.file_uploader("Checkpoint file", key="model_upload", max_upload_size=MAX_UPLOAD_MB)
+        if upload is None:
+            return
+        # Each upload is taken once (a removed model must not come back on the next rerun); what
+        # came of it stays on show while the file sits in the uploader.
+        taken = st.session_state.get(TAKEN_UPLOAD)
+        if taken is None or taken[0] != upload.file_id:
+            taken = (upload.file_id, *take_upload(upload.name, upload.getvalue()))
+            st.session_state[TAKEN_UPLOAD] = taken
+        _, ok, message = taken
+        if ok:
+            st.success(message, icon=":material/check_circle:")
+        else:
+            st.error(message, icon=":material/block:")
+
+
+def take_upload(file_name: str, data: bytes) -> tuple[bool, str]:
+    """``(added, message)`` for an uploaded file."""
+    try:
+        name = add_upload(file_name, data)
+    except CheckpointError as err:
+        return False, f"This file was not added. {err}"
+    return True, f"Added **{name}**: its card is below and it is in every page's model list."
 
 
 @guarded
@@ -73,14 +108,14 @@ def gallery() -> None:
     active = start_page("home", "Latent Atlas", multi=True)
     st.caption("Explore the latent spaces of trained VAEs and GANs. The models chosen in the sidebar "
                "are the ones the other pages show.")
-    entries = filtered(list(catalog().values()))
-    if not entries:
+    upload_section()
+    cards = filtered([(e.stem, e.error) for e in catalog().values()] + [(n, None) for n in uploads()])
+    if not cards:
         st.info("No model matches these filters.")
-    for start in range(0, len(entries), CARDS_PER_ROW):
-        for column, entry in zip(st.columns(CARDS_PER_ROW), entries[start:start + CARDS_PER_ROW],
-                                 strict=False):
+    for start in range(0, len(cards), CARDS_PER_ROW):
+        for column, card in zip(st.columns(CARDS_PER_ROW), cards[start:start + CARDS_PER_ROW], strict=False):
             with column, st.container(border=True):  # only filled columns get a card frame
-                model_card(entry)
+                model_card(*card)
     if active:
         set_active_models(active)
         write_url(model=active)

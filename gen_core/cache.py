@@ -1,13 +1,14 @@
-"""On-disk caches of derived artifacts, keyed by a checkpoint's content hash.
+"""A model's identity (the SHA-256 of its bytes) and the on-disk cache of what derives from it.
 
-Artifacts (preview grids, map projections) live in ``cache/`` beside the checkpoint they derive
-from. The file name carries the checkpoint's content hash, so retraining a model under the same
-name never serves a stale picture; for the shipped models these files are committed.
+Artifacts (preview grids, map projections) live in one cache folder, named by the identity of
+the bytes they derive from, so retraining a model under the same name never serves a stale
+picture; for the shipped models these files are committed.
 """
 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import hashlib
 from functools import lru_cache
 from pathlib import Path
@@ -21,12 +22,23 @@ from gen_core.models import GenerativeModel
 
 CACHE_DIR_NAME = "cache"
 PREVIEW_SEED, PREVIEW_COUNT, PREVIEW_ROW = 0, 16, 8
+SHORT_ID = 16  # hex digits of the identity in cache file names
+
+
+def file_identity(path: str | Path) -> str:
+    """The SHA-256 of the file's bytes, hex (memoized while its size and mtime are unchanged)."""
+    stat = Path(path).stat()
+    return _hash_file(str(Path(path).resolve()), stat.st_size, stat.st_mtime_ns)
+
+
+def bytes_identity(data: bytes) -> str:
+    """The SHA-256 of ``data``, hex: the same identity a file of these bytes has."""
+    return hashlib.sha256(data).hexdigest()
 
 
 def content_hash(path: str | Path) -> str:
-    """First 16 hex digits of the file's SHA-256 (memoized while size and mtime are unchanged)."""
-    stat = Path(path).stat()
-    return _hash_file(str(Path(path).resolve()), stat.st_size, stat.st_mtime_ns)
+    """The first ``SHORT_ID`` hex digits of the file's identity."""
+    return file_identity(path)[:SHORT_ID]
 
 
 @lru_cache(maxsize=256)
@@ -35,28 +47,41 @@ def _hash_file(path: str, size: int, mtime_ns: int) -> str:
     with open(path, "rb") as handle:
         for block in iter(lambda: handle.read(1 << 20), b""):
             digest.update(block)
-    return digest.hexdigest()[:16]
+    return digest.hexdigest()
 
 
-def cache_path(checkpoint: str | Path, kind: str, suffix: str) -> Path:
-    """``cache/STEM-HASH-KIND.SUFFIX`` beside ``checkpoint``."""
-    checkpoint = Path(checkpoint)
-    name = f"{checkpoint.stem}-{content_hash(checkpoint)}-{kind}.{suffix}"
-    return checkpoint.parent / CACHE_DIR_NAME / name
+@dataclasses.dataclass(frozen=True)
+class ArtifactCache:
+    """Where the derived artifacts of one model's bytes live: ``folder/HASH-KIND.SUFFIX``.
+
+    Keyed by content alone, so the same bytes under two names (or uploaded twice) share entries
+    and a retrained file never meets a stale one.
+    """
+
+    folder: Path
+    identity: str
+
+    @classmethod
+    def beside(cls, checkpoint: str | Path) -> ArtifactCache:
+        """The cache of a checkpoint file: the ``cache/`` folder next to it."""
+        return cls(Path(checkpoint).parent / CACHE_DIR_NAME, file_identity(checkpoint))
+
+    def file(self, kind: str, suffix: str) -> Path:
+        return self.folder / f"{self.identity[:SHORT_ID]}-{kind}.{suffix}"
 
 
 def stale_cache_files(folder: str | Path) -> list[Path]:
     """Cache files in ``folder/cache/`` derived from no current checkpoint (an older version or a
-    deleted file): their ``STEM-HASH-`` prefix matches no ``.safetensors`` file in ``folder``."""
+    deleted file): their hash prefix matches no ``.safetensors`` file in ``folder``."""
     folder = Path(folder)
-    current = {f"{p.stem}-{content_hash(p)}-" for p in folder.glob("*.safetensors")}
+    current = {f"{content_hash(p)}-" for p in folder.glob("*.safetensors")}
     return sorted(p for p in (folder / CACHE_DIR_NAME).glob("*")
                   if p.is_file() and not any(p.name.startswith(prefix) for prefix in current))
 
 
-def preview_grid(model: GenerativeModel, checkpoint: str | Path) -> np.ndarray:
+def preview_grid(model: GenerativeModel, cache: ArtifactCache) -> np.ndarray:
     """A uint8 grid ``[H, W, C]`` of ``PREVIEW_COUNT`` samples from a fixed seed, cached as PNG."""
-    path = cache_path(checkpoint, "preview", "png")
+    path = cache.file("preview", "png")
     if path.is_file():
         picture = np.asarray(Image.open(path))
         return picture[..., None] if picture.ndim == 2 else picture

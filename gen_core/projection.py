@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from gen_core.cache import cache_path, preview_grid, stale_cache_files
+from gen_core.cache import ArtifactCache, preview_grid, stale_cache_files
 from gen_core.checkpoint import CheckpointError, load_model
 from gen_core.data import load_eval_images
 from gen_core.latent import encode_means
@@ -92,17 +92,17 @@ def fit_projection(latents: np.ndarray, params: ProjectionParams) -> np.ndarray:
     return reducer.fit_transform(latents).astype(np.float32)
 
 
-def projection_cache_file(checkpoint: str | Path, data: MapData, params: ProjectionParams) -> Path:
-    return cache_path(checkpoint, f"map-{data.fingerprint}-{params.key()}", "npz")
+def projection_cache_file(cache: ArtifactCache, data: MapData, params: ProjectionParams) -> Path:
+    return cache.file(f"map-{data.fingerprint}-{params.key()}", "npz")
 
 
-def has_cached_projection(checkpoint: str | Path, data: MapData, params: ProjectionParams) -> bool:
-    return projection_cache_file(checkpoint, data, params).is_file()
+def has_cached_projection(cache: ArtifactCache, data: MapData, params: ProjectionParams) -> bool:
+    return projection_cache_file(cache, data, params).is_file()
 
 
-def cached_projection(checkpoint: str | Path, data: MapData, params: ProjectionParams) -> np.ndarray:
+def cached_projection(cache: ArtifactCache, data: MapData, params: ProjectionParams) -> np.ndarray:
     """Coordinates ``[N, 2]`` from the disk cache, else fitted now and stored there."""
-    path = projection_cache_file(checkpoint, data, params)
+    path = projection_cache_file(cache, data, params)
     if path.is_file():
         with np.load(path, allow_pickle=False) as stored:
             coords = stored["coords"].astype(np.float32)
@@ -151,12 +151,13 @@ def precompute(folder: Path, params: list[ProjectionParams]) -> list[Path]:
         except CheckpointError as err:
             print(f"skipped {err}")
             continue
-        preview_grid(model, checkpoint)
-        written.append(cache_path(checkpoint, "preview", "png"))
+        cache = ArtifactCache.beside(checkpoint)
+        preview_grid(model, cache)
+        written.append(cache.file("preview", "png"))
         data = map_data(model, model.metadata.get("dataset", {}).get("name", ""))
         for p in params:
-            cached_projection(checkpoint, data, p)
-            written.append(projection_cache_file(checkpoint, data, p))
+            cached_projection(cache, data, p)
+            written.append(projection_cache_file(cache, data, p))
         print(f"{checkpoint.name}: preview and {len(params)} projections of {data.source}")
     return written
 

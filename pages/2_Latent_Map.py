@@ -9,7 +9,7 @@ from gen_core.latent import clamp_to_spec
 from gen_core.models import GenerativeModel
 from gen_core.projection import MapData, ProjectionParams, has_cached_projection, place_on_map
 from ui.cached import latent_map_data, projection
-from ui.catalog import catalog, get_model
+from ui.catalog import artifact_cache, get_model
 from ui.map_figure import map_figure, selected_indices
 from ui.page import guarded, start_page
 from ui.render import MEDIUM_PX, show_images
@@ -21,7 +21,7 @@ SHOWN_ORIGINALS = 8
 
 def projection_controls(stem: str, data: MapData) -> ProjectionParams:
     """Method and UMAP knobs; UMAP is the default only where its fit is already cached."""
-    umap_ready = has_cached_projection(catalog()[stem].path, data, ProjectionParams("umap"))
+    umap_ready = has_cached_projection(artifact_cache(stem), data, ProjectionParams("umap"))
     cols = st.columns([2, 2, 2])
     method = cols[0].radio("Projection", list(METHODS), index=0 if umap_ready else 1,
                            horizontal=True, key=f"map_method_{stem}")

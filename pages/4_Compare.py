@@ -9,7 +9,7 @@ import torch
 from gen_core.latent import seed_latent
 from gen_core.metric_report import METRICS, best_models, headline
 from ui.cached import dataset_name, eval_images
-from ui.catalog import catalog, get_model
+from ui.catalog import get_model, model_ref
 from ui.page import guarded, start_page
 from ui.render import LARGE_PX, show_images
 from ui.state import MAX_SEED, get_view, write_url
@@ -69,7 +69,7 @@ def metrics_table(stems: list[str]) -> None:
         training = model.metadata.get("training", {})
         facts[stem] = {"kind": model.title, "arch": model.arch, "dataset": dataset_name(stem),
                        "latent size": str(model.latent_dim), "parameters": f"{model.parameter_count():,}",
-                       "file": f"{catalog()[stem].path.stat().st_size / 2**20:.1f} MiB",
+                       "file": model_ref(stem).size_text,
                        "epochs": str(training.get("epochs", "–"))}
         scores[stem] = model.metadata.get("metrics", {})
     st.dataframe(pd.DataFrame(facts), width="stretch")

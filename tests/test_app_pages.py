@@ -131,7 +131,7 @@ def test_interpolate_sends_paths_for_every_step_count_and_follows_the_seeds():
 
 
 def test_interpolate_decodes_on_the_server_for_a_model_the_browser_cannot_run(monkeypatch):
-    monkeypatch.setattr("ui.live_latent._exported", lambda stem, file_hash: (None, "no reason"))
+    monkeypatch.setattr("ui.live_latent._exported", lambda stem, identity: (None, "no reason"))
     at = open_page("interpolate", state={"active_models": [VAE]})
     assert_clean(at)
     paths = at.image[0].proto.imgs[0].url

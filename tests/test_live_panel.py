@@ -36,7 +36,7 @@ def test_explore_sends_the_panel_its_decoder_latent_and_kl_ordered_controls(mode
     assert_clean(at)
     panel = component_data(at, "live_panel")
     path = models / f"{VAE}.safetensors"
-    assert panel["decoder_url"] == f"{DECODER_URL_PREFIX}{content_hash(path)}.bin"
+    assert panel["decoder_url"] == f"{DECODER_URL_PREFIX}{content_hash(path)}.bin"  # by content
     served = STATIC_DECODERS / panel["decoder_url"].removeprefix(DECODER_URL_PREFIX)
     assert served.read_bytes() == export_decoder(load_model(path))
     kl = [float(s["label"].split("KL ")[1]) for s in panel["spec"]]

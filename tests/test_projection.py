@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from gen_core import projection
-from gen_core.cache import cache_path, content_hash, preview_grid
+from gen_core.cache import ArtifactCache, content_hash, preview_grid
 from gen_core.checkpoint import save_model, update_metadata
 from gen_core.projection import (
     ProjectionParams,
@@ -72,26 +72,35 @@ def test_map_data_encodes_real_images_for_a_vae_and_samples_for_a_gan():
 def test_projection_is_cached_on_disk_by_content_hash(tmp_path, monkeypatch):
     path = save_model(tiny_model("vae"), tmp_path / "m.safetensors", dataset={"name": "digits"})
     data = map_data(tiny_model("vae"), "digits", n=40)
-    coords = cached_projection(path, data, PCA)
-    stored = projection_cache_file(path, data, PCA)
+    coords = cached_projection(ArtifactCache.beside(path), data, PCA)
+    stored = projection_cache_file(ArtifactCache.beside(path), data, PCA)
     assert stored.is_file() and stored.parent == tmp_path / "cache" and content_hash(path) in stored.name
 
     def refit(*_):
         raise AssertionError("a cached projection must not be refitted")
 
     monkeypatch.setattr(projection, "fit_projection", refit)
-    np.testing.assert_allclose(cached_projection(path, data, PCA), coords, rtol=1e-3, atol=1e-3)
+    np.testing.assert_allclose(cached_projection(ArtifactCache.beside(path), data, PCA), coords,
+                               rtol=1e-3, atol=1e-3)
+    copy = tmp_path / "same-bytes-other-name.safetensors"
+    copy.write_bytes(path.read_bytes())
+    assert projection_cache_file(ArtifactCache.beside(copy), data, PCA) == stored  # one entry
     save_model(tiny_model("vae", seed=5), path, dataset={"name": "digits"})  # retrained: new content
-    assert projection_cache_file(path, data, PCA) != stored
+    assert projection_cache_file(ArtifactCache.beside(path), data, PCA) != stored
 
 
-def test_preview_grid_is_written_once_and_read_back(tmp_path):
+def test_preview_grid_is_written_once_and_read_back(tmp_path, monkeypatch):
     model = tiny_model("dcgan")
-    path = save_model(model, tmp_path / "g.safetensors")
-    first = preview_grid(model, path)
-    assert cache_path(path, "preview", "png").is_file()
-    np.testing.assert_array_equal(preview_grid(model, path), first)
+    cache = ArtifactCache.beside(save_model(model, tmp_path / "g.safetensors"))
+    first = preview_grid(model, cache)
+    assert cache.file("preview", "png").is_file()
     assert first.dtype == np.uint8 and first.shape[-1] == 1
+
+    def sample(*_):
+        raise AssertionError("a cached preview must be read, not drawn again")
+
+    monkeypatch.setattr(model, "sample", sample)
+    np.testing.assert_array_equal(preview_grid(model, cache), first)
 
 
 def test_precompute_writes_caches_and_skips_broken_files(tmp_path, capsys):

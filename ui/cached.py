@@ -8,27 +8,27 @@ import numpy as np
 import streamlit as st
 import torch
 
-from gen_core.cache import content_hash, preview_grid
+from gen_core.cache import preview_grid
 from gen_core.data import load_eval_images
 from gen_core.latent import mean_kl_per_dim
 from gen_core.projection import MapData, ProjectionParams, cached_projection, map_data
-from ui.catalog import catalog, get_model
+from ui.catalog import artifact_cache, get_model, model_ref
 
 KL_IMAGES = 3000
 
 
 def _hash(stem: str) -> str:
-    return content_hash(catalog()[stem].path)
+    return model_ref(stem).identity
 
 
 def preview(stem: str) -> np.ndarray:
-    """The gallery grid of ``stem``, uint8 ``[H, W, C]`` (disk-cached beside the checkpoint)."""
+    """The gallery grid of ``stem``, uint8 ``[H, W, C]`` (disk-cached by content)."""
     return _preview(stem, _hash(stem))
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
 def _preview(stem: str, file_hash: str) -> np.ndarray:
-    return preview_grid(get_model(stem), catalog()[stem].path)
+    return preview_grid(get_model(stem), artifact_cache(stem))
 
 
 def dataset_name(stem: str) -> str:
@@ -72,4 +72,4 @@ def projection(stem: str, params: ProjectionParams) -> np.ndarray:
 
 @st.cache_data(show_spinner="Projecting… (UMAP's first fit in a process compiles for ~40 s)", max_entries=32)
 def _projection(stem: str, file_hash: str, params: tuple) -> np.ndarray:
-    return cached_projection(catalog()[stem].path, latent_map_data(stem), ProjectionParams(*params))
+    return cached_projection(artifact_cache(stem), latent_map_data(stem), ProjectionParams(*params))

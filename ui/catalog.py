@@ -1,7 +1,10 @@
-"""The models the app lists: every ``.safetensors`` file in the checkpoint folder.
+"""The models the app lists: every ``.safetensors`` file in the checkpoint folder, plus the files a
+person uploaded in their own browser tab.
 
-Only names from this catalog can ever be opened (a URL cannot point the app at another file).
-Models are loaded once per process with ``st.cache_resource`` and never mutated.
+A model is known by a ``ModelRef``: its identity (the SHA-256 of its bytes), the name shown, and
+where the bytes are. Only names from this catalog can ever be opened (a URL cannot point the app
+at another file, nor at someone's upload). Models are loaded once per process and identity with
+``st.cache_resource`` and never mutated, so the same bytes under two names are one model.
 """
 
 from __future__ import annotations
@@ -12,12 +15,14 @@ from pathlib import Path
 
 import streamlit as st
 
-from gen_core.cache import content_hash
-from gen_core.checkpoint import CheckpointError, load_model
+from gen_core.cache import CACHE_DIR_NAME, ArtifactCache, bytes_identity, file_identity
+from gen_core.checkpoint import CheckpointError, load_model, load_model_bytes
 from gen_core.models import GenerativeModel
 
 CHECKPOINTS_ENV = "LATENT_ATLAS_CHECKPOINTS"
 DEFAULT_CHECKPOINTS = "checkpoints"
+UPLOADS_KEY = "uploaded_models"  # session state: {shown name: (identity, file name, bytes)}
+UPLOADED_SUFFIX = " (uploaded)"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -31,6 +36,25 @@ class CatalogEntry:
     @property
     def ok(self) -> bool:
         return self.error is None
+
+
+@dataclasses.dataclass(frozen=True)
+class ModelRef:
+    """One model: the name shown, its identity (SHA-256 hex of the bytes), and its file, or
+    ``None`` for bytes uploaded in this browser tab."""
+
+    name: str
+    identity: str
+    path: Path | None
+    size: int  # bytes
+
+    @property
+    def uploaded(self) -> bool:
+        return self.path is None
+
+    @property
+    def size_text(self) -> str:
+        return f"{self.size / 2**20:.1f} MiB" if self.size >= 2**20 else f"{self.size / 2**10:.0f} KiB"
 
 
 def checkpoint_dir() -> Path:
@@ -55,7 +79,7 @@ def _scan(files: tuple[tuple[str, int, int], ...]) -> dict[str, CatalogEntry]:
     for name, _size, _mtime in files:
         path = Path(name)
         try:
-            get_model_at(path)
+            _load(name, file_identity(path))
             error = None
         except CheckpointError as err:
             error = str(err)
@@ -63,22 +87,70 @@ def _scan(files: tuple[tuple[str, int, int], ...]) -> dict[str, CatalogEntry]:
     return entries
 
 
+def uploads() -> dict[str, tuple[str, str, bytes]]:
+    """This browser tab's uploaded models: ``{shown name: (identity, file name, bytes)}``."""
+    return st.session_state.setdefault(UPLOADS_KEY, {})
+
+
 def usable_stems() -> list[str]:
-    """Names of the models that load, in catalog order."""
+    """Names of the models that load: the folder's in catalog order, then this tab's uploads."""
+    return [stem for stem, entry in catalog().items() if entry.ok] + list(uploads())
+
+
+def file_stems() -> list[str]:
+    """Names of the folder's models that load: the only ones a link may name."""
     return [stem for stem, entry in catalog().items() if entry.ok]
+
+
+def model_ref(stem: str) -> ModelRef:
+    """The reference of the model named ``stem``; ``KeyError`` if neither listed nor uploaded."""
+    if stem in uploads():
+        identity, _, data = uploads()[stem]
+        return ModelRef(stem, identity, None, len(data))
+    path = catalog()[stem].path
+    return ModelRef(stem, file_identity(path), path, path.stat().st_size)
 
 
 def get_model(stem: str) -> GenerativeModel:
     """The loaded model named ``stem``; ``KeyError`` if the catalog does not list it."""
-    entry = catalog()[stem]
-    return get_model_at(entry.path)
+    ref = model_ref(stem)
+    if ref.uploaded:
+        _identity, file_name, data = uploads()[stem]
+        return _load_upload(ref.identity, file_name, data)
+    return _load(str(ref.path), ref.identity)
 
 
-def get_model_at(path: Path) -> GenerativeModel:
-    # The content hash is part of the cache key, so a retrained file is reloaded, never stale.
-    return _load(str(path), content_hash(path))
+def artifact_cache(stem: str) -> ArtifactCache:
+    """Where the derived artifacts of ``stem``'s bytes are cached (one folder for every model)."""
+    return ArtifactCache(checkpoint_dir() / CACHE_DIR_NAME, model_ref(stem).identity)
+
+
+def add_upload(file_name: str, data: bytes) -> str:
+    """Check uploaded bytes with the checkpoint loader and list them for this tab; returns the
+    name shown. The same bytes uploaded again are the same model. Raises ``CheckpointError``."""
+    identity = bytes_identity(data)
+    for name, (known, _, _) in uploads().items():
+        if known == identity:
+            return name
+    _load_upload(identity, file_name, data)
+    name = Path(file_name).stem + UPLOADED_SUFFIX
+    if name in uploads() or name in catalog():
+        name = f"{Path(file_name).stem} ({identity[:6]}){UPLOADED_SUFFIX}"
+    uploads()[name] = (identity, file_name, bytes(data))
+    return name
+
+
+def remove_upload(name: str) -> None:
+    uploads().pop(name, None)
 
 
 @st.cache_resource(show_spinner="Loading model…", max_entries=32)
-def _load(path: str, file_hash: str) -> GenerativeModel:
+def _load(path: str, identity: str) -> GenerativeModel:
+    # The identity is part of the cache key, so a retrained file is reloaded, never stale.
     return load_model(path)
+
+
+@st.cache_resource(show_spinner="Checking the uploaded model…", max_entries=16)
+def _load_upload(identity: str, file_name: str, _data: bytes) -> GenerativeModel:
+    # Keyed by identity alone (the leading underscore keeps the bytes out of the key).
+    return load_model_bytes(_data, file_name)

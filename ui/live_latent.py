@@ -18,11 +18,10 @@ from pathlib import Path
 import streamlit as st
 import torch
 
-from gen_core.cache import content_hash
 from gen_core.export import ExportError, export_decoder
 from gen_core.latent import INACTIVE_KL_NATS, clamp_to_spec, traversal_values
 from gen_core.models import GenerativeModel
-from ui.catalog import catalog, get_model
+from ui.catalog import get_model, model_ref
 from ui.latent_controls import SLIDER_STEP
 from ui.render import LARGE_PX
 
@@ -48,12 +47,12 @@ _grid = st.components.v2.component("latent_atlas_live_grid", css=_CSS,
 
 def decoder_url(stem: str) -> tuple[str | None, str | None]:
     """``(url, None)`` of ``stem``'s browser decoder, or ``(None, why)`` when it cannot run there."""
-    return _exported(stem, content_hash(catalog()[stem].path))
+    return _exported(stem, model_ref(stem).identity)
 
 
 @st.cache_resource(show_spinner=False, max_entries=64)
-def _exported(stem: str, file_hash: str) -> tuple[str | None, str | None]:
-    target = STATIC_DECODERS / f"{file_hash}.bin"
+def _exported(stem: str, identity: str) -> tuple[str | None, str | None]:
+    target = STATIC_DECODERS / f"{identity[:16]}.bin"
     if not target.is_file():
         try:
             data = export_decoder(get_model(stem))

@@ -14,7 +14,7 @@ import streamlit as st
 import torch
 
 from gen_core.latent import clamp_to_spec, seed_latent
-from ui.catalog import get_model, usable_stems
+from ui.catalog import UPLOADED_SUFFIX, file_stems, get_model, usable_stems
 
 MAX_SEED = 2**31 - 1
 LATENT_DECIMALS = 2  # slider resolution; a link carries exactly what the sliders show
@@ -106,13 +106,18 @@ def apply_params(params: dict[str, str]) -> list[str]:
 def _parse_models(raw: str | None, notices: list[str]) -> list[str]:
     if raw is None:
         return []
-    usable = usable_stems()
+    linkable = file_stems()
     names = [n.strip() for n in raw.split(",") if n.strip()]
-    unknown = [n for n in names if n not in usable]
+    uploaded = [n for n in names if n.endswith(UPLOADED_SUFFIX)]
+    if uploaded:
+        notices.append(f"The link names the uploaded model {', '.join(map(repr, uploaded))}: a link "
+                       "cannot open an upload (it lives in one browser tab only), so upload the file "
+                       "again on the gallery.")
+    unknown = [n for n in names if n not in linkable and n not in uploaded]
     if unknown:
         notices.append(f"Unknown or unusable model {', '.join(map(repr, unknown))} in the link was "
-                       f"ignored; available: {', '.join(usable) or 'none'}.")
-    return [n for n in names if n in usable]
+                       f"ignored; available: {', '.join(linkable) or 'none'}.")
+    return [n for n in names if n in linkable]
 
 
 def parse_seed(raw: str | None, notices: list[str]) -> int | None:
