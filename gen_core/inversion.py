@@ -105,21 +105,30 @@ def invert(model: GenerativeModel, images: torch.Tensor, steps: int = 200, resta
     search = _Search(model, model.sample_latent(batch * restarts, generator).cpu())
     optimizer = torch.optim.Adam(search.parameters(), lr=LEARNING_RATE)
     was_training = model.training
-    model.eval().requires_grad_(False)
+    model.eval()
     try:
-        for step in range(steps):
-            optimizer.zero_grad(set_to_none=True)
-            losses = _losses(search, target, target_features, features)
-            losses.sum().backward()
-            optimizer.step()
-            if progress is not None:
-                progress((step + 1) / steps)
+        _descend(search, optimizer, target, target_features, features, steps, progress)
         with torch.no_grad():
             final = _losses(search, target, target_features, features).view(batch, restarts)
     finally:
-        model.requires_grad_(True).train(was_training)
+        model.train(was_training)
     best = final.argmin(1) + torch.arange(batch) * restarts
     return search.latents()[best]
+
+
+@torch.enable_grad()  # a caller inside no_grad still gets its search
+def _descend(search: _Search, optimizer: torch.optim.Optimizer, target: torch.Tensor,
+             target_features: torch.Tensor | None, features: Callable[[torch.Tensor], torch.Tensor] | None,
+             steps: int, progress: Callable[[float], None] | None) -> None:
+    params = list(search.parameters())
+    for step in range(steps):
+        # Gradients for the latents only: the model (shared, maybe by other viewers) is never touched.
+        loss = _losses(search, target, target_features, features).sum()
+        for param, grad in zip(params, torch.autograd.grad(loss, params), strict=True):
+            param.grad = grad
+        optimizer.step()
+        if progress is not None:
+            progress((step + 1) / steps)
 
 
 def _losses(search: _Search, target: torch.Tensor, target_features: torch.Tensor | None,

@@ -22,6 +22,7 @@ from ui.live_latent import decoder_url, live_panel, live_traversal
 from ui.page import guarded, start_page
 from ui.render import MEDIUM_PX, download_png, show_picture
 from ui.state import MAX_SEED, get_view, seed_view, set_view, write_url
+from ui.user_image import own_image_input, own_latent
 
 TRAVERSAL_STEPS = 9
 LIVE_KEY = "live_decoding"
@@ -132,7 +133,20 @@ def explore() -> None:
         return
     stem = stems[0]
     start_controls(stem, get_model(stem))
+    own_image_start(stem)
     latent_panel(stem)
+
+
+@guarded
+def own_image_start(stem: str) -> None:
+    """Start from a photo or a drawing: its encoding, or for a GAN the latent inversion finds."""
+    model = get_model(stem)
+    how = "encodes it" if model.has_encoder else "searches its latent space for it (GAN inversion)"
+    with st.expander("Start from your own image: a photo or a drawing", icon=":material/draw:"):
+        st.caption(f"The picture is prepared as the dataset's images were; the model then {how}.")
+        image = own_image_input("explore_own", model.image_shape)
+        if image is not None and st.button("Start from this image", key="explore_own_go"):
+            set_view(stem, get_view(stem)["seed"], own_latent(stem, image).tolist())
 
 
 explore()

@@ -14,6 +14,7 @@ from ui.map_figure import map_figure, selected_indices
 from ui.page import guarded, start_page
 from ui.render import MEDIUM_PX, show_images
 from ui.state import get_view, set_view, write_url
+from ui.user_image import own_image_input, own_latent
 
 METHODS = {"UMAP": "umap", "PCA (instant)": "pca"}
 SHOWN_ORIGINALS = 8
@@ -77,17 +78,22 @@ def map_view(stem: str) -> None:
     model, data = get_model(stem), latent_map_data(stem)
     params = projection_controls(stem, data)
     coords = projection(stem, params)
-    marker = place_on_map(torch.tensor([get_view(stem)["z"]]).numpy(), data.latents.numpy(), coords)[0]
-    fig = map_figure(coords, data.labels.numpy(), data.class_names, marker)
+    latents = {"Explore latent": torch.tensor(get_view(stem)["z"])}
+    with st.expander("Put your own image on the map: a photo or a drawing", icon=":material/draw:"):
+        image = own_image_input("map_own", model.image_shape)
+        if image is not None:
+            latents["your image"] = own_latent(stem, image)
+    places = place_on_map(torch.stack(list(latents.values())).numpy(), data.latents.numpy(), coords)
+    fig = map_figure(coords, data.labels.numpy(), data.class_names, dict(zip(latents, places, strict=True)))
     st.caption(f"{params.method.upper()} of {data.source}"
                + (" (posterior means)" if model.has_encoder else "")
-               + ". The star is the latent set on Explore, placed among its nearest mapped neighbours.")
+               + ". Stars (the latent set on Explore, your image) sit among their nearest mapped neighbours.")
     left, right = st.columns([3, 2])
     with left:
         event = st.plotly_chart(fig, on_select="rerun", selection_mode=("points", "box", "lasso"),
                                 key=f"map_{stem}_{params.key()}")
     with right:
-        selection_panel(stem, model, data, selected_indices(event, len(fig.data) - 1))
+        selection_panel(stem, model, data, selected_indices(event, len(fig.data) - len(latents)))
     write_url(model=stem)
 
 

@@ -13,6 +13,7 @@ from ui.catalog import get_model, model_ref
 from ui.page import guarded, start_page
 from ui.render import LARGE_PX, show_images
 from ui.state import MAX_SEED, get_view, write_url
+from ui.user_image import own_image_input, own_latent
 
 RECONSTRUCTED = 6
 BEST_STYLE = "background-color: rgba(33, 195, 84, 0.25)"
@@ -35,6 +36,30 @@ def samples_row(stems: list[str], seed: int) -> None:
                 image = model.decode(seed_latent(model, seed)[None])
             show_images(image, nrow=1, target_px=LARGE_PX * 2 // len(stems), caption=stem)
             st.caption(note)
+
+
+def own_image_row(stems: list[str]) -> None:
+    """The user's own picture through every chosen model (encoder or inversion), with its error."""
+    st.subheader("Your own image")
+    shape = get_model(stems[0]).image_shape
+    with st.expander("A photo or a drawing, reconstructed by each model", icon=":material/draw:"):
+        image = own_image_input("compare_own", shape)
+    if image is None:
+        st.caption("Add a picture above to see how each model redraws it (GANs by inversion).")
+        return
+    for stem, column in zip(stems, st.columns(len(stems)), strict=True):
+        model = get_model(stem)
+        with column:
+            if model.image_shape != shape:
+                st.caption(f"{stem}: other image size {model.image_shape}")
+                continue
+            z = own_latent(stem, image)
+            with torch.no_grad():
+                redrawn = model.decode(z[None])
+            error = (redrawn - image).pow(2).mean().item()
+            how = "encoded" if model.has_encoder else "inverted"
+            show_images(redrawn, nrow=1, target_px=LARGE_PX * 2 // len(stems),
+                        caption=f"{stem} ({how}) · squared error {error:.4f}")
 
 
 @torch.no_grad()
@@ -112,6 +137,7 @@ def compare() -> None:
     seed = st.number_input("Seed", 0, MAX_SEED, get_view(stems[0])["seed"], key="compare_seed")
     samples_row(stems, seed)
     reconstructions(stems)
+    own_image_row(stems)
     metrics_table(stems)
     write_url(model=stems, seed=seed)
 

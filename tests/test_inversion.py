@@ -71,3 +71,18 @@ def test_to_latent_uses_the_encoder_where_there_is_one_and_inversion_otherwise()
     assert torch.equal(to_latent(vae, images), encode_means(vae, images))
     z = to_latent(gan, images, generator=torch.Generator().manual_seed(0))
     assert z.shape == (2, gan.latent_dim)
+
+
+def test_inversion_searches_even_when_called_under_no_grad():
+    model = tiny_model("dcgan")
+    with torch.no_grad():
+        z = invert(model, torch.rand(1, 1, 8, 8), steps=2, restarts=1)
+    assert z.shape == (1, model.latent_dim)
+
+
+def test_inversion_leaves_the_shared_model_untouched():
+    model = tiny_model("dcgan")
+    before = {k: v.clone() for k, v in model.state_dict().items()}
+    invert(model, torch.rand(2, 1, 8, 8), steps=3, restarts=2)
+    assert all(p.grad is None for p in model.parameters())
+    assert all(torch.equal(before[k], v) for k, v in model.state_dict().items())

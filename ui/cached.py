@@ -9,6 +9,7 @@ import streamlit as st
 import torch
 
 from gen_core.cache import preview_grid
+from gen_core.classifier import Classifier, default_classifier_path, load_classifier
 from gen_core.data import load_eval_images
 from gen_core.latent import mean_kl_per_dim
 from gen_core.projection import MapData, ProjectionParams, cached_projection, map_data
@@ -73,3 +74,14 @@ def projection(stem: str, params: ProjectionParams) -> np.ndarray:
 @st.cache_data(show_spinner="Projecting… (UMAP's first fit in a process compiles for ~40 s)", max_entries=32)
 def _projection(stem: str, file_hash: str, params: tuple) -> np.ndarray:
     return cached_projection(artifact_cache(stem), latent_map_data(stem), ProjectionParams(*params))
+
+
+def dataset_classifier(dataset: str) -> Classifier | None:
+    """The shipped classifier of ``dataset`` (its features guide GAN inversion), if there is one."""
+    path = default_classifier_path(dataset)
+    return _classifier(str(path)) if path.is_file() else None
+
+
+@st.cache_resource(show_spinner=False, max_entries=4)
+def _classifier(path: str) -> Classifier:
+    return load_classifier(path)

@@ -1,4 +1,4 @@
-"""The Latent Map's plotly figure: one Scattergl trace per class, plus the Explore latent."""
+"""The Latent Map's plotly figure: one Scattergl trace per class, plus star markers."""
 
 from __future__ import annotations
 
@@ -8,11 +8,15 @@ import plotly.graph_objects as go
 MARKER_SIZE = 5
 
 
+MARKER_COLOURS = ("black", "#d62728")
+
+
 def map_figure(coords: np.ndarray, labels: np.ndarray, class_names: tuple[str, ...],
-               marker: np.ndarray | None = None) -> go.Figure:
+               markers: dict[str, np.ndarray] | None = None) -> go.Figure:
     """Scatter coordinates ``[N, 2]`` coloured by label; ``customdata`` holds each point's index.
 
-    ``marker`` ``[2]`` is drawn as a large star (the latent currently set on Explore).
+    Each of ``markers`` (a name -> ``[2]``: the Explore latent, the user's own image) is drawn
+    as a large star after the data traces.
     """
     fig = go.Figure()
     for label in np.unique(labels):
@@ -21,11 +25,11 @@ def map_figure(coords: np.ndarray, labels: np.ndarray, class_names: tuple[str, .
         fig.add_trace(go.Scattergl(x=coords[idx, 0], y=coords[idx, 1], mode="markers", name=name,
                                    customdata=idx, marker={"size": MARKER_SIZE, "opacity": 0.75},
                                    hovertemplate=f"{name} · #%{{customdata}}<extra></extra>"))
-    if marker is not None:
-        fig.add_trace(go.Scatter(x=[marker[0]], y=[marker[1]], mode="markers", name="Explore latent",
-                                 marker={"symbol": "star", "size": 22, "color": "black",
+    for (name, xy), colour in zip((markers or {}).items(), MARKER_COLOURS, strict=False):
+        fig.add_trace(go.Scatter(x=[xy[0]], y=[xy[1]], mode="markers", name=name,
+                                 marker={"symbol": "star", "size": 22, "color": colour,
                                          "line": {"width": 2, "color": "white"}},
-                                 hovertemplate="latent set on Explore<extra></extra>"))
+                                 hovertemplate=f"{name}<extra></extra>"))
     # No explicit dragmode: Streamlit then makes a click select a point; lasso and box are one
     # click away in the mode bar.
     fig.update_layout(height=620, margin={"l": 10, "r": 10, "t": 40, "b": 10},
@@ -35,7 +39,8 @@ def map_figure(coords: np.ndarray, labels: np.ndarray, class_names: tuple[str, .
 
 
 def selected_indices(event, point_traces: int) -> list[int]:
-    """Data indices of the selected points (the Explore marker trace is not data, so it is skipped)."""
+    """Data indices of the selected points (marker traces come after the ``point_traces`` data
+    traces and are skipped)."""
     if not event:
         return []
     points = event.get("selection", {}).get("points", [])

@@ -1,0 +1,64 @@
+"""A person's own picture on Explore, the Latent Map and Compare (AppTest)."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from PIL import Image, ImageDraw
+
+from tests.app_support import (  # noqa: F401  (fixtures used via usefixtures)
+    GAN,
+    SERVER_DECODING,
+    VAE,
+    assert_clean,
+    checkpoint_env,
+    open_page,
+    shared_model_dir,
+)
+
+pytestmark = pytest.mark.usefixtures("checkpoint_env")
+
+
+def photo() -> tuple[str, bytes, str]:
+    """A JPEG of a dark '7' on light paper, off-centre in a larger frame."""
+    page = Image.new("L", (120, 90), 225)
+    ImageDraw.Draw(page).line([(20, 15), (55, 15), (35, 75)], fill=30, width=7)
+    buffer = io.BytesIO()
+    page.convert("RGB").save(buffer, format="JPEG", quality=80)
+    return "seven.jpg", buffer.getvalue(), "image/jpeg"
+
+
+@pytest.mark.parametrize("stem", [VAE, GAN])
+def test_explore_starts_from_an_uploaded_photo(stem):
+    at = open_page("explore", state={"active_models": [stem], **SERVER_DECODING})
+    before = at.session_state["views"][stem]["z"]
+    at.file_uploader(key="explore_own_file").set_value(photo()).run()
+    assert_clean(at)
+    assert "what the model sees" in [img.proto.imgs[0].caption for img in at.image]
+    at.button(key="explore_own_go").click().run()
+    assert_clean(at)
+    assert at.session_state["views"][stem]["z"] != before
+
+
+def test_a_bad_picture_is_refused_with_a_message():
+    at = open_page("explore", state={"active_models": [VAE]})
+    at.file_uploader(key="explore_own_file").set_value(("x.png", b"not an image", "image/png")).run()
+    assert_clean(at)
+    assert any("cannot be used" in e.value for e in at.error)
+
+
+def test_the_latent_map_marks_the_uploaded_image():
+    at = open_page("map", state={"active_models": [VAE]})
+    at.file_uploader(key="map_own_file").set_value(photo()).run()
+    assert_clean(at)
+    assert "your image" in at.get("plotly_chart")[0].proto.spec
+
+
+def test_compare_redraws_the_image_with_every_model_and_its_error():
+    at = open_page("compare", state={"active_models": [VAE, GAN]})
+    at.file_uploader(key="compare_own_file").set_value(photo()).run()
+    assert_clean(at)
+    captions = [c for img in at.image for c in [img.proto.imgs[0].caption] if "squared error" in c]
+    assert len(captions) == 2
+    assert any("inverted" in c for c in captions) and any("encoded" in c for c in captions)
