@@ -10,8 +10,10 @@ import streamlit as st
 
 from gen_core.checkpoint import MAX_FILE_BYTES, CheckpointError
 from gen_core.metric_report import card_summary
+from gen_core.ranking import BASIS as RANK_BASIS
 from ui.cached import dataset_name, preview
-from ui.catalog import add_upload, catalog, get_model, model_ref, remove_upload, uploads
+from ui.catalog import add_upload, catalog, get_model, model_ref, ranking, remove_upload, uploads
+from ui.curves import curves_figure
 from ui.page import guarded, start_page
 from ui.render import show_picture
 from ui.state import active_models, set_active_models, write_url
@@ -30,13 +32,15 @@ def open_in_explore(stem: str) -> None:
 
 
 @guarded
-def model_card(stem: str, error: str | None) -> None:
+def model_card(stem: str, error: str | None, ranks: dict[str, str]) -> None:
     st.subheader(stem)
     if error is not None:
         st.error(f"This checkpoint cannot be loaded.\n\n{error}", icon=":material/block:")
         return
     model, ref = get_model(stem), model_ref(stem)
     meta = model.metadata
+    if stem in ranks:
+        st.caption(f"Quality {ranks[stem]}", help=f"Cards are ordered by {RANK_BASIS}.")
     show_picture(preview(stem), target_px=360)
     st.markdown(f"**{model.title}** · `{model.arch}` · dataset **{dataset_label(stem)}**  \n"
                 f"latent size **{model.latent_dim}** · **{model.parameter_count():,}** parameters · "
@@ -49,6 +53,9 @@ def model_card(stem: str, error: str | None) -> None:
     if ref.uploaded:
         facts.append("uploaded: only in this browser tab")
     st.caption(" · ".join(facts))
+    curves = curves_figure(training)
+    if curves is not None:
+        st.plotly_chart(curves, key=f"curves_{stem}", config={"displayModeBar": False, "staticPlot": True})
     buttons = st.columns(2 if ref.uploaded else 1)
     if buttons[0].button("Explore this model", key=f"explore_{stem}", on_click=open_in_explore, args=(stem,)):
         st.switch_page("pages/1_Explore.py")
@@ -109,13 +116,16 @@ def gallery() -> None:
     st.caption("Explore the latent spaces of trained VAEs and GANs. The models chosen in the sidebar "
                "are the ones the other pages show.")
     upload_section()
-    cards = filtered([(e.stem, e.error) for e in catalog().values()] + [(n, None) for n in uploads()])
+    ranked = ranking()
+    broken = [(e.stem, e.error) for e in catalog().values() if not e.ok]
+    cards = filtered([(r.name, None) for r in ranked] + [(n, None) for n in uploads()] + broken)
+    ranks = {r.name: r.basis for r in ranked}
     if not cards:
         st.info("No model matches these filters.")
     for start in range(0, len(cards), CARDS_PER_ROW):
         for column, card in zip(st.columns(CARDS_PER_ROW), cards[start:start + CARDS_PER_ROW], strict=False):
             with column, st.container(border=True):  # only filled columns get a card frame
-                model_card(*card)
+                model_card(*card, ranks)
     if active:
         set_active_models(active)
         write_url(model=active)

@@ -18,6 +18,7 @@ import streamlit as st
 from gen_core.cache import CACHE_DIR_NAME, ArtifactCache, bytes_identity, file_identity
 from gen_core.checkpoint import CheckpointError, load_model, load_model_bytes
 from gen_core.models import GenerativeModel
+from gen_core.ranking import Ranked, rank_models
 
 CHECKPOINTS_ENV = "LATENT_ATLAS_CHECKPOINTS"
 DEFAULT_CHECKPOINTS = "checkpoints"
@@ -93,13 +94,38 @@ def uploads() -> dict[str, tuple[str, str, bytes]]:
 
 
 def usable_stems() -> list[str]:
-    """Names of the models that load: the folder's in catalog order, then this tab's uploads."""
-    return [stem for stem, entry in catalog().items() if entry.ok] + list(uploads())
+    """Names of the models that load: the folder's best first (``ranking``), then this tab's uploads."""
+    return [r.name for r in ranking()] + list(uploads())
 
 
 def file_stems() -> list[str]:
     """Names of the folder's models that load: the only ones a link may name."""
     return [stem for stem, entry in catalog().items() if entry.ok]
+
+
+def ranking() -> list[Ranked]:
+    """The folder's usable models, best first, with the basis of each one's rank."""
+    return _rank(tuple((e.stem, file_identity(e.path)) for e in catalog().values() if e.ok))
+
+
+@st.cache_resource(max_entries=8)
+def _rank(models: tuple[tuple[str, str], ...]) -> list[Ranked]:
+    described = {}
+    for stem, identity in models:
+        meta = _load(str(catalog()[stem].path), identity).metadata
+        described[stem] = (meta.get("dataset", {}).get("name", ""), meta.get("metrics", {}))
+    return rank_models(described)
+
+
+def default_model() -> str | None:
+    """What a newcomer sees first: the best-ranked MNIST model with an encoder (maps, reconstructions
+    and encoding all work with it), else the best-ranked model."""
+    usable = usable_stems()
+    for stem in usable:
+        model = get_model(stem)
+        if model.has_encoder and model.metadata.get("dataset", {}).get("name") == "mnist":
+            return stem
+    return usable[0] if usable else None
 
 
 def model_ref(stem: str) -> ModelRef:

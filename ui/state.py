@@ -14,7 +14,7 @@ import streamlit as st
 import torch
 
 from gen_core.latent import clamp_to_spec, seed_latent
-from ui.catalog import UPLOADED_SUFFIX, file_stems, get_model, usable_stems
+from ui.catalog import UPLOADED_SUFFIX, default_model, file_stems, get_model, usable_stems
 
 MAX_SEED = 2**31 - 1
 LATENT_DECIMALS = 2  # slider resolution; a link carries exactly what the sliders show
@@ -26,7 +26,8 @@ def active_models() -> list[str]:
     """Stems of the chosen models that still load (the first one is 'the' model of a page)."""
     usable = usable_stems()
     chosen = [s for s in st.session_state.get(_ACTIVE, []) if s in usable]
-    return chosen or usable[:1]
+    first = default_model()
+    return chosen or ([first] if first else [])
 
 
 def set_active_models(stems: list[str]) -> None:
