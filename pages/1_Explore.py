@@ -97,7 +97,7 @@ def server_panel(stem: str, model: GenerativeModel, view: dict, kl: torch.Tensor
                  active: list[int], inactive: list[int], caption: str) -> None:
     controls, picture = st.columns([2, 3])
     with controls:
-        view["z"] = latent_controls(stem, model.latent_spec, view, kl, active, inactive)
+        view["z"] = latent_controls(stem, model, view, kl, active, inactive)
     with picture:
         show_picture(decoded_picture(model, view["z"], 1), caption=caption)
 

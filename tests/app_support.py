@@ -14,7 +14,7 @@ from ui.catalog import CHECKPOINTS_ENV
 ROOT = Path(__file__).resolve().parents[1]
 PAGES = {"home": "app.py", "explore": "pages/1_Explore.py", "map": "pages/2_Latent_Map.py",
          "interpolate": "pages/3_Interpolate.py", "compare": "pages/4_Compare.py"}
-VAE, CONV_VAE, GAN, BROKEN = "a-vae", "b-conv-vae", "c-gan", "d-broken"
+VAE, CONV_VAE, GAN, BROKEN, INFOGAN = "a-vae", "b-conv-vae", "c-gan", "d-broken", "e-infogan"
 RUN_TIMEOUT_S = 120
 # Explore with its "Live" toggle off: the server decodes, so AppTest can read the pictures.
 SERVER_DECODING = {"live_decoding": False}
@@ -30,6 +30,11 @@ def write_model_dir(folder: Path) -> Path:
                metrics={"test_neg_elbo_nats": 40.25, "precision": 0.5})
     save_model(tiny_model("dcgan", 0), folder / f"{GAN}.safetensors", dataset={"name": "digits"})
     (folder / f"{BROKEN}.safetensors").write_bytes(b"\x10\x00\x00\x00\x00\x00\x00\x00{not json")
+    # An InfoGAN whose category values were measured (value 1 draws a 0), as gen_core.evaluate does.
+    categories = {"category_majority_class": [3, 0, 1, 2, 4, 5, 6, 7, 8, 9],
+                  "category_agreement": [0.9] * 10, "categories_matched": 10}
+    save_model(tiny_model("infogan"), folder / f"{INFOGAN}.safetensors",
+               dataset={"name": "digits", "class_names": [str(i) for i in range(10)]}, metrics=categories)
     return folder
 
 

@@ -10,6 +10,7 @@ from tests.app_support import (  # noqa: F401  (fixtures used via usefixtures)
     BROKEN,
     CONV_VAE,
     GAN,
+    INFOGAN,
     SERVER_DECODING,
     VAE,
     assert_clean,
@@ -26,8 +27,8 @@ def test_gallery_shows_every_model_and_the_corrupt_file_as_an_error_card():
     at = open_page("home")
     assert_clean(at)
     titles = [h.value for h in at.subheader]
-    assert titles == [VAE, CONV_VAE, GAN, BROKEN]
-    assert len(at.image) == 3  # one preview grid per loadable model
+    assert titles == [VAE, CONV_VAE, GAN, INFOGAN, BROKEN]  # none evaluated: name order; broken last
+    assert len(at.image) == 4  # one preview grid per loadable model
     assert any(BROKEN in e.value and "cannot be loaded" in e.value for e in at.error)
     text = " ".join(m.value for m in at.markdown)
     assert "latent size **4**" in text and "DCGAN" in text
@@ -37,7 +38,7 @@ def test_gallery_shows_every_model_and_the_corrupt_file_as_an_error_card():
 def test_gallery_filters_by_family_and_keeps_broken_files_in_view():
     at = open_page("home")
     families = at.get("button_group")[1]
-    assert families.label == "Family" and families.value == ["dcgan", "vae"]
+    assert families.label == "Family" and families.value == ["dcgan", "infogan", "vae"]
     families.set_value(["dcgan"]).run()
     assert_clean(at)
     assert [h.value for h in at.subheader] == [GAN, BROKEN]
@@ -186,3 +187,28 @@ def test_latent_map_open_in_explore_sets_the_view():
     before = list(at.session_state["views"][VAE]["z"])
     at.button(key="map_to_explore").click().run()
     assert at.session_state["views"][VAE]["z"] != before
+
+
+def test_explore_names_infogan_categories_by_what_they_draw():
+    at = open_page("explore", state={"active_models": [INFOGAN], **SERVER_DECODING})
+    assert_clean(at)
+    category = next(box for box in at.selectbox if box.label == "category")
+    assert category.format_func(1) == "1: draws mostly 0 (90%)"
+    at.toggle(key="live_decoding").set_value(True).run()
+    panel = next(e for e in at.get("bidi_component") if "live_panel" in str(e.key))
+    assert json.loads(panel.proto.json)["spec"][0]["classes"][1] == "1: draws mostly 0 (90%)"
+
+
+def test_gallery_orders_evaluated_models_best_first(tmp_path, monkeypatch):
+    from gen_core.checkpoint import update_metadata
+    from tests.app_support import write_model_dir
+    from ui.catalog import CHECKPOINTS_ENV
+
+    folder = write_model_dir(tmp_path / "ranked")
+    update_metadata(folder / f"{GAN}.safetensors", metrics={"fd_classifier_features": 2.0})
+    update_metadata(folder / f"{VAE}.safetensors", metrics={"fd_classifier_features": 3.0})
+    monkeypatch.setenv(CHECKPOINTS_ENV, str(folder))
+    at = open_page("home")
+    assert [h.value for h in at.subheader][:2] == [GAN, VAE]
+    assert any("rank 1" in c.value for c in at.caption)
+    assert at.session_state["active_models"][0] == VAE  # the best model with an encoder

@@ -119,13 +119,11 @@ def _rank(models: tuple[tuple[str, str], ...]) -> list[Ranked]:
 
 def default_model() -> str | None:
     """What a newcomer sees first: the best-ranked MNIST model with an encoder (maps, reconstructions
-    and encoding all work with it), else the best-ranked model."""
+    and encoding all work with it), else the best-ranked model with an encoder, else the best."""
     usable = usable_stems()
-    for stem in usable:
-        model = get_model(stem)
-        if model.has_encoder and model.metadata.get("dataset", {}).get("name") == "mnist":
-            return stem
-    return usable[0] if usable else None
+    encoders = [s for s in usable if get_model(s).has_encoder]
+    on_mnist = [s for s in encoders if get_model(s).metadata.get("dataset", {}).get("name") == "mnist"]
+    return next(iter(on_mnist + encoders + usable), None)
 
 
 def model_ref(stem: str) -> ModelRef:

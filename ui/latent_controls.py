@@ -6,35 +6,56 @@ import streamlit as st
 import torch
 
 from gen_core.latent import INACTIVE_KL_NATS
-from gen_core.models import LatentDim
+from gen_core.models import GenerativeModel, LatentDim
 
 SLIDER_STEP = 0.05
 CONTROLS_HEIGHT_PX = 520
 
 
-def dim_control(dim: LatentDim, value: float, key: str, note: str = "") -> float:
+def category_labels(model: GenerativeModel) -> dict[int, tuple[str, ...]]:
+    """Names for the values of a model's first categorical latent, by what each draws.
+
+    ``gen_core.evaluate`` measured, with the dataset classifier, which class most samples of each
+    value are read as; an InfoGAN's value "1" may well draw a 0, so it is labelled that way.
+    """
+    metrics, dataset = model.metadata.get("metrics", {}), model.metadata.get("dataset", {})
+    majority, shares = metrics.get("category_majority_class"), metrics.get("category_agreement")
+    names = dataset.get("class_names") or []
+    column = next((i for i, d in enumerate(model.latent_spec) if d.kind == "categorical"), None)
+    if column is None or not majority or not shares:
+        return {}
+    classes = model.latent_spec[column].classes
+    if not len(majority) == len(shares) == len(classes) or not all(0 <= m < len(names) for m in majority):
+        return {}
+    return {column: tuple(f"{c}: draws mostly {names[m]} ({share:.0%})"
+                          for c, m, share in zip(classes, majority, shares, strict=True))}
+
+
+def dim_control(dim: LatentDim, value: float, key: str, note: str = "",
+                labels: tuple[str, ...] | None = None) -> float:
     """A slider over the dimension's range (gaussian ±3σ, uniform support) or a class select."""
     label = f"{dim.name}{note}"
     if dim.kind == "categorical":
+        shown = labels or dim.classes
         index = st.selectbox(label, range(len(dim.classes)), index=int(value), key=key,
-                             format_func=lambda c: dim.classes[c])
+                             format_func=lambda c: shown[c])
         return float(index)
     return float(st.slider(label, float(dim.low), float(dim.high), float(value), SLIDER_STEP, key=key))
 
 
-def latent_controls(stem: str, spec: list[LatentDim], view: dict,
+def latent_controls(stem: str, model: GenerativeModel, view: dict,
                     kl: torch.Tensor | None, active: list[int], inactive: list[int]) -> list[float]:
     """Draw the controls (most informative first) and return the latent ``[D]`` they set.
 
     ``kl`` (VAEs) labels each dimension with its mean KL; ``inactive`` dimensions, which carry
     almost no information, go under a closed expander.
     """
-    z = list(view["z"])
+    z, spec, labels = list(view["z"]), model.latent_spec, category_labels(model)
 
     def control(i: int) -> None:
         note = f" · KL {kl[i]:.2f}" if kl is not None else ""
         key = f"z_{stem}_{view['version']}_{i}"
-        z[i] = dim_control(spec[i], z[i], key, note)
+        z[i] = dim_control(spec[i], z[i], key, note, labels.get(i))
 
     with st.container(height=CONTROLS_HEIGHT_PX):
         for i in active:

@@ -22,7 +22,7 @@ from gen_core.export import ExportError, export_decoder
 from gen_core.latent import INACTIVE_KL_NATS, clamp_to_spec, traversal_values
 from gen_core.models import GenerativeModel
 from ui.catalog import get_model, model_ref
-from ui.latent_controls import SLIDER_STEP
+from ui.latent_controls import SLIDER_STEP, category_labels
 from ui.render import LARGE_PX
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -71,11 +71,11 @@ def _exported(stem: str, identity: str) -> tuple[str | None, str | None]:
 
 
 def _spec_json(model: GenerativeModel, kl: torch.Tensor | None) -> list[dict]:
-    spec = []
+    spec, labels = [], category_labels(model)
     for i, dim in enumerate(model.latent_spec):
         note = f" · KL {kl[i]:.2f}" if kl is not None else ""
         spec.append({"label": f"{dim.name}{note}", "kind": dim.kind, "low": dim.low, "high": dim.high,
-                     "classes": list(dim.classes)})
+                     "classes": list(labels.get(i, dim.classes))})
     return spec
 
 
