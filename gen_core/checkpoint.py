@@ -86,11 +86,13 @@ def write_safetensors(path: Path, tensors: dict[str, torch.Tensor], key: str, me
     return path
 
 
-def update_metadata(path: str | Path, **sections: dict) -> dict:
-    """Merge ``sections`` (e.g. ``metrics={...}``) into a checkpoint's metadata, in place."""
+def update_metadata(path: str | Path, drop: tuple[str, ...] = (), **sections: dict) -> dict:
+    """Merge ``sections`` (e.g. ``metrics={...}``) into a checkpoint's metadata, in place; keys
+    named in ``drop`` leave those sections (figures no longer reported)."""
     meta, tensors = read_checkpoint(path)
     for key, values in sections.items():
-        meta[key] = {**meta.get(key, {}), **values}
+        kept = {k: v for k, v in meta.get(key, {}).items() if k not in drop}
+        meta[key] = {**kept, **values}
     write_safetensors(Path(path), tensors, METADATA_KEY, meta)
     return meta
 

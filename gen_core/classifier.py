@@ -100,10 +100,14 @@ def load_classifier(path: str | Path, device: str | torch.device = "cpu") -> Cla
     raw, tensors = read_tensors(path)
     meta = _classifier_metadata(path, raw)
     try:
-        model = Classifier(config_from_dict(ClassifierConfig, meta["config"]))
+        # Built on the meta device: no memory and no draws from the global random stream for
+        # initial weights that the file's replace at once.
+        with torch.device("meta"):
+            model = Classifier(config_from_dict(ClassifierConfig, meta["config"]))
     except (TypeError, ValueError) as err:
         raise CheckpointError(path, f"unusable classifier ({err})") from None
     check_tensors(path, model.state_dict(), tensors)
+    model = model.to_empty(device="cpu")
     model.load_state_dict(tensors)
     model.metadata = meta
     return model.to(device).eval()

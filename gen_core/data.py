@@ -48,6 +48,13 @@ class ImageData:
         return dataclasses.replace(self, images=self.images[:n], labels=self.labels[:n])
 
 
+def fixed_binarization(data: ImageData, seed: int = 0) -> ImageData:
+    """One Bernoulli draw per pixel of ``data`` (images ``[N, C, H, W]`` in [0, 1]), reproducibly:
+    the binarized test set that binarized-MNIST models are trained against and evaluated on."""
+    bits = torch.bernoulli(data.images, generator=torch.Generator().manual_seed(seed))
+    return dataclasses.replace(data, images=bits)
+
+
 def resolve_data_root(data_root: str | Path | None = None) -> Path:
     """``data_root`` if given, else ``$GEN_CORE_DATA``, else ``./data``."""
     return Path(data_root or os.environ.get(DATA_ROOT_ENV) or "data")

@@ -32,15 +32,22 @@ class MetricInfo:
 
 METRICS = (
     MetricInfo("fd_classifier_features", "FD, classifier features", "lower"),
-    MetricInfo("fd_train_test_floor", "FD floor (train vs test)", None),
-    MetricInfo("fd_ratio_to_floor", "FD / floor", "lower", 1),
+    MetricInfo("fd_spread", "FD bootstrap spread", None),
+    MetricInfo("fd_real_halves", "FD of two real halves (same n)", None),
+    MetricInfo("kid", "KID, classifier features", "lower", 4),
+    MetricInfo("kid_real_halves", "KID of two real halves", None, 4),
     MetricInfo("precision", "Precision (k=3)", "higher"),
+    MetricInfo("precision_real_halves", "Precision of real vs real", None),
     MetricInfo("recall", "Recall (k=3)", "higher"),
+    MetricInfo("recall_real_halves", "Recall of real vs real", None),
     MetricInfo("min_class_fraction", "Rarest class", "higher", 1, percent=True),
     MetricInfo("max_class_fraction", "Commonest class", "lower", 1, percent=True),
     MetricInfo("mode_collapse", "Mode-collapse flag", None),
-    MetricInfo("test_neg_elbo_nats", "Test NLL bound, ELBO (nats)", "lower"),
-    MetricInfo("iwae_nll_nats", "Test NLL bound, IWAE (nats)", "lower"),
+    MetricInfo("nll_elbo_nats", "Test NLL bound, ELBO (nats, binarized)", "lower"),
+    MetricInfo("nll_iwae_nats", "Test NLL bound, IWAE (nats, binarized)", "lower"),
+    MetricInfo("bce_elbo_nats", "Test BCE-ELBO (nats, grey pixels)", "lower"),
+    MetricInfo("bce_iwae_nats", "Test BCE-IWAE (nats, grey pixels)", "lower"),
+    MetricInfo("test_reconstruction_mse", "Test reconstruction error (MSE)", "lower", 4),
     MetricInfo("categories_matched", "InfoGAN categories matched", "higher", 0),
 )
 METRIC = {m.key: m for m in METRICS}
@@ -67,15 +74,16 @@ def card_summary(metrics: dict) -> str:
     """A one-line digest for a gallery card: sample quality, likelihood, InfoGAN codes."""
     parts = []
     if "fd_classifier_features" in metrics:
-        ratio = metrics.get("fd_ratio_to_floor")
-        floor = f" ({ratio:.0f}× floor)" if ratio is not None else ""
-        parts.append(f"FD **{fmt('fd_classifier_features', metrics)}**{floor}")
+        real = metrics.get("fd_real_halves")
+        beside = f" (real data: {fmt('fd_real_halves', metrics)})" if real is not None else ""
+        parts.append(f"FD **{fmt('fd_classifier_features', metrics)}**{beside}")
         parts.append(f"precision **{fmt('precision', metrics)}** · recall **{fmt('recall', metrics)}**")
-    if "test_neg_elbo_nats" in metrics:
-        nll = f"test NLL ≤ **{fmt('test_neg_elbo_nats', metrics)}** nats"
-        if "iwae_nll_nats" in metrics:
-            nll += f" (IWAE **{fmt('iwae_nll_nats', metrics)}**)"
-        parts.append(nll)
+    for kind, what in (("nll", "test NLL ≤"), ("bce", "test BCE-ELBO")):
+        if f"{kind}_elbo_nats" in metrics:
+            bound = f"{what} **{fmt(f'{kind}_elbo_nats', metrics)}** nats"
+            if f"{kind}_iwae_nats" in metrics:
+                bound += f" (IWAE **{fmt(f'{kind}_iwae_nats', metrics)}**)"
+            parts.append(bound)
     if "categories_matched" in metrics:
         matched, values = categories_cell(metrics).split("/")
         parts.append(f"categories matched **{matched}**/{values}")

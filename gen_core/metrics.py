@@ -46,6 +46,38 @@ def _psd_sqrt(matrix: torch.Tensor) -> torch.Tensor:
     return vectors @ torch.diag(values.clamp(min=0).sqrt()) @ vectors.T
 
 
+def kernel_inception_distance(features_a: torch.Tensor, features_b: torch.Tensor, subsets: int = 10,
+                              subset_size: int = 1000, generator: torch.Generator | None = None
+                              ) -> tuple[float, float]:
+    """KID (Binkowski et al. 2018): the unbiased MMD^2 with kernel k(x, y) = (x.y / F + 1)^3 between
+    ``[N, F]`` and ``[M, F]``, averaged over random subsets: ``(mean, standard deviation)``.
+
+    Unlike FD it has no bias that depends on the sample size, so small sets can be compared.
+    """
+    size = min(subset_size, len(features_a), len(features_b))
+    width = features_a.shape[1]
+    estimates = []
+    for _ in range(subsets):
+        a = features_a[torch.randperm(len(features_a), generator=generator)[:size]].double()
+        b = features_b[torch.randperm(len(features_b), generator=generator)[:size]].double()
+        k_aa, k_bb, k_ab = ((x @ y.T / width + 1) ** 3 for x, y in ((a, a), (b, b), (a, b)))
+        off_diagonal = size * (size - 1)
+        mmd = ((k_aa.sum() - k_aa.diagonal().sum()) / off_diagonal
+               + (k_bb.sum() - k_bb.diagonal().sum()) / off_diagonal - 2 * k_ab.mean())
+        estimates.append(float(mmd))
+    values = torch.tensor(estimates)
+    return float(values.mean()), float(values.std()) if subsets > 1 else 0.0
+
+
+def bootstrap_fd(features: torch.Tensor, reference: torch.Tensor, resamples: int = 10,
+                 generator: torch.Generator | None = None) -> float:
+    """The spread (standard deviation) of ``frechet_distance(features, reference)`` when
+    ``features`` ``[N, F]`` is resampled with replacement ``resamples`` times."""
+    values = [frechet_distance(features[torch.randint(len(features), (len(features),), generator=generator)],
+                               reference) for _ in range(resamples)]
+    return float(torch.tensor(values).std())
+
+
 def kth_neighbour_radii(points: torch.Tensor, k: int = 3, batch_size: int = 1000) -> torch.Tensor:
     """Distance ``[N]`` from each of ``points`` ``[N, F]`` to its k-th nearest other point."""
     radii = []
@@ -111,11 +143,26 @@ def _normal_log_density(x: torch.Tensor, mu: torch.Tensor, logvar: torch.Tensor)
 
 
 @torch.no_grad()
-def importance_log_weights(model: VAE, images: torch.Tensor, k: int) -> torch.Tensor:
+def held_out_elbo(model: VAE, images: torch.Tensor, generator: torch.Generator | None = None,
+              batch_size: int = 1000) -> dict[str, float]:
+    """Mean per-image ``neg_elbo``, ``bce`` and ``kl`` in nats over ``images`` ``[N, C, H, W]``, one
+    z draw per image from ``generator`` (the global random stream is never touched)."""
+    model.eval()
+    totals = {"neg_elbo": 0.0, "bce": 0.0, "kl": 0.0}
+    for chunk in images.split(batch_size):
+        terms = model.loss(chunk.to(model.device), generator)
+        for key in totals:
+            totals[key] += terms[key].item() * chunk.shape[0]
+    return {key: value / len(images) for key, value in totals.items()}
+
+
+@torch.no_grad()
+def importance_log_weights(model: VAE, images: torch.Tensor, k: int,
+                           generator: torch.Generator | None = None) -> torch.Tensor:
     """log p(x, z_i) - log q(z_i | x) for ``k`` draws z_i ~ q(z | x): ``[B, C, H, W]`` -> ``[B, k]``."""
     mu, logvar = model.encode(images)  # [B, D] each
-    z = mu.unsqueeze(1) + torch.exp(0.5 * logvar).unsqueeze(1) * torch.randn(
-        mu.shape[0], k, mu.shape[1], device=mu.device)  # [B, k, D]
+    eps = torch.randn(mu.shape[0], k, mu.shape[1], generator=generator, device=mu.device)
+    z = mu.unsqueeze(1) + torch.exp(0.5 * logvar).unsqueeze(1) * eps  # [B, k, D]
     logits = model.decode_logits(z.flatten(0, 1))  # [B*k, C, H, W]
     targets = images.unsqueeze(1).expand(-1, k, *images.shape[1:]).flatten(0, 1)
     log_px_z = -F.binary_cross_entropy_with_logits(logits, targets, reduction="none").flatten(1).sum(1)
@@ -126,7 +173,7 @@ def importance_log_weights(model: VAE, images: torch.Tensor, k: int) -> torch.Te
 
 @torch.no_grad()
 def iwae_bound(model: VAE, images: torch.Tensor, k: int, max_decodes: int = 20000,
-               generator_seed: int = 0) -> float:
+               generator: torch.Generator | None = None) -> float:
     """Mean importance-weighted bound L_k on log p(x) (Burda et al. 2015, eq. 8) in nats.
 
     L_k = E[log (1/k) sum_i w_i]; k = 1 is the ELBO and L_k rises towards log p(x) as k grows.
@@ -134,16 +181,13 @@ def iwae_bound(model: VAE, images: torch.Tensor, k: int, max_decodes: int = 2000
     each image's k samples too, then combined exactly by log-sum-exp. Images ``[N, C, H, W]``.
     """
     model.eval()
-    rng = torch.get_rng_state()
-    torch.manual_seed(generator_seed)
     samples_per_pass = min(k, max_decodes)
     images_per_pass = max(1, max_decodes // samples_per_pass)
     total = 0.0
     for chunk in images.split(images_per_pass):
         chunk = chunk.to(model.device)
-        parts = [importance_log_weights(model, chunk, min(samples_per_pass, k - done))
+        parts = [importance_log_weights(model, chunk, min(samples_per_pass, k - done), generator)
                  for done in range(0, k, samples_per_pass)]
         log_w = torch.cat(parts, dim=1).double()  # [B, k]
         total += float((torch.logsumexp(log_w, dim=1) - math.log(k)).sum())
-    torch.set_rng_state(rng)
     return total / images.shape[0]

@@ -19,8 +19,8 @@ from gen_core.train.cli import PRESETS
 
 START, END = "<!-- zoo-table:start -->", "<!-- zoo-table:end -->"
 HEADER = ("Model", "Family", "Dataset", "Training options", "Params", "Epochs", "Train time",
-          "FD, classifier features (floor)", "FD / floor", "Precision", "Recall", "Classes min-max",
-          "Test NLL, ELBO / IWAE (nats)", "InfoGAN categories matched")
+          "FD ± spread (real halves)", "KID (real halves)", "Precision / recall (real halves)",
+          "Classes min-max", "Test ELBO / IWAE (nats)", "InfoGAN categories matched")
 OPTION_DEFAULTS = {trainer.__name__: dataclasses.asdict(trainer.options_class())
                    for _, _, trainer, _ in PRESETS.values()}
 
@@ -39,32 +39,42 @@ def non_default_options(training: dict) -> str:
 
 
 def likelihood_cell(metrics: dict) -> str:
-    """``ELBO / IWAE (k=K)``, with the number of test images when the IWAE used a subset."""
-    if "test_neg_elbo_nats" not in metrics:
+    """``NLL ELBO / IWAE (k=K, N images)`` on binarized data, ``BCE-ELBO / BCE-IWAE (…)`` on grey
+    pixels (a cross-entropy, not a likelihood), both bounds on the same test images."""
+    kind = next((k for k in ("nll", "bce") if f"{k}_elbo_nats" in metrics), None)
+    if kind is None:
         return "–"
-    iwae = fmt("iwae_nll_nats", metrics)
-    if "iwae_k" in metrics:
-        subset = metrics.get("iwae_images")
-        on = f", {subset} images" if subset and subset != metrics.get("eval_test_images") else ""
-        iwae += f" (k={metrics['iwae_k']}{on})"
-    return f"{fmt('test_neg_elbo_nats', metrics)} / {iwae}"
+    name = "NLL" if kind == "nll" else "BCE"
+    on = f", {metrics['likelihood_images']} images" if "likelihood_images" in metrics else ""
+    return (f"{name} {fmt(f'{kind}_elbo_nats', metrics)} / {fmt(f'{kind}_iwae_nats', metrics)} "
+            f"(k={metrics.get('iwae_k')}{on})")
+
+
+def beside_real(key: str, real_key: str, metrics: dict, spread: str | None = None) -> str:
+    """``value ± spread (real-halves value)``, ``–`` when not measured."""
+    if key not in metrics:
+        return "–"
+    value = fmt(key, metrics) + (f" ± {fmt(spread, metrics)}" if spread and spread in metrics else "")
+    return f"{value} ({fmt(real_key, metrics)})"
 
 
 def table_row(name: str, meta: dict, tensors: dict) -> tuple[str, ...]:
     """One markdown row of ``HEADER`` from a checkpoint's metadata and tensor index."""
     training, metrics = meta.get("training", {}), meta.get("metrics", {})
     params = sum(math.prod(t["shape"]) for k, t in tensors.items() if not k.startswith("train."))
-    fd_cell = "–"
-    if "fd_classifier_features" in metrics:
-        fd_cell = f"{fmt('fd_classifier_features', metrics)} ({fmt('fd_train_test_floor', metrics)})"
+    pr_cell = "–"
+    if "precision" in metrics:
+        pr_cell = (f"{fmt('precision', metrics)} / {fmt('recall', metrics)} "
+                   f"({fmt('precision_real_halves', metrics)} / {fmt('recall_real_halves', metrics)})")
     classes = "–"
     if "min_class_fraction" in metrics:
         classes = f"{fmt('min_class_fraction', metrics)}-{fmt('max_class_fraction', metrics)}"
     kind = build_model(meta["family"], meta["config"]).title  # e.g. "β-VAE (β=4)", from the config
     return (name, f"{kind} ({meta['arch']})", meta.get("dataset", {}).get("name", "–"),
             non_default_options(training), f"{params / 1e6:.2f} M", str(training.get("epochs", "–")),
-            _duration(training.get("seconds")), fd_cell, fmt("fd_ratio_to_floor", metrics),
-            fmt("precision", metrics), fmt("recall", metrics), classes, likelihood_cell(metrics),
+            _duration(training.get("seconds")),
+            beside_real("fd_classifier_features", "fd_real_halves", metrics, "fd_spread"),
+            beside_real("kid", "kid_real_halves", metrics), pr_cell, classes, likelihood_cell(metrics),
             categories_cell(metrics))
 
 

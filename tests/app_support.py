@@ -23,11 +23,11 @@ SERVER_DECODING = {"live_decoding": False}
 def write_model_dir(folder: Path) -> Path:
     """Tiny 8x8 models on sklearn's digits (no data root needed) plus one corrupt file."""
     folder.mkdir(parents=True, exist_ok=True)
-    metrics = {"test_neg_elbo_nats": 31.5, "test_kl_nats": 4.25}
+    metrics = {"bce_elbo_nats": 31.5, "test_kl_nats": 4.25}
     save_model(tiny_model("vae", 0), folder / f"{VAE}.safetensors", dataset={"name": "digits"},
                metrics=metrics, training={"epochs": 3})
     save_model(tiny_model("vae", 1), folder / f"{CONV_VAE}.safetensors", dataset={"name": "digits"},
-               metrics={"test_neg_elbo_nats": 40.25, "precision": 0.5})
+               metrics={"bce_elbo_nats": 40.25, "precision": 0.5})
     save_model(tiny_model("dcgan", 0), folder / f"{GAN}.safetensors", dataset={"name": "digits"})
     (folder / f"{BROKEN}.safetensors").write_bytes(b"\x10\x00\x00\x00\x00\x00\x00\x00{not json")
     # An InfoGAN whose category values were measured (value 1 draws a 0), as gen_core.evaluate does.

@@ -150,9 +150,9 @@ def test_compare_shows_one_image_per_model_and_says_when_latents_differ():
     assert list(errors.index) == [VAE, CONV_VAE] and (errors.to_numpy() > 0).all()
     assert list(at.dataframe[1].value.loc["kind"]) == ["VAE", "VAE", "DCGAN"]
     metrics = at.dataframe[2].value
-    assert list(metrics.index) == ["Precision (k=3)", "Test NLL bound, ELBO (nats)"]
-    assert metrics.loc["Test NLL bound, ELBO (nats)", VAE] == "31.50"
-    assert metrics.loc["Test NLL bound, ELBO (nats)", GAN] == "–"
+    assert list(metrics.index) == ["Precision (k=3)", "Test BCE-ELBO (nats, grey pixels)"]
+    assert metrics.loc["Test BCE-ELBO (nats, grey pixels)", VAE] == "31.50"
+    assert metrics.loc["Test BCE-ELBO (nats, grey pixels)", GAN] == "–"
     first = image_urls(at)[:3]
     at.number_input(key="compare_seed").set_value(9).run()
     assert all(a != b for a, b in zip(first, image_urls(at)[:3], strict=True))

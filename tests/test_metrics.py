@@ -6,8 +6,15 @@ import pytest
 import torch
 
 from gen_core.data import load_dataset
-from gen_core.metrics import class_coverage, frechet_distance, iwae_bound, precision_recall
-from gen_core.train.vae_trainer import vae_test_loss
+from gen_core.metrics import (
+    bootstrap_fd,
+    class_coverage,
+    frechet_distance,
+    held_out_elbo,
+    iwae_bound,
+    kernel_inception_distance,
+    precision_recall,
+)
 from tests.conftest import tiny_model
 
 
@@ -87,7 +94,7 @@ def trained_vae():
 
 def test_iwae_bound_is_above_the_elbo_and_rises_with_k(trained_vae, digits_batch):
     model = trained_vae
-    elbo = -vae_test_loss(model, load_dataset("digits", train=False).subset(64))["neg_elbo"]
+    elbo = -held_out_elbo(model, load_dataset("digits", train=False).subset(64).images)["neg_elbo"]
     bounds = [iwae_bound(model, digits_batch, k) for k in (1, 10, 100)]
     assert bounds[0] == pytest.approx(elbo, rel=0.02)  # L_1 is a one-sample ELBO estimate
     assert elbo < bounds[1] < bounds[2]
@@ -98,3 +105,27 @@ def test_iwae_batching_keeps_the_bound(digits_batch):
     whole = iwae_bound(model, digits_batch, 30)
     split = iwae_bound(model, digits_batch, 30, max_decodes=7)  # uneven sample chunks: 7+7+7+7+2
     assert math.isfinite(split) and split == pytest.approx(whole, rel=0.01)
+
+
+def test_kid_is_near_zero_for_one_distribution_and_grows_with_a_shift():
+    gen = torch.Generator().manual_seed(0)
+    a, b = torch.randn(600, 8, generator=gen), torch.randn(600, 8, generator=gen)
+    same, spread = kernel_inception_distance(a, b, subsets=5, subset_size=300, generator=gen)
+    shifted, _ = kernel_inception_distance(a, b + 1.0, subsets=5, subset_size=300, generator=gen)
+    assert abs(same) < 3 * spread + 1e-3 and shifted > 20 * max(abs(same), 1e-4)
+
+
+def test_bootstrap_spread_shrinks_with_more_samples():
+    gen = torch.Generator().manual_seed(0)
+    reference = torch.randn(2000, 4, generator=gen)
+    small = bootstrap_fd(torch.randn(100, 4, generator=gen), reference, 10, gen)
+    large = bootstrap_fd(torch.randn(1600, 4, generator=gen), reference, 10, gen)
+    assert 0 < large < small
+
+
+def test_evaluation_bounds_use_their_own_generator(trained_vae, digits_batch):
+    first = held_out_elbo(trained_vae, digits_batch, torch.Generator().manual_seed(1))
+    again = held_out_elbo(trained_vae, digits_batch, torch.Generator().manual_seed(1))
+    assert first == again
+    bound = iwae_bound(trained_vae, digits_batch, 5, generator=torch.Generator().manual_seed(2))
+    assert bound == iwae_bound(trained_vae, digits_batch, 5, generator=torch.Generator().manual_seed(2))

@@ -101,9 +101,14 @@ class _ConvNets(nn.Module):
         self.decoder = conv_decoder(cfg.latent_dim, cfg.image_shape, cfg.hidden)
 
 
-def reparameterize(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
-    """z = mu + sigma * eps, so gradients flow through mu and sigma (Kingma & Welling, sec. 2.4)."""
-    return mu + torch.exp(0.5 * logvar) * torch.randn_like(mu)
+def reparameterize(mu: torch.Tensor, logvar: torch.Tensor,
+                   generator: torch.Generator | None = None) -> torch.Tensor:
+    """z = mu + sigma * eps, so gradients flow through mu and sigma (Kingma & Welling, sec. 2.4).
+
+    ``eps`` comes from ``generator`` when given (evaluation), else from the global stream (training).
+    """
+    eps = torch.randn(mu.shape, generator=generator, dtype=mu.dtype, device=mu.device)
+    return mu + torch.exp(0.5 * logvar) * eps
 
 
 def gaussian_kl(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
@@ -155,14 +160,14 @@ class VAE(EncoderModel):
         """The loss terms of ``loss``; being ``forward``, it is what DDP wraps."""
         return self.loss(x)
 
-    def loss(self, x: torch.Tensor) -> dict[str, torch.Tensor]:
+    def loss(self, x: torch.Tensor, generator: torch.Generator | None = None) -> dict[str, torch.Tensor]:
         """Negative ELBO terms for a batch ``x`` ``[B, C, H, W]`` in [0, 1], averaged per image.
 
         ``loss`` = BCE + beta * KL is what training minimizes; ``neg_elbo`` = BCE + KL is the
         beta-independent bound on -log p(x) reported in nats.
         """
         mu, logvar = self.encode(x)
-        logits = self.decode_logits(reparameterize(mu, logvar))
+        logits = self.decode_logits(reparameterize(mu, logvar, generator))
         batch = x.shape[0]
         bce = F.binary_cross_entropy_with_logits(logits, x, reduction="sum") / batch
         kl = gaussian_kl(mu, logvar)

@@ -14,7 +14,7 @@ import torch
 
 from gen_core.checkpoint import read_header, save_model
 from gen_core.data import DataError, ImageData, load_dataset
-from gen_core.metrics import reconstruction_mse
+from gen_core.metrics import held_out_elbo, reconstruction_mse
 from gen_core.models import GenerativeModel, build_model
 from gen_core.models.aae import AAEConfig
 from gen_core.models.dcgan import DCGANConfig
@@ -30,7 +30,7 @@ from gen_core.train.gan_trainer import GAN_LOSSES, GANTrainer
 from gen_core.train.infogan_trainer import InfoGANTrainer
 from gen_core.train.loop import RunConfig, Trainer
 from gen_core.train.vae_gan_trainer import VAEGANTrainer
-from gen_core.train.vae_trainer import VAETrainer, vae_test_loss
+from gen_core.train.vae_trainer import VAETrainer
 from gen_core.train.wgan_trainer import WGANGPTrainer, WGANTrainer
 
 # Named starting points: (family, config, trainer, default learning rate from each paper).
@@ -219,7 +219,8 @@ def held_out_metrics(model: GenerativeModel, test: ImageData | None) -> dict:
     if test is None:
         return {}
     if model.has_likelihood:
-        return {f"test_{k}_nats": round(v, 3) for k, v in vae_test_loss(model, test).items()}
+        terms = held_out_elbo(model, test.images, torch.Generator().manual_seed(0))
+        return {f"test_{k}_nats": round(v, 3) for k, v in terms.items()}
     if model.has_encoder:
         return {"test_reconstruction_mse": round(reconstruction_mse(model, test.images), 5)}
     return {}
