@@ -9,10 +9,10 @@ import pytest
 import torch
 from playwright.sync_api import Page, expect
 
+from bench.browser import DECODE_IN_PAGE, DRAG_IN_PAGE, runtime_page
 from gen_core.checkpoint import load_model
 from gen_core.export import export_decoder
 from tests.app_support import GAN, ROOT, VAE
-from ui.live_latent import COMPONENTS
 
 pytestmark = pytest.mark.browser
 
@@ -20,41 +20,11 @@ SHIPPED = sorted((ROOT / "checkpoints").glob("*.safetensors"))
 PAGE_TIMEOUT_MS = 60_000
 PICTURE = "canvas.la-image[data-frames]"
 ERRORS = '[data-testid="stException"], [data-testid="stAlertContentError"]'
-DECODE_IN_PAGE = """([encoded, latents]) => {
-  const bytes = Uint8Array.from(atob(encoded), (c) => c.charCodeAt(0));
-  const decoder = DecoderRuntime.parse(bytes.buffer);
-  return latents.map((z) => Array.from(decoder.decode(z)));
-}"""
-# Moves a slider once per animation frame, as a hand dragging it would, and counts pictures drawn.
-DRAG_IN_PAGE = """(slider, ms) => new Promise((resolve) => {
-  const shared = window.__latentAtlas, first = shared.frames, started = performance.now();
-  const low = Number(slider.min), high = Number(slider.max);
-  let inputs = 0;
-  function step() {
-    if (performance.now() - started > ms) {
-      slider.dispatchEvent(new Event("change", { bubbles: true }));
-      resolve({ inputs, pictures: shared.frames - first });
-      return;
-    }
-    slider.value = String(low + (high - low) * ((inputs * 0.037) % 1));
-    inputs += 1;
-    slider.dispatchEvent(new Event("input", { bubbles: true }));
-    requestAnimationFrame(step);
-  }
-  requestAnimationFrame(step);
-})"""
-
 # True once the server has written the control's last value into the link.
 LINK_HOLDS = """([dim, value]) => {
   const z = new URLSearchParams(location.search).get("z");
   return z !== null && Math.abs(Number(z.split(",")[dim]) - value) < 1e-6;
 }"""
-
-
-def runtime_page(page: Page) -> Page:
-    page.set_content("<!doctype html><title>decoder runtime</title>")
-    page.add_script_tag(content=(COMPONENTS / "decoder_runtime.js").read_text())
-    return page
 
 
 def browser_max_difference(page: Page, path: Path) -> float:

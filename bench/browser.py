@@ -1,0 +1,113 @@
+"""A Streamlit server on a free localhost port, Debian's Chromium, and the scripts run in its pages.
+
+Shared by the browser tests (``tests/browser``) and the UI benchmark (``bench/ui_speed.py``), so
+both start the app and move its controls the same way.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from typing import IO
+
+from playwright.sync_api import Browser, Page, Playwright
+
+from ui.live_latent import COMPONENTS
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+STARTUP_TIMEOUT_S = 90
+HEALTH_POLL_S = 0.05  # short, so a benchmark timing a launch is not rounded up to the poll
+
+# Decodes latents with the decoder runtime in a page prepared by ``runtime_page``.
+DECODE_IN_PAGE = """([encoded, latents]) => {
+  const bytes = Uint8Array.from(atob(encoded), (c) => c.charCodeAt(0));
+  const decoder = DecoderRuntime.parse(bytes.buffer);
+  return latents.map((z) => Array.from(decoder.decode(z)));
+}"""
+# Moves a slider once per animation frame, as a hand dragging it would, and counts pictures drawn.
+DRAG_IN_PAGE = """(slider, ms) => new Promise((resolve) => {
+  const shared = window.__latentAtlas, first = shared.frames, started = performance.now();
+  const low = Number(slider.min), high = Number(slider.max);
+  let inputs = 0;
+  function step() {
+    if (performance.now() - started > ms) {
+      slider.dispatchEvent(new Event("change", { bubbles: true }));
+      resolve({ inputs, pictures: shared.frames - first });
+      return;
+    }
+    slider.value = String(low + (high - low) * ((inputs * 0.037) % 1));
+    inputs += 1;
+    slider.dispatchEvent(new Event("input", { bubbles: true }));
+    requestAnimationFrame(step);
+  }
+  requestAnimationFrame(step);
+})"""
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_healthy(url: str, server: subprocess.Popen) -> None:
+    deadline = time.monotonic() + STARTUP_TIMEOUT_S
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            raise RuntimeError(f"streamlit exited with {server.returncode}")
+        try:
+            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as answer:
+                if answer.status == 200:
+                    return
+        except OSError:
+            time.sleep(HEALTH_POLL_S)
+    raise RuntimeError(f"streamlit did not answer {url}/_stcore/health in {STARTUP_TIMEOUT_S} s")
+
+
+@dataclasses.dataclass(frozen=True)
+class StreamlitServer:
+    process: subprocess.Popen
+    url: str
+    spawned_at: float  # time.perf_counter() just before the process was started
+
+
+@contextlib.contextmanager
+def streamlit_server(app_dir: Path, env: dict[str, str], log: IO) -> Iterator[StreamlitServer]:
+    """``streamlit run app.py`` in ``app_dir``, healthy on a free port; stopped on exit."""
+    port = free_port()
+    spawned_at = time.perf_counter()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
+         "--server.port", str(port), "--server.address", "127.0.0.1",
+         "--server.fileWatcherType", "none", "--browser.gatherUsageStats", "false"],
+        cwd=app_dir, env=env, stdout=log, stderr=subprocess.STDOUT)
+    server = StreamlitServer(process, f"http://127.0.0.1:{port}", spawned_at)
+    try:
+        wait_healthy(server.url, process)
+        yield server
+    finally:
+        process.terminate()
+        process.wait(timeout=20)
+
+
+def launch_chromium(playwright: Playwright) -> Browser:
+    if not Path(CHROMIUM).exists():
+        raise FileNotFoundError(f"{CHROMIUM} is missing: install Debian's chromium package "
+                                "(apt-get install chromium)")
+    return playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+
+
+def runtime_page(page: Page) -> Page:
+    """``page`` made a blank page with the browser decoder runtime (``DecoderRuntime``) loaded."""
+    page.set_content("<!doctype html><title>decoder runtime</title>")
+    page.add_script_tag(content=(COMPONENTS / "decoder_runtime.js").read_text())
+    return page
