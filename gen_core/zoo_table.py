@@ -15,14 +15,13 @@ from pathlib import Path
 from gen_core.checkpoint import CheckpointError, read_header
 from gen_core.metric_report import categories_cell, fmt
 from gen_core.models import build_model
-from gen_core.train.cli import PRESETS
+from gen_core.training_options import OPTIONS_BY_TRAINER
 
 START, END = "<!-- zoo-table:start -->", "<!-- zoo-table:end -->"
 HEADER = ("Model", "Family", "Dataset", "Training options", "Params", "Epochs", "Train time",
           "FD ± spread (real halves)", "KID (real halves)", "Precision / recall (real halves)",
           "Classes min-max", "Test ELBO / IWAE (nats)", "InfoGAN categories matched")
-OPTION_DEFAULTS = {trainer.__name__: dataclasses.asdict(trainer.options_class())
-                   for _, _, trainer, _ in PRESETS.values()}
+OPTION_DEFAULTS = {trainer: dataclasses.asdict(options()) for trainer, options in OPTIONS_BY_TRAINER.items()}
 
 
 def _duration(seconds: float | None) -> str:

@@ -26,12 +26,13 @@ from gen_core.train.aae_trainer import AAETrainer
 from gen_core.train.divergences import DIVERGENCES
 from gen_core.train.ebgan_trainer import EBGANTrainer
 from gen_core.train.fgan_trainer import FGANTrainer
-from gen_core.train.gan_trainer import GAN_LOSSES, GANTrainer
+from gen_core.train.gan_trainer import GANTrainer
 from gen_core.train.infogan_trainer import InfoGANTrainer
 from gen_core.train.loop import RunConfig, Trainer
 from gen_core.train.vae_gan_trainer import VAEGANTrainer
 from gen_core.train.vae_trainer import VAETrainer
 from gen_core.train.wgan_trainer import WGANGPTrainer, WGANTrainer
+from gen_core.training_options import GAN_LOSSES
 
 # Named starting points: (family, config, trainer, default learning rate from each paper).
 PRESETS: dict[str, tuple[str, object, type[Trainer], float]] = {

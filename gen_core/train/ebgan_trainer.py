@@ -8,25 +8,11 @@ the same way: a guard against mode collapse.
 
 from __future__ import annotations
 
-import dataclasses
-
 import torch
 import torch.nn.functional as F
 
 from gen_core.train.gan_trainer import AdversarialTrainer
-
-
-@dataclasses.dataclass(frozen=True)
-class EBGANOptions:
-    # The energy is a mean over pixels of squared errors between images in [-1, 1], so it lies in
-    # [0, 4]; a margin of 1 (an RMS error of half the range) is reachable for generated images yet
-    # far above what an autoencoder reaches on the data. (The paper tunes m per experiment.)
-    margin: float = 1.0
-    pull_away_weight: float = 0.1  # lambda_PT, the value of Zhao et al., sec. 2.4
-
-    def __post_init__(self) -> None:
-        if self.margin <= 0 or self.pull_away_weight < 0:
-            raise ValueError("EBGAN needs margin > 0 and pull_away_weight >= 0")
+from gen_core.training_options import EBGANOptions
 
 
 def pull_away_term(codes: torch.Tensor) -> torch.Tensor:

@@ -8,23 +8,11 @@ as the non-saturating GAN loss, which gives stronger gradients while the discrim
 
 from __future__ import annotations
 
-import dataclasses
-
 import torch
 
 from gen_core.train.divergences import DIVERGENCES, Divergence, variational_bound
 from gen_core.train.gan_trainer import AdversarialTrainer
-
-
-@dataclasses.dataclass(frozen=True)
-class FGANOptions:
-    # Which f-divergence (gen_core.train.divergences.DIVERGENCES). Jensen-Shannon by default: its
-    # f*(g_f(v)) = softplus(v) - log 2 grows linearly, where KL's exp(v - 1) can overflow early on.
-    divergence: str = "js"
-
-    def __post_init__(self) -> None:
-        if self.divergence not in DIVERGENCES:
-            raise ValueError(f"divergence must be one of {sorted(DIVERGENCES)}, got {self.divergence!r}")
+from gen_core.training_options import FGANOptions
 
 
 class FGANTrainer(AdversarialTrainer):

@@ -9,7 +9,6 @@ al. 2016 are options, all off by default.
 
 from __future__ import annotations
 
-import dataclasses
 import itertools
 
 import torch
@@ -18,8 +17,7 @@ from torch import nn
 from torch.nn.parallel import DistributedDataParallel
 
 from gen_core.train.loop import Trainer
-
-GAN_LOSSES = ("non-saturating", "hinge")
+from gen_core.training_options import GANOptions
 
 
 def discriminator_loss(logits: torch.Tensor, real: bool, gan_loss: str,
@@ -43,23 +41,6 @@ def generator_loss(fake_logits: torch.Tensor, gan_loss: str) -> torch.Tensor:
     if gan_loss == "hinge":
         return -fake_logits.mean()
     return F.binary_cross_entropy_with_logits(fake_logits, torch.ones_like(fake_logits))
-
-
-@dataclasses.dataclass(frozen=True)
-class GANOptions:
-    """Salimans et al. 2016, "Improved techniques for training GANs"."""
-
-    feature_matching: bool = False  # sec. 3.1: G matches the mean discriminator features of data
-    minibatch_discrimination: bool = False  # sec. 3.2: D sees how alike the samples of a batch are
-    label_smoothing: float = 1.0  # sec. 3.4: D's target for real images; 0.9 is one-sided smoothing
-    # "non-saturating" (Goodfellow 2014) or "hinge" (Lim & Ye 2017; Miyato et al. 2018, eq. 17)
-    gan_loss: str = "non-saturating"
-
-    def __post_init__(self) -> None:
-        if self.gan_loss not in GAN_LOSSES:
-            raise ValueError(f"gan_loss must be one of {GAN_LOSSES}, got {self.gan_loss!r}")
-        if not 0.5 < self.label_smoothing <= 1.0:
-            raise ValueError(f"label_smoothing must lie in (0.5, 1], got {self.label_smoothing}")
 
 
 class AdversarialTrainer(Trainer):

@@ -8,19 +8,12 @@ minimize it, the generator on top of the non-saturating GAN loss.
 
 from __future__ import annotations
 
-import dataclasses
-
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-from gen_core.train.gan_trainer import GANOptions, GANTrainer
-
-
-@dataclasses.dataclass(frozen=True)
-class InfoGANOptions(GANOptions):
-    categorical_weight: float = 1.0  # lambda for the discrete code (Chen et al., sec. 7)
-    continuous_weight: float = 0.1  # smaller, so L_I for continuous codes matches the GAN loss's scale
+from gen_core.train.gan_trainer import GANTrainer
+from gen_core.training_options import InfoGANOptions
 
 
 def information_loss(category_logits: torch.Tensor, code_means: torch.Tensor, category: torch.Tensor,

@@ -15,8 +15,6 @@ reconstructed and prior images share one forward pass.
 
 from __future__ import annotations
 
-import dataclasses
-
 import torch
 from torch import nn
 
@@ -25,22 +23,7 @@ from gen_core.models.vae import gaussian_kl, reparameterize
 from gen_core.train.distributed import broadcast_weights, synced_step
 from gen_core.train.gan_trainer import discriminator_loss, generator_loss
 from gen_core.train.loop import Trainer
-
-
-@dataclasses.dataclass(frozen=True)
-class VAEGANOptions:
-    # gamma weighs the decoder's reconstruction (L_llike) against fooling the discriminator. The
-    # paper's 1e-6 was set for its 64x64 faces. Here L_llike sums 0.5 * squared error over the
-    # 3,136 features of a 28x28 discriminator (64 channels x 7 x 7): about 250 to 1,400 nats per
-    # image over the first MNIST steps, against a decoder GAN loss (two non-saturating terms) of
-    # about 2 to 12. With 1e-6 the decoder would be a plain GAN generator the encoder must chase;
-    # 1e-2 puts gamma * L_llike at a few nats, the GAN loss's order: reconstructions still pull
-    # the decoder while the GAN term keeps its images sharp.
-    gamma: float = 1e-2
-
-    def __post_init__(self) -> None:
-        if self.gamma < 0:
-            raise ValueError(f"gamma must be >= 0, got {self.gamma}")
+from gen_core.training_options import VAEGANOptions
 
 
 def feature_reconstruction_nll(recon_features: torch.Tensor, real_features: torch.Tensor) -> torch.Tensor:

@@ -7,19 +7,13 @@ test set is then binarized once, with a fixed seed, so every evaluation sees the
 
 from __future__ import annotations
 
-import dataclasses
-
 import torch
 from torch.nn.parallel import DistributedDataParallel
 
 from gen_core.data import fixed_binarization
 from gen_core.metrics import held_out_elbo
 from gen_core.train.loop import Trainer
-
-
-@dataclasses.dataclass(frozen=True)
-class VAEOptions:
-    binarize: bool = False  # dynamic binarization of each training batch
+from gen_core.training_options import VAEOptions
 
 
 class VAETrainer(Trainer):

@@ -7,25 +7,12 @@ The critic must stay Lipschitz: by clipping its weights (WGAN) or by a gradient 
 
 from __future__ import annotations
 
-import dataclasses
-
 import torch
 from torch import nn
 from torch.nn.parallel import DistributedDataParallel
 
 from gen_core.train.loop import Trainer
-
-
-@dataclasses.dataclass(frozen=True)
-class WGANOptions:
-    n_critic: int = 5  # critic updates per generator update
-    clip_value: float = 0.01  # critic weights are clipped to [-c, c]
-
-
-@dataclasses.dataclass(frozen=True)
-class WGANGPOptions:
-    n_critic: int = 5
-    gp_weight: float = 10.0  # lambda of Gulrajani et al., eq. 3
+from gen_core.training_options import WGANGPOptions, WGANOptions
 
 
 def interpolates(real: torch.Tensor, fake: torch.Tensor) -> torch.Tensor:

@@ -1,0 +1,100 @@
+"""Each trainer's options: the training choices a run records in its checkpoint.
+
+They live outside ``gen_core.train`` so that reports (``gen_core.zoo_table``) can tell a run's
+non-default choices without importing any trainer.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+GAN_LOSSES = ("non-saturating", "hinge")
+DIVERGENCE_NAMES = ("kl", "reverse-kl", "pearson", "squared-hellinger", "js", "gan")
+
+
+@dataclasses.dataclass(frozen=True)
+class VAEOptions:
+    binarize: bool = False  # dynamic binarization of each training batch
+
+
+@dataclasses.dataclass(frozen=True)
+class GANOptions:
+    """Salimans et al. 2016, "Improved techniques for training GANs"."""
+
+    feature_matching: bool = False  # sec. 3.1: G matches the mean discriminator features of data
+    minibatch_discrimination: bool = False  # sec. 3.2: D sees how alike the samples of a batch are
+    label_smoothing: float = 1.0  # sec. 3.4: D's target for real images; 0.9 is one-sided smoothing
+    # "non-saturating" (Goodfellow 2014) or "hinge" (Lim & Ye 2017; Miyato et al. 2018, eq. 17)
+    gan_loss: str = "non-saturating"
+
+    def __post_init__(self) -> None:
+        if self.gan_loss not in GAN_LOSSES:
+            raise ValueError(f"gan_loss must be one of {GAN_LOSSES}, got {self.gan_loss!r}")
+        if not 0.5 < self.label_smoothing <= 1.0:
+            raise ValueError(f"label_smoothing must lie in (0.5, 1], got {self.label_smoothing}")
+
+
+@dataclasses.dataclass(frozen=True)
+class InfoGANOptions(GANOptions):
+    categorical_weight: float = 1.0  # lambda for the discrete code (Chen et al., sec. 7)
+    continuous_weight: float = 0.1  # smaller, so L_I for continuous codes matches the GAN loss's scale
+
+
+@dataclasses.dataclass(frozen=True)
+class WGANOptions:
+    n_critic: int = 5  # critic updates per generator update
+    clip_value: float = 0.01  # critic weights are clipped to [-c, c]
+
+
+@dataclasses.dataclass(frozen=True)
+class WGANGPOptions:
+    n_critic: int = 5
+    gp_weight: float = 10.0  # lambda of Gulrajani et al., eq. 3
+
+
+@dataclasses.dataclass(frozen=True)
+class EBGANOptions:
+    # The energy is a mean over pixels of squared errors between images in [-1, 1], so it lies in
+    # [0, 4]; a margin of 1 (an RMS error of half the range) is reachable for generated images yet
+    # far above what an autoencoder reaches on the data. (The paper tunes m per experiment.)
+    margin: float = 1.0
+    pull_away_weight: float = 0.1  # lambda_PT, the value of Zhao et al., sec. 2.4
+
+    def __post_init__(self) -> None:
+        if self.margin <= 0 or self.pull_away_weight < 0:
+            raise ValueError("EBGAN needs margin > 0 and pull_away_weight >= 0")
+
+
+@dataclasses.dataclass(frozen=True)
+class FGANOptions:
+    # Which f-divergence (gen_core.train.divergences.DIVERGENCES). Jensen-Shannon by default: its
+    # f*(g_f(v)) = softplus(v) - log 2 grows linearly, where KL's exp(v - 1) can overflow early on.
+    divergence: str = "js"
+
+    def __post_init__(self) -> None:
+        if self.divergence not in DIVERGENCE_NAMES:
+            raise ValueError(f"divergence must be one of {sorted(DIVERGENCE_NAMES)}, got {self.divergence!r}")
+
+
+@dataclasses.dataclass(frozen=True)
+class VAEGANOptions:
+    # gamma weighs the decoder's reconstruction (L_llike) against fooling the discriminator. The
+    # paper's 1e-6 was set for its 64x64 faces. Here L_llike sums 0.5 * squared error over the
+    # 3,136 features of a 28x28 discriminator (64 channels x 7 x 7): about 250 to 1,400 nats per
+    # image over the first MNIST steps, against a decoder GAN loss (two non-saturating terms) of
+    # about 2 to 12. With 1e-6 the decoder would be a plain GAN generator the encoder must chase;
+    # 1e-2 puts gamma * L_llike at a few nats, the GAN loss's order: reconstructions still pull
+    # the decoder while the GAN term keeps its images sharp.
+    gamma: float = 1e-2
+
+    def __post_init__(self) -> None:
+        if self.gamma < 0:
+            raise ValueError(f"gamma must be >= 0, got {self.gamma}")
+
+
+# By trainer class name, as a checkpoint's training summary records it.
+OPTIONS_BY_TRAINER: dict[str, type] = {
+    "VAETrainer": VAEOptions, "GANTrainer": GANOptions, "InfoGANTrainer": InfoGANOptions,
+    "WGANTrainer": WGANOptions, "WGANGPTrainer": WGANGPOptions, "EBGANTrainer": EBGANOptions,
+    "FGANTrainer": FGANOptions, "VAEGANTrainer": VAEGANOptions,
+}
