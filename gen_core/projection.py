@@ -59,8 +59,13 @@ class MapData:
     fingerprint: str
 
 
-def map_data(model: GenerativeModel, dataset: str, n: int = MAP_POINTS) -> MapData:
-    """Encode the evaluation images of ``dataset`` (VAE) or sample ``n`` prior latents (GAN)."""
+def map_data(model: GenerativeModel, dataset: str, n: int = MAP_POINTS,
+             cache: ArtifactCache | None = None) -> MapData:
+    """Encode the evaluation images of ``dataset`` (VAE) or sample ``n`` prior latents (GAN).
+
+    With ``cache`` the encodings are read from (or written to) the model's artifact cache, so a
+    fresh process draws a map without running the encoder.
+    """
     if not model.has_encoder:
         latents = model.sample_latent(n, torch.Generator().manual_seed(SAMPLED_MAP_SEED)).cpu()
         return MapData(latents, torch.full((n,), -1), (), None, f"{n} sampled latents",
@@ -69,9 +74,28 @@ def map_data(model: GenerativeModel, dataset: str, n: int = MAP_POINTS) -> MapDa
     # Hash the pixels, not the latents: encodings differ in the last bits across machines,
     # the images do not, so committed caches stay valid on a fresh machine.
     digest = hashlib.sha256(data.images.numpy().tobytes()).hexdigest()[:12]
-    source = f"{len(data)} {dataset} images"
-    return MapData(encode_means(model, data.images), data.labels, data.class_names, data.images,
-                   source, f"{dataset}-{len(data)}-{digest}")
+    source, fingerprint = f"{len(data)} {dataset} images", f"{dataset}-{len(data)}-{digest}"
+    if cache is None:
+        latents = encode_means(model, data.images)
+    else:
+        latents = _cached_encodings(model, data.images, cache.file(f"encodings-{fingerprint}", "npz"))
+    return MapData(latents, data.labels, data.class_names, data.images, source, fingerprint)
+
+
+def _cached_encodings(model: GenerativeModel, images: torch.Tensor, path: Path) -> torch.Tensor:
+    """Posterior means ``[N, D]`` of ``images``, from ``path`` when it holds them."""
+    if path.is_file():
+        with np.load(path, allow_pickle=False) as stored:
+            latents = torch.from_numpy(stored["latents"].astype(np.float32))
+        if latents.shape == (len(images), model.latent_dim) and torch.isfinite(latents).all():
+            return latents
+    latents = encode_means(model, images)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        np.savez_compressed(path, latents=latents.numpy())
+    except OSError:
+        pass  # read-only checkout: encoded again in the next process
+    return latents
 
 
 def fit_projection(latents: np.ndarray, params: ProjectionParams) -> np.ndarray:
@@ -154,7 +178,9 @@ def precompute(folder: Path, params: list[ProjectionParams]) -> list[Path]:
         cache = ArtifactCache.beside(checkpoint)
         preview_grid(model, cache)
         written.append(cache.file("preview", "png"))
-        data = map_data(model, model.metadata.get("dataset", {}).get("name", ""))
+        data = map_data(model, model.metadata.get("dataset", {}).get("name", ""), cache=cache)
+        if model.has_encoder:
+            written.append(cache.file(f"encodings-{data.fingerprint}", "npz"))
         for p in params:
             cached_projection(cache, data, p)
             written.append(projection_cache_file(cache, data, p))

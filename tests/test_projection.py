@@ -108,7 +108,8 @@ def test_precompute_writes_caches_and_skips_broken_files(tmp_path, capsys):
     save_model(tiny_model("dcgan"), tmp_path / "g.safetensors", dataset={"name": "digits"})
     (tmp_path / "bad.safetensors").write_bytes(b"nope")
     written = precompute(tmp_path, [PCA])
-    assert len(written) == 4 and all(p.is_file() for p in written)
+    assert len(written) == 5 and all(p.is_file() for p in written)
+    assert len(list((tmp_path / "cache").glob("*-encodings-*.npz"))) == 1  # the VAE's encodings
     assert "skipped bad.safetensors" in capsys.readouterr().out
 
 
@@ -122,3 +123,16 @@ def test_precompute_removes_caches_of_changed_and_deleted_checkpoints(tmp_path, 
     assert not any(p.exists() for p in first)
     assert sorted((tmp_path / "cache").iterdir()) == sorted(second)
     assert capsys.readouterr().out.count("removed stale") == len(first)
+
+
+def test_map_encodings_are_cached_and_read_back(tmp_path, monkeypatch):
+    model = tiny_model("vae")
+    cache = ArtifactCache.beside(save_model(model, tmp_path / "v.safetensors", dataset={"name": "digits"}))
+    first = map_data(model, "digits", n=40, cache=cache)
+    assert len(list(cache.folder.glob("*-encodings-*.npz"))) == 1
+
+    def encode(*_):
+        raise AssertionError("cached encodings must be read, not computed again")
+
+    monkeypatch.setattr(projection, "encode_means", encode)
+    torch.testing.assert_close(map_data(model, "digits", n=40, cache=cache).latents, first.latents)

@@ -63,7 +63,7 @@ def latent_map_data(stem: str) -> MapData:
 @st.cache_resource(show_spinner="Encoding the map's data…", max_entries=16)
 def _map_data(stem: str, file_hash: str) -> MapData:
     # cache_resource: MapData holds tensors that are only read, so no copy per rerun is needed.
-    return map_data(get_model(stem), dataset_name(stem))
+    return map_data(get_model(stem), dataset_name(stem), cache=artifact_cache(stem))
 
 
 def projection(stem: str, params: ProjectionParams) -> np.ndarray:

@@ -1,7 +1,9 @@
 // The live traversal grid: one row per chosen dimension swept across its range, following the
 // latent panel's events while a control moves.
 const GRIDS = new WeakMap();
-const SLICE_MS = 8;
+// The grid's time per frame: small while a control moves (the panel's picture comes first), more
+// once the hand rests.
+const SLICE_MS = 3, IDLE_SLICE_MS = 12, RESTING_AFTER_MS = 120;
 
 class LiveTraversal {
   constructor(parent, data) {
@@ -21,9 +23,11 @@ class LiveTraversal {
     this.root.appendChild(canvas);
     parent.appendChild(this.root);
     this.repaint();
+    this.movedAt = 0;
     this.onLatent = (event) => {
       if (event.detail.model !== this.data.model) return;
       this.z = event.detail.z.slice();
+      this.movedAt = performance.now();
       this.repaint();
     };
     window.addEventListener("latent-atlas-z", this.onLatent);
@@ -46,7 +50,8 @@ class LiveTraversal {
       window.removeEventListener("latent-atlas-z", this.onLatent);
       return;
     }
-    if (this.decoder) this.painter.work(this.decoder, SLICE_MS);
+    const resting = performance.now() - this.movedAt > RESTING_AFTER_MS;
+    if (this.decoder) this.painter.work(this.decoder, resting ? IDLE_SLICE_MS : SLICE_MS);
     requestAnimationFrame(this.tick);
   }
 }
