@@ -41,10 +41,12 @@ from bench.ui_report import FLOOR, OURS, Figure
 from gen_core.cache import CACHE_DIR_NAME
 from gen_core.checkpoint import load_model
 from gen_core.models import GenerativeModel
+from gen_core.zoo_table import replace_between_markers
 from ui.catalog import CHECKPOINTS_ENV
 
 ROOT = Path(__file__).resolve().parents[1]
 CHECKPOINTS = ROOT / "checkpoints"
+README_START, README_END = "<!-- ui-speed:start -->", "<!-- ui-speed:end -->"
 FLOOR_APP = ROOT / "bench" / "floor_app"
 DEFAULT_JSON = ROOT / "bench" / "results" / "ui_speed.json"
 REFERENCE_MODEL = "mnist-vae-conv"  # figures 2 and 3 open this model when it is measured
@@ -195,7 +197,7 @@ def positive(text: str) -> int:
     return int(text)
 
 
-def parse_settings(argv: list[str] | None) -> tuple[Settings, Path]:
+def parse_settings(argv: list[str] | None) -> tuple[Settings, Path, Path | None]:
     shipped = sorted(p.stem for p in CHECKPOINTS.glob("*.safetensors"))
     parser = argparse.ArgumentParser(prog="python -m bench.ui_speed", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -205,11 +207,12 @@ def parse_settings(argv: list[str] | None) -> tuple[Settings, Path]:
     parser.add_argument("--smoke", action="store_true",
                         help="1 repeat, 2 models, 0.5 s drags, 5 key presses: a quick check that it runs")
     parser.add_argument("--json", type=Path, default=DEFAULT_JSON, help="where to write the results")
+    parser.add_argument("--readme", type=Path, help="write the table between its ui-speed markers")
     args = parser.parse_args(argv)
     if not args.smoke:
-        return Settings(args.repeats, args.models or shipped, 2.0, 20, False), args.json
+        return Settings(args.repeats, args.models or shipped, 2.0, 20, False), args.json, args.readme
     models = args.models[:2] if args.models else [m for m in SMOKE_MODELS if m in shipped] or shipped[:2]
-    return Settings(1, models, 0.5, 5, True), args.json
+    return Settings(1, models, 0.5, 5, True), args.json, args.readme
 
 
 def measure_everything(settings: Settings) -> tuple[dict[str, Figure], dict[str, list], str]:
@@ -234,15 +237,18 @@ def measure_everything(settings: Settings) -> tuple[dict[str, Figure], dict[str,
 
 
 def main(argv: list[str] | None = None) -> dict[str, Figure]:
-    settings, json_path = parse_settings(argv)
+    settings, json_path, readme = parse_settings(argv)
     figures, details, chromium = measure_everything(settings)
     arguments = sys.argv[1:] if argv is None else argv
     run = {"command": shlex.join(["python", "-m", "bench.ui_speed", *arguments]), "machine": report.machine(),
            "torch_threads": torch.get_num_threads(), "chromium": chromium, "repeats": settings.repeats,
            "smoke": settings.smoke, "models": settings.models, "details": details}
     report.write_json(json_path, run, figures)
-    print(report.markdown_table(figures), report.drag_target_note(figures, settings.models),
-          report.footer(run), sep="\n\n")
+    text = "\n\n".join([report.markdown_table(figures), report.drag_target_note(figures, settings.models),
+                        report.footer(run)])
+    print(text)
+    if readme is not None:
+        readme.write_text(replace_between_markers(readme.read_text(), text, README_START, README_END))
     if details["page_errors"]:
         print("\nErrors shown by pages:\n" + "\n".join(f"- {e}" for e in details["page_errors"]))
     return figures
