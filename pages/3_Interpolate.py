@@ -38,7 +38,7 @@ def image_endpoints(stem: str, model: GenerativeModel) -> tuple[torch.Tensor, di
     picks = [cols[0].number_input("Image A #", 0, len(images) - 1, 0, key="interp_image_a"),
              cols[1].number_input("Image B #", 0, len(images) - 1, 1, key="interp_image_b")]
     show_images(images[picks], nrow=2, target_px=160, caption="the two encoded images")
-    return encode_means(model, images[picks]), {}
+    return encode_means(model, images[picks]), {"seed": None, "seed2": None}  # seeds leave the link
 
 
 def corner_latents(model: GenerativeModel, ends: torch.Tensor, seed: int) -> torch.Tensor:
@@ -132,7 +132,8 @@ def interpolation(stem: str) -> None:
         ends, url = image_endpoints(stem, model)
     decoder, _ = decoder_url(stem)
     paths_section(stem, model, ends, decoder)
-    corners_section(stem, model, corner_latents(model, ends, int(url.get("seed", view["seed"]))), decoder)
+    first_seed = view["seed"] if url.get("seed") is None else int(url["seed"])
+    corners_section(stem, model, corner_latents(model, ends, first_seed), decoder)
     write_url(model=stem, **url)
 
 

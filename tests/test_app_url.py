@@ -65,3 +65,16 @@ def test_link_to_compare_opens_the_listed_models():
     assert_clean(at)
     assert at.number_input(key="compare_seed").value == 3
     assert [img.proto.imgs[0].caption for img in at.image[:2]] == [GAN, VAE]
+
+
+def test_the_link_writer_keeps_parameters_it_does_not_own():
+    at = open_page("explore", query={"model": GAN, "present": "1"}, state=SERVER_DECODING)
+    assert_clean(at)
+    assert at.query_params["present"] == "1" and at.query_params["model"] == GAN and "z" in at.query_params
+
+
+def test_interpolate_drops_its_seeds_from_the_link_when_endpoints_are_images():
+    at = open_page("interpolate", query={"model": VAE, "seed": "3", "seed2": "4"})
+    at.radio(key="interp_source").set_value("Two dataset images").run()
+    assert_clean(at)
+    assert "seed2" not in at.query_params and "seed" not in at.query_params

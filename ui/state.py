@@ -60,13 +60,22 @@ def seed_view(stem: str, seed: int) -> None:
     set_view(stem, seed, seed_latent(get_model(stem), seed).tolist())
 
 
-def write_url(**params: str | int | list) -> None:
-    """Replace the URL's query with ``params`` (lists are joined by commas) and remember it."""
-    flat = {k: ",".join(_fmt(x) for x in v) if isinstance(v, (list, tuple)) else _fmt(v)
-            for k, v in params.items() if v is not None}
-    if st.query_params.to_dict() != flat:
-        st.query_params.from_dict(flat)
-    st.session_state[_WRITTEN] = flat
+def write_url(**params: str | int | list | None) -> None:
+    """Merge ``params`` into the URL's query (lists joined by commas; ``None`` removes a key) and
+    remember the result. Keys this call does not name stay, so one page's parameters (a
+    presenter flag, a direction) survive another part of the app writing its own."""
+    current = st.query_params.to_dict()
+    merged = dict(current)
+    for key, value in params.items():
+        if value is None:
+            merged.pop(key, None)
+        elif isinstance(value, (list, tuple)):
+            merged[key] = ",".join(_fmt(x) for x in value)
+        else:
+            merged[key] = _fmt(value)
+    if merged != current:
+        st.query_params.from_dict(merged)
+    st.session_state[_WRITTEN] = merged
 
 
 def _fmt(value) -> str:
