@@ -12,20 +12,29 @@ GAN_LOSSES = ("non-saturating", "hinge")
 DIVERGENCE_NAMES = ("kl", "reverse-kl", "pearson", "squared-hellinger", "js", "gan")
 
 
+def option(default, help: str, choices: tuple[str, ...] | None = None):
+    """A field whose ``help`` (and ``choices``) becomes its ``python -m gen_core.train`` flag."""
+    return dataclasses.field(default=default, metadata={"help": help, "choices": choices})
+
+
 @dataclasses.dataclass(frozen=True)
 class VAEOptions:
-    binarize: bool = False  # dynamic binarization of each training batch
+    binarize: bool = option(False, "VAE: resample each batch as Bernoulli(pixel), "
+                                   "dynamically binarized MNIST")
 
 
 @dataclasses.dataclass(frozen=True)
 class GANOptions:
     """Salimans et al. 2016, "Improved techniques for training GANs"."""
 
-    feature_matching: bool = False  # sec. 3.1: G matches the mean discriminator features of data
-    minibatch_discrimination: bool = False  # sec. 3.2: D sees how alike the samples of a batch are
-    label_smoothing: float = 1.0  # sec. 3.4: D's target for real images; 0.9 is one-sided smoothing
-    # "non-saturating" (Goodfellow 2014) or "hinge" (Lim & Ye 2017; Miyato et al. 2018, eq. 17)
-    gan_loss: str = "non-saturating"
+    feature_matching: bool = option(False, "GAN: G matches the mean discriminator features of data "
+                                           "(Salimans et al. 2016 sec. 3.1)")
+    minibatch_discrimination: bool = option(False, "GAN: D sees how alike a batch's samples are "
+                                                   "(Salimans et al. 2016 sec. 3.2)")
+    label_smoothing: float = option(1.0, "GAN: D's target for real images; 0.9 is one-sided smoothing "
+                                         "(Salimans et al. 2016 sec. 3.4)")
+    gan_loss: str = option("non-saturating", "GAN: the adversarial loss, non-saturating (Goodfellow 2014) "
+                                             "or hinge (Lim & Ye 2017; Miyato et al. 2018)", GAN_LOSSES)
 
     def __post_init__(self) -> None:
         if self.gan_loss not in GAN_LOSSES:
@@ -36,20 +45,21 @@ class GANOptions:
 
 @dataclasses.dataclass(frozen=True)
 class InfoGANOptions(GANOptions):
-    categorical_weight: float = 1.0  # lambda for the discrete code (Chen et al., sec. 7)
-    continuous_weight: float = 0.1  # smaller, so L_I for continuous codes matches the GAN loss's scale
+    categorical_weight: float = option(1.0, "InfoGAN: lambda for the categorical code (Chen et al. sec. 7)")
+    # Smaller, so L_I for continuous codes matches the GAN loss's scale.
+    continuous_weight: float = option(0.1, "InfoGAN: lambda for the continuous codes")
 
 
 @dataclasses.dataclass(frozen=True)
 class WGANOptions:
-    n_critic: int = 5  # critic updates per generator update
-    clip_value: float = 0.01  # critic weights are clipped to [-c, c]
+    n_critic: int = option(5, "WGAN: critic updates per generator update")
+    clip_value: float = option(0.01, "WGAN: critic weights are clipped to [-c, c]")
 
 
 @dataclasses.dataclass(frozen=True)
 class WGANGPOptions:
-    n_critic: int = 5
-    gp_weight: float = 10.0  # lambda of Gulrajani et al., eq. 3
+    n_critic: int = option(5, "WGAN: critic updates per generator update")
+    gp_weight: float = option(10.0, "WGAN-GP: gradient penalty weight, lambda of Gulrajani et al. eq. 3")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -57,8 +67,9 @@ class EBGANOptions:
     # The energy is a mean over pixels of squared errors between images in [-1, 1], so it lies in
     # [0, 4]; a margin of 1 (an RMS error of half the range) is reachable for generated images yet
     # far above what an autoencoder reaches on the data. (The paper tunes m per experiment.)
-    margin: float = 1.0
-    pull_away_weight: float = 0.1  # lambda_PT, the value of Zhao et al., sec. 2.4
+    margin: float = option(1.0, "EBGAN: the energy margin m")
+    pull_away_weight: float = option(0.1, "EBGAN: weight of the pull-away term, lambda_PT "
+                                          "(Zhao et al. sec. 2.4)")
 
     def __post_init__(self) -> None:
         if self.margin <= 0 or self.pull_away_weight < 0:
@@ -69,7 +80,7 @@ class EBGANOptions:
 class FGANOptions:
     # Which f-divergence (gen_core.train.divergences.DIVERGENCES). Jensen-Shannon by default: its
     # f*(g_f(v)) = softplus(v) - log 2 grows linearly, where KL's exp(v - 1) can overflow early on.
-    divergence: str = "js"
+    divergence: str = option("js", "f-GAN: the f-divergence to minimize", DIVERGENCE_NAMES)
 
     def __post_init__(self) -> None:
         if self.divergence not in DIVERGENCE_NAMES:
@@ -85,7 +96,7 @@ class VAEGANOptions:
     # about 2 to 12. With 1e-6 the decoder would be a plain GAN generator the encoder must chase;
     # 1e-2 puts gamma * L_llike at a few nats, the GAN loss's order: reconstructions still pull
     # the decoder while the GAN term keeps its images sharp.
-    gamma: float = 1e-2
+    gamma: float = option(1e-2, "VAE-GAN: weight of the feature reconstruction in the decoder's loss")
 
     def __post_init__(self) -> None:
         if self.gamma < 0:

@@ -23,7 +23,6 @@ from gen_core.models.vae import VAEConfig
 from gen_core.models.vae_gan import VAEGANConfig
 from gen_core.train import distributed
 from gen_core.train.aae_trainer import AAETrainer
-from gen_core.train.divergences import DIVERGENCES
 from gen_core.train.ebgan_trainer import EBGANTrainer
 from gen_core.train.fgan_trainer import FGANTrainer
 from gen_core.train.gan_trainer import GANTrainer
@@ -32,7 +31,7 @@ from gen_core.train.loop import RunConfig, Trainer
 from gen_core.train.vae_gan_trainer import VAEGANTrainer
 from gen_core.train.vae_trainer import VAETrainer
 from gen_core.train.wgan_trainer import WGANGPTrainer, WGANTrainer
-from gen_core.training_options import GAN_LOSSES
+from gen_core.training_options import OPTIONS_BY_TRAINER
 
 # Named starting points: (family, config, trainer, default learning rate from each paper).
 PRESETS: dict[str, tuple[str, object, type[Trainer], float]] = {
@@ -50,9 +49,6 @@ PRESETS: dict[str, tuple[str, object, type[Trainer], float]] = {
     "aae": ("aae", AAEConfig(), AAETrainer, 2e-4),
 }
 # Command-line flags that set a field of the trainer's options dataclass (dest = field name).
-OPTION_FLAGS = ("binarize", "feature_matching", "minibatch_discrimination", "label_smoothing",
-                "gan_loss", "n_critic", "clip_value", "gp_weight", "divergence", "margin",
-                "pull_away_weight", "gamma")
 GENERATOR_EMA_DECAY = 0.999  # GANs ship the average of about the last 1,000 generator steps
 BINARIZED_NORMALIZATION = ("dynamically binarized: each training batch resampled as Bernoulli(pixel "
                            "intensity in [0, 1]); the test set binarized once with seed 0")
@@ -77,34 +73,36 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--latent-dim", type=int, help="override the preset's latent size")
     p.add_argument("--beta", type=float, help="VAE KL weight (beta-VAE when > 1)")
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--binarize", action="store_true",
-                   help="VAE: resample each batch as Bernoulli(pixel), dynamically binarized MNIST")
-    p.add_argument("--feature-matching", action="store_true", help="GAN: Salimans et al. 2016 sec. 3.1")
-    p.add_argument("--minibatch-discrimination", action="store_true",
-                   help="GAN: Salimans et al. 2016 sec. 3.2")
-    p.add_argument("--label-smoothing", type=float, metavar="TARGET",
-                   help="GAN: one-sided label smoothing, D's target for real images "
-                        "(Salimans et al. 2016 sec. 3.4; try 0.9)")
-    p.add_argument("--gan-loss", choices=GAN_LOSSES,
-                   help="GAN: the adversarial loss (default non-saturating)")
     p.add_argument("--ema-decay", type=float,
                    help=f"models with a generator: ship an exponential moving average of its weights "
                         f"with this decay (Yazıcı et al. 2019; default {GENERATOR_EMA_DECAY} for GANs, off "
                         f"for VAE-GAN; 0 turns it off; with --resume, the run's)")
-    p.add_argument("--n-critic", type=int, help="WGAN: critic updates per generator update (default 5)")
-    p.add_argument("--clip-value", type=float, help="WGAN: critic weight clipping bound (default 0.01)")
-    p.add_argument("--gp-weight", type=float, help="WGAN-GP: gradient penalty weight (default 10)")
-    p.add_argument("--divergence", choices=sorted(DIVERGENCES),
-                   help="f-GAN: the f-divergence to minimize (default js)")
-    p.add_argument("--margin", type=float, help="EBGAN: the energy margin m (default 1)")
-    p.add_argument("--pull-away-weight", type=float,
-                   help="EBGAN: weight of the pull-away term in the generator's loss (default 0.1)")
-    p.add_argument("--gamma", type=float,
-                   help="VAE-GAN: weight of the feature reconstruction in the decoder's loss (default 0.01)")
+    add_option_flags(p)
     p.add_argument("--device", help="cpu or cuda (default: cuda when available)")
     p.add_argument("--dry-run", action="store_true",
                    help=f"{DRY_RUN_STEPS} steps of {DRY_RUN_BATCH} images from the first {DRY_RUN_IMAGES}")
     return p.parse_args(argv)
+
+
+def option_fields() -> dict[str, dataclasses.Field]:
+    """Every trainer option by name, from the options dataclasses (a name shared by two trainers,
+    such as ``n_critic``, is one flag)."""
+    fields: dict[str, dataclasses.Field] = {}
+    for options in OPTIONS_BY_TRAINER.values():
+        for field in dataclasses.fields(options):
+            fields.setdefault(field.name, field)
+    return fields
+
+
+def add_option_flags(p: argparse.ArgumentParser) -> None:
+    """One flag per trainer option, its help and choices taken from the field."""
+    for name, field in option_fields().items():
+        flag, help_text = "--" + name.replace("_", "-"), field.metadata["help"]
+        if isinstance(field.default, bool):
+            p.add_argument(flag, action="store_true", help=help_text)
+        else:
+            p.add_argument(flag, type=type(field.default), choices=field.metadata["choices"],
+                           help=f"{help_text} (default {field.default})")
 
 
 def build_from_args(args: argparse.Namespace, image_shape: tuple[int, int, int]):
@@ -149,7 +147,8 @@ def ema_decay(args: argparse.Namespace, model: GenerativeModel) -> float | None:
 
 def build_options(args: argparse.Namespace, trainer_class: type[Trainer]):
     """The trainer's options dataclass from the flags given; a flag it has no field for is an error."""
-    given = {name: getattr(args, name) for name in OPTION_FLAGS if getattr(args, name) not in (None, False)}
+    given = {name: getattr(args, name) for name in option_fields()
+             if getattr(args, name) not in (None, False)}
     fields = {f.name for f in dataclasses.fields(trainer_class.options_class)}
     foreign = sorted(set(given) - fields)
     if foreign:
