@@ -41,9 +41,14 @@ def eval_images(stem: str, n: int) -> torch.Tensor:
     return _eval_images(dataset_name(stem), n)
 
 
-@st.cache_data(show_spinner="Loading images…", max_entries=8)
+@st.cache_resource(show_spinner="Loading images…", max_entries=4)
+def _eval_dataset(dataset: str) -> torch.Tensor:
+    # One read-only copy per dataset for the whole process: every page and model slices it.
+    return load_eval_images(dataset).images
+
+
 def _eval_images(dataset: str, n: int) -> torch.Tensor:
-    return load_eval_images(dataset).subset(n).images
+    return _eval_dataset(dataset)[:n]
 
 
 def kl_per_dim(stem: str) -> torch.Tensor:
