@@ -19,7 +19,7 @@ from typing import IO
 
 from playwright.sync_api import Browser, Page, Playwright
 
-from ui.live_latent import COMPONENTS
+from ui.in_page import COMPONENTS
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",

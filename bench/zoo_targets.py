@@ -16,12 +16,12 @@ from collections.abc import Callable
 from pathlib import Path
 
 from gen_core.checkpoint import read_header
+from gen_core.models import EncoderModel
+from gen_core.models.registry import family_class
 from gen_core.zoo_table import checkpoint_files, replace_between_markers
 
 START, END = "<!-- zoo-targets:start -->", "<!-- zoo-targets:end -->"
-BURDA_VAE_NATS = 86.76
-# Read from headers alone (no model is built here), so the families with an encoder are named.
-ENCODER_FAMILIES = ("vae", "vae-gan", "aae")  # Burda et al. 2015, Table 1: one-stochastic-layer VAE, k = 1
+BURDA_VAE_NATS = 86.76  # Burda et al. 2015, Table 1: one-stochastic-layer VAE, k = 1
 
 
 @dataclasses.dataclass(frozen=True)
@@ -34,7 +34,7 @@ class Model:
 
     @property
     def is_gan(self) -> bool:
-        return self.family not in ENCODER_FAMILIES
+        return not issubclass(family_class(self.family), EncoderModel)
 
 
 Picker = Callable[[list[Model]], "Model | None"]

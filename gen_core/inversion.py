@@ -29,14 +29,20 @@ LEARNING_RATE = 0.05
 class _Search(nn.Module):
     """``restarts`` candidate latents per image, in unconstrained parameters.
 
-    ``network_input`` builds what the decoder's layers after any ``OneHotColumn`` take, with the
-    category as a softmax; ``latents`` gives the final latents ``[B * restarts, D]``.
+    ``images`` decodes them with each category as a softmax (fed to the decoder's layers after
+    its ``OneHotColumn``); ``latents`` gives the final latents ``[B * restarts, D]``.
     """
 
     def __init__(self, model: GenerativeModel, start: torch.Tensor) -> None:
         super().__init__()
         self.spec = model.latent_spec
-        self.layers = model.decoder_layers()
+        layers = model.decoder_layers()
+        if layers and isinstance(layers[0], OneHotColumn):
+            layers = layers[1:]  # the softmax of ``images`` stands in for the hard one-hot
+        elif any(d.kind == "categorical" for d in self.spec):
+            raise ValueError("a categorical latent must reach the decoder through a OneHotColumn layer")
+        # A tuple, not a submodule: the model's weights are shared and never among the parameters.
+        self.network = tuple(layers)
         columns = []
         for i, dim in enumerate(self.spec):
             value = start[:, i]
@@ -58,17 +64,12 @@ class _Search(nn.Module):
 
     def images(self) -> torch.Tensor:
         """Decoded images ``[N, C, H, W]`` of the relaxed latents (a softmax for each category)."""
-        layers = list(self.layers)
         parts = []
         for i, dim in enumerate(self.spec):
             value = self._values(i)
             parts.append(torch.softmax(value, dim=1) if dim.kind == "categorical" else value)
-        if layers and isinstance(layers[0], OneHotColumn):
-            layers = layers[1:]  # the softmax above stands in for the hard one-hot
-        elif any(d.kind == "categorical" for d in self.spec):
-            raise ValueError("a categorical latent must reach the decoder through a OneHotColumn layer")
         x = torch.cat(parts, dim=1)
-        for layer in layers:
+        for layer in self.network:
             x = layer(x)
         return x
 

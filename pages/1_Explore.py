@@ -8,11 +8,9 @@ from __future__ import annotations
 
 import random
 
-import numpy as np
 import streamlit as st
 import torch
 
-from gen_core.images import image_grid
 from gen_core.latent import order_by_kl, traversal_grid, traversal_width, zero_latent
 from gen_core.models import GenerativeModel
 from ui.cached import eval_images, kl_per_dim
@@ -20,7 +18,7 @@ from ui.catalog import get_model
 from ui.latent_controls import latent_controls
 from ui.live_latent import decoder_url, live_panel, live_traversal
 from ui.page import guarded, start_page
-from ui.render import MEDIUM_PX, download_png, show_picture
+from ui.render import MEDIUM_PX, decoded_grid, download_png, show_picture
 from ui.state import MAX_SEED, get_view, seed_view, set_view, write_url
 from ui.user_image import own_image_input, own_latent
 
@@ -81,16 +79,9 @@ def latent_panel(stem: str) -> None:
         if z is not None:
             view["z"] = z
     write_url(model=stem, seed=view["seed"], z=view["z"])
-    download_png(lambda: decoded_picture(model, view["z"], 1), f"{stem}-seed{view['seed']}.png",
+    download_png(lambda: decoded_grid(model, view["z"], 1), f"{stem}-seed{view['seed']}.png",
                  key="download_image")
     traversal_section(stem, model, view, url, active)
-
-
-def decoded_picture(model: GenerativeModel, z: list[float] | torch.Tensor, nrow: int) -> np.ndarray:
-    """Latents ``[D]`` or ``[B, D]`` decoded on the server into one uint8 grid ``[H, W, C]``."""
-    with torch.no_grad():
-        images = model.decode(torch.as_tensor(z, dtype=torch.float32).reshape(-1, model.latent_dim))
-    return image_grid(images, nrow=nrow, padding=0 if len(images) == 1 else 2)
 
 
 def server_panel(stem: str, model: GenerativeModel, view: dict, kl: torch.Tensor | None,
@@ -99,7 +90,7 @@ def server_panel(stem: str, model: GenerativeModel, view: dict, kl: torch.Tensor
     with controls:
         view["z"] = latent_controls(stem, model, view, kl, active, inactive)
     with picture:
-        show_picture(decoded_picture(model, view["z"], 1), caption=caption)
+        show_picture(decoded_grid(model, view["z"], 1), caption=caption)
 
 
 def traversal_section(stem: str, model: GenerativeModel, view: dict, url: str | None,
@@ -118,10 +109,10 @@ def traversal_section(stem: str, model: GenerativeModel, view: dict, url: str | 
     st.caption(caption)
     if url is None:
         grid = traversal_grid(torch.tensor(view["z"]), chosen, model.latent_spec, TRAVERSAL_STEPS)
-        show_picture(decoded_picture(model, grid, width), target_px=MEDIUM_PX * 3)
+        show_picture(decoded_grid(model, grid, width), target_px=MEDIUM_PX * 3)
     else:
         live_traversal(stem, model, view, url, chosen, TRAVERSAL_STEPS, caption)
-    download_png(lambda: decoded_picture(model, traversal_grid(torch.tensor(view["z"]), chosen,
+    download_png(lambda: decoded_grid(model, traversal_grid(torch.tensor(view["z"]), chosen,
                                                                model.latent_spec, TRAVERSAL_STEPS), width),
                  f"{stem}-traversal.png", key="download_traversal", label="Download traversal PNG")
 

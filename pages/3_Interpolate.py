@@ -6,7 +6,6 @@ at once; the server decodes only for downloads, and for a model the browser cann
 
 from __future__ import annotations
 
-import numpy as np
 import streamlit as st
 import torch
 
@@ -17,7 +16,7 @@ from ui.cached import eval_images
 from ui.catalog import get_model
 from ui.live_latent import decoder_url, live_grid
 from ui.page import guarded, start_page
-from ui.render import LARGE_PX, crisp, download_png, show_images, show_picture
+from ui.render import LARGE_PX, crisp, decoded_grid, download_png, show_images, show_picture
 from ui.state import MAX_SEED, SECOND_SEED, get_view, write_url
 
 PICKABLE_IMAGES = 500
@@ -62,11 +61,6 @@ def paths(model: GenerativeModel, ends: torch.Tensor, steps: int) -> torch.Tenso
 
 def blend(model: GenerativeModel, corners: torch.Tensor, size: int) -> torch.Tensor:
     return clamp_to_spec(bilinear_grid(corners, size), model.latent_spec)
-
-
-@torch.no_grad()
-def decoded_grid(model: GenerativeModel, latents: torch.Tensor, nrow: int) -> np.ndarray:
-    return image_grid(model.decode(latents), nrow=nrow)
 
 
 def paths_section(stem: str, model: GenerativeModel, ends: torch.Tensor, url: str | None) -> None:

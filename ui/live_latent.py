@@ -22,27 +22,17 @@ from gen_core.export import ExportError, export_decoder
 from gen_core.latent import INACTIVE_KL_NATS, clamp_to_spec, traversal_values
 from gen_core.models import GenerativeModel
 from ui.catalog import get_model, model_ref
+from ui.in_page import in_page_component
 from ui.latent_controls import SLIDER_STEP, category_labels
 from ui.render import LARGE_PX
 
 ROOT = Path(__file__).resolve().parents[1]
 STATIC_DECODERS = ROOT / "static" / "decoders"
 DECODER_URL_PREFIX = "app/static/decoders/"  # relative, so a reverse proxy's base path is kept
-COMPONENTS = Path(__file__).parent / "components"
 TRAVERSAL_CELL_PX, TRAVERSAL_GAP_PX = 84, 2
-
-
-def _source(*names: str) -> str:
-    return "\n".join((COMPONENTS / name).read_text(encoding="utf-8") for name in names)
-
-
-_CSS = _source("latent_panel.css")
-_panel = st.components.v2.component("latent_atlas_live_panel", css=_CSS,
-                                    js=_source("decoder_runtime.js", "latent_panel.js"))
-_traversal = st.components.v2.component("latent_atlas_live_traversal", css=_CSS,
-                                        js=_source("decoder_runtime.js", "traversal.js"))
-_grid = st.components.v2.component("latent_atlas_live_grid", css=_CSS,
-                                   js=_source("decoder_runtime.js", "latent_grid.js"))
+_panel = in_page_component("latent_atlas_live_panel", "decoder_runtime.js", "latent_panel.js")
+_traversal = in_page_component("latent_atlas_live_traversal", "decoder_runtime.js", "traversal.js")
+_grid = in_page_component("latent_atlas_live_grid", "decoder_runtime.js", "latent_grid.js")
 
 
 def decoder_url(stem: str) -> tuple[str | None, str | None]:

@@ -9,6 +9,7 @@ import streamlit as st
 import torch
 
 from gen_core.images import image_grid, png_bytes, to_pil, upscale
+from gen_core.models import GenerativeModel
 
 LARGE_PX, MEDIUM_PX = 448, 280
 
@@ -30,6 +31,14 @@ def show_images(images: torch.Tensor, nrow: int, target_px: int = LARGE_PX,
     grid = image_grid(images, nrow=nrow, padding=0 if len(images) == 1 else 2)  # no frame round one image
     show_picture(grid, target_px, caption)
     return grid
+
+
+@torch.no_grad()
+def decoded_grid(model: GenerativeModel, latents: torch.Tensor | list[float], nrow: int) -> np.ndarray:
+    """Latents ``[D]`` or ``[B, D]`` decoded on the server into one uint8 grid ``[H, W, C]`` (no
+    frame round a single image)."""
+    images = model.decode(torch.as_tensor(latents, dtype=torch.float32).reshape(-1, model.latent_dim))
+    return image_grid(images, nrow=nrow, padding=0 if len(images) == 1 else 2)
 
 
 def download_png(picture: np.ndarray | Callable[[], np.ndarray], file_name: str, key: str,

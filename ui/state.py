@@ -26,8 +26,10 @@ def active_models() -> list[str]:
     """Stems of the chosen models that still load (the first one is 'the' model of a page)."""
     usable = usable_stems()
     chosen = [s for s in st.session_state.get(_ACTIVE, []) if s in usable]
+    if chosen:
+        return chosen
     first = default_model()
-    return chosen or ([first] if first else [])
+    return [first] if first else []
 
 
 def set_active_models(stems: list[str]) -> None:

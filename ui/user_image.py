@@ -9,7 +9,6 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
-from pathlib import Path
 
 import streamlit as st
 import torch
@@ -19,17 +18,17 @@ from gen_core.latent import to_latent
 from gen_core.models import GenerativeModel
 from ui.cached import dataset_classifier, dataset_name
 from ui.catalog import get_model, model_ref
+from ui.in_page import in_page_component
 from ui.render import MEDIUM_PX, show_images
 
-OWN_IMAGE = "own_image"  # session state: (source, original PIL image, prepared [1, C, H, W])
+# Session state: (digest of the bytes and shape, original PIL image, prepared [1, C, H, W]).
+OWN_IMAGE = "own_image"
 OWN_LATENTS = "own_latents"  # session state: {(model identity, image digest): z [D]}
 PAD_SIZE_PX, PAD_PEN_PX = 280, 22  # MNIST's pen: about 2.2 pixels of the 28, at 10x
 PNG_DATA_URL = "data:image/png;base64,"
 MAX_DRAWING_BYTES = 2 * 2**20
 UPLOAD, DRAW = "Upload a picture", "Draw"
-_pad = st.components.v2.component(
-    "latent_atlas_drawing_pad", css=(Path(__file__).parent / "components" / "latent_panel.css").read_text(),
-    js=(Path(__file__).parent / "components" / "drawing_pad.js").read_text())
+_pad = in_page_component("latent_atlas_drawing_pad", "drawing_pad.js")
 
 
 def own_image_input(key: str, image_shape: tuple[int, int, int]) -> torch.Tensor | None:
@@ -37,13 +36,16 @@ def own_image_input(key: str, image_shape: tuple[int, int, int]) -> torch.Tensor
     source = st.segmented_control("Your image", [UPLOAD, DRAW], default=UPLOAD, key=f"{key}_source")
     try:
         if source == DRAW:
-            picture = _drawn(st.columns([1, 2])[0], key)
+            data = _drawn(st.columns([1, 2])[0], key)
         else:
             upload = st.file_uploader("A photo or scan of a digit (PNG or JPEG)", key=f"{key}_file",
                                       type=["png", "jpg", "jpeg", "webp", "gif", "bmp"])
-            picture = open_user_image(upload.getvalue()) if upload is not None else None
-        if picture is not None:
-            st.session_state[OWN_IMAGE] = (source, picture, from_user_image(picture, image_shape))
+            data = upload.getvalue() if upload is not None else None
+        stored = st.session_state.get(OWN_IMAGE)
+        digest = f"{hashlib.sha256(data).hexdigest()}-{image_shape}" if data is not None else None
+        if digest is not None and (stored is None or stored[0] != digest):  # prepared once per picture
+            picture = open_user_image(data)
+            st.session_state[OWN_IMAGE] = (digest, picture, from_user_image(picture, image_shape))
     except UserImageError as err:
         st.error(f"This picture cannot be used: {err}.", icon=":material/block:")
         return None
@@ -52,13 +54,14 @@ def own_image_input(key: str, image_shape: tuple[int, int, int]) -> torch.Tensor
         return None
     _, original, prepared = stored
     left, right = st.columns(2)
-    left.image(original.convert("RGB"), caption="your picture", width=MEDIUM_PX // 2 * 2)
+    left.image(original.convert("RGB"), caption="your picture", width=MEDIUM_PX)
     with right:
         show_images(prepared, nrow=1, target_px=MEDIUM_PX, caption="what the model sees")
     return prepared
 
 
-def _drawn(column, key: str):
+def _drawn(column, key: str) -> bytes | None:
+    """The pad's drawing as PNG bytes, or ``None`` while it is empty."""
     with column:
         result = _pad(key=f"{key}_pad", data={"size": PAD_SIZE_PX, "pen": PAD_PEN_PX}, default={"png": None},
                       on_png_change=lambda: None)
@@ -68,7 +71,7 @@ def _drawn(column, key: str):
     if len(url) > MAX_DRAWING_BYTES * 4 // 3 + len(PNG_DATA_URL):
         raise UserImageError("the drawing is larger than a drawing pad can make")
     try:
-        return open_user_image(base64.b64decode(url[len(PNG_DATA_URL):], validate=True))
+        return base64.b64decode(url[len(PNG_DATA_URL):], validate=True)
     except binascii.Error:
         raise UserImageError("the drawing did not arrive as a PNG") from None
 

@@ -15,7 +15,7 @@ from torch import nn
 
 from gen_core.models.base import EncoderModel, LatentDim, gaussian_spec
 from gen_core.models.registry import register
-from gen_core.models.vae import conv_decoder, conv_encoder, reparameterize
+from gen_core.models.vae import BernoulliDecoder, conv_decoder, conv_encoder, reparameterize
 
 AAE_POSTERIORS = ("deterministic", "gaussian")  # q(z|x) of Makhzani et al., sec. 2
 AAE_PRIORS = ("gaussian", "uniform")  # N(0, I), or U[-1, 1] in every dimension
@@ -57,7 +57,7 @@ class CodeDiscriminator(nn.Module):
 
 
 @register
-class AAE(EncoderModel):
+class AAE(BernoulliDecoder, EncoderModel):
     """Encoder ``[B, C, H, W] -> code [B, D]``, decoder ``[B, D] -> [B, C, H, W]`` (Bernoulli means)."""
 
     family = "aae"
@@ -96,16 +96,6 @@ class AAE(EncoderModel):
         reconstructs from and the discriminator judges."""
         mu, logvar = self.encode(x)
         return reparameterize(mu, logvar) if self.config.posterior == "gaussian" else mu
-
-    def decode_logits(self, z: torch.Tensor) -> torch.Tensor:
-        """Latents ``[B, D]`` -> Bernoulli logits ``[B, C, H, W]``."""
-        return self.decoder(z)
-
-    def decode(self, z: torch.Tensor) -> torch.Tensor:
-        return torch.sigmoid(self.decode_logits(z))
-
-    def decoder_layers(self) -> list[nn.Module]:
-        return [*self.decoder, nn.Sigmoid()]
 
     def build_discriminator(self) -> CodeDiscriminator:
         return CodeDiscriminator(self.config.latent_dim, self.config.discriminator_width)

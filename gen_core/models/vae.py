@@ -117,8 +117,25 @@ def gaussian_kl(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
     return -0.5 * torch.sum(1 + logvar - mu.pow(2) - logvar.exp()) / mu.shape[0]
 
 
+class BernoulliDecoder:
+    """For models whose ``self.decoder`` maps latents to Bernoulli logits (VAE, AAE)."""
+
+    decoder: nn.Module
+
+    def decode_logits(self, z: torch.Tensor) -> torch.Tensor:
+        """Latents ``[B, D]`` -> Bernoulli logits ``[B, C, H, W]``."""
+        return self.decoder(z)
+
+    def decode(self, z: torch.Tensor) -> torch.Tensor:
+        """Latents ``[B, D]`` -> Bernoulli means ``[B, C, H, W]`` in [0, 1]."""
+        return torch.sigmoid(self.decode_logits(z))
+
+    def decoder_layers(self) -> list[nn.Module]:
+        return [*self.decoder, nn.Sigmoid()]
+
+
 @register
-class VAE(EncoderModel):
+class VAE(BernoulliDecoder, EncoderModel):
     """Gaussian-posterior VAE; ``decode`` returns Bernoulli means, ``decode_logits`` their logits."""
 
     family = "vae"
@@ -145,16 +162,6 @@ class VAE(EncoderModel):
     def encode(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """Images ``[B, C, H, W]`` -> ``(mu, logvar)``, each ``[B, D]``."""
         return self.to_stats(self.encoder(x)).chunk(2, dim=1)
-
-    def decode_logits(self, z: torch.Tensor) -> torch.Tensor:
-        """Latents ``[B, D]`` -> Bernoulli logits ``[B, C, H, W]``."""
-        return self.decoder(z)
-
-    def decode(self, z: torch.Tensor) -> torch.Tensor:
-        return torch.sigmoid(self.decode_logits(z))
-
-    def decoder_layers(self) -> list[nn.Module]:
-        return [*self.decoder, nn.Sigmoid()]
 
     def forward(self, x: torch.Tensor) -> dict[str, torch.Tensor]:
         """The loss terms of ``loss``; being ``forward``, it is what DDP wraps."""

@@ -206,5 +206,21 @@ const DecoderRuntime = (() => {
     }
   }
 
-  return { parse, load, draw, Decoder, GridPainter, shared };
+  // The small DOM helpers every component here uses.
+  function element(tag, className, text) {
+    const node = document.createElement(tag);
+    if (className) node.className = className;
+    if (text !== undefined) node.textContent = text;
+    return node;
+  }
+
+  // A canvas announced to screen readers as a picture described by `label`.
+  function pictureCanvas(className, label) {
+    const canvas = element("canvas", className);
+    canvas.setAttribute("role", "img");
+    canvas.setAttribute("aria-label", label);
+    return canvas;
+  }
+
+  return { parse, load, draw, element, pictureCanvas, Decoder, GridPainter, shared };
 })();

@@ -3,13 +3,7 @@
 // Values go back to Python when a drag ends ("change"), tagged with the view's version so a
 // stale value never overrides a new seed or link.
 const PANELS = new WeakMap();
-
-function element(tag, className, text) {
-  const node = document.createElement(tag);
-  if (className) node.className = className;
-  if (text !== undefined) node.textContent = text;
-  return node;
-}
+const element = DecoderRuntime.element;
 
 function formatValue(v) {
   return v.toFixed(2);
@@ -93,11 +87,9 @@ class LivePanel {
     const box = element("div", "la-picture");
     const [, H, W] = this.data.image_shape;
     this.scale = Math.max(1, Math.round(this.data.picture_px / Math.max(H, W)));
-    this.canvas = element("canvas", "la-image");
+    this.canvas = DecoderRuntime.pictureCanvas("la-image", `Decoded image of ${this.data.model}`);
     this.canvas.width = W * this.scale;
     this.canvas.height = H * this.scale;
-    this.canvas.setAttribute("role", "img");
-    this.canvas.setAttribute("aria-label", `Decoded image of ${this.data.model}`);
     this.status = element("div", "la-caption", this.data.caption);
     box.append(this.canvas, this.status);
     return box;

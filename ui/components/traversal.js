@@ -12,12 +12,8 @@ class LiveTraversal {
     this.z = (latest && latest.length === data.z.length ? latest : data.z).slice();
     this.decoder = null;
     parent.querySelectorAll(".la-traversal").forEach((old) => old.remove());
-    this.root = document.createElement("div");
-    this.root.className = "la-traversal";
-    const canvas = document.createElement("canvas");
-    canvas.className = "la-grid";
-    canvas.setAttribute("role", "img");
-    canvas.setAttribute("aria-label", data.caption);
+    this.root = DecoderRuntime.element("div", "la-traversal");
+    const canvas = DecoderRuntime.pictureCanvas("la-grid", data.caption);
     this.painter = new DecoderRuntime.GridPainter(canvas, data.image_shape, data.scale, data.gap,
                                                   data.values[0].length, data.values.length);
     this.root.appendChild(canvas);
