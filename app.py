@@ -13,7 +13,7 @@ from gen_core.metric_report import card_summary
 from gen_core.ranking import BASIS as RANK_BASIS
 from ui.cached import dataset_name, preview
 from ui.catalog import add_upload, catalog, get_model, model_ref, ranking, remove_upload, uploads
-from ui.curves import curves_figure
+from ui.curves import curves_svg
 from ui.page import guarded, start_page
 from ui.render import show_picture
 from ui.state import active_models, set_active_models, write_url
@@ -53,9 +53,9 @@ def model_card(stem: str, error: str | None, ranks: dict[str, str]) -> None:
     if ref.uploaded:
         facts.append("uploaded: only in this browser tab")
     st.caption(" · ".join(facts))
-    curves = curves_figure(training)
+    curves = curves_svg(training)
     if curves is not None:
-        st.plotly_chart(curves, key=f"curves_{stem}", config={"displayModeBar": False, "staticPlot": True})
+        st.markdown(curves, unsafe_allow_html=True)
     buttons = st.columns(2 if ref.uploaded else 1)
     if buttons[0].button("Explore this model", key=f"explore_{stem}", on_click=open_in_explore, args=(stem,)):
         st.switch_page("pages/1_Explore.py")
@@ -70,10 +70,11 @@ def filtered(cards: list[tuple[str, str | None]]) -> list[tuple[str, str | None]
     datasets = sorted({dataset_label(s) for s in usable})
     families = sorted({get_model(s).family for s in usable})
     left, right = st.columns(2)
+    # Keyed by the options: a newly uploaded model's dataset or family starts out chosen.
     chosen_datasets = left.pills("Dataset", datasets, selection_mode="multi", default=datasets,
-                                 key="gallery_datasets")
+                                 key=f"gallery_datasets_{'|'.join(datasets)}")
     chosen_families = right.pills("Family", families, selection_mode="multi", default=families,
-                                  key="gallery_families")
+                                  key=f"gallery_families_{'|'.join(families)}")
     return [(name, error) for name, error in cards
             if error is not None or (dataset_label(name) in chosen_datasets
                                      and get_model(name).family in chosen_families)]
@@ -81,10 +82,12 @@ def filtered(cards: list[tuple[str, str | None]]) -> list[tuple[str, str | None]
 
 def upload_section() -> None:
     """Add a model of one's own: checked by the same loader as the folder's files."""
-    with st.expander("Add your own model (.safetensors)", icon=":material/upload:"):
+    with st.expander("Add your own model (.safetensors or .onnx)", icon=":material/upload:"):
         st.caption("The model is checked like any checkpoint, shown only in this browser tab, and "
-                   "forgotten when the tab closes. PyTorch pickles (.pt, .pth, .ckpt) are never "
-                   "opened: convert them first with `python -m gen_core.convert`.")
+                   "forgotten when the tab closes. A decoder trained elsewhere comes as ONNX "
+                   "(`torch.onnx.export` of a module mapping z [B, D] to images). PyTorch pickles "
+                   "(.pt, .pth, .ckpt) are never opened: convert them first with "
+                   "`python -m gen_core.convert`.")
         upload = st.file_uploader("Checkpoint file", key="model_upload", max_upload_size=MAX_UPLOAD_MB)
         if upload is None:
             return

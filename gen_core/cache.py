@@ -17,6 +17,7 @@ import numpy as np
 import torch
 from PIL import Image
 
+from gen_core.checkpoint import model_files
 from gen_core.images import image_grid, save_png
 from gen_core.models import GenerativeModel
 
@@ -72,9 +73,9 @@ class ArtifactCache:
 
 def stale_cache_files(folder: str | Path) -> list[Path]:
     """Cache files in ``folder/cache/`` derived from no current checkpoint (an older version or a
-    deleted file): their hash prefix matches no ``.safetensors`` file in ``folder``."""
+    deleted file): their hash prefix matches no model file in ``folder``."""
     folder = Path(folder)
-    current = {f"{content_hash(p)}-" for p in folder.glob("*.safetensors")}
+    current = {f"{content_hash(p)}-" for p in model_files(folder)}
     return sorted(p for p in (folder / CACHE_DIR_NAME).glob("*")
                   if p.is_file() and not any(p.name.startswith(prefix) for prefix in current))
 

@@ -28,6 +28,8 @@ MAX_FILE_BYTES = 200 * 1024 * 1024
 MAX_HEADER_BYTES = 16 * 1024 * 1024
 REQUIRED_FIELDS = ("schema_version", "family", "arch", "config", "latent_spec", "image_shape")
 PICKLE_SUFFIXES = (".pt", ".pth", ".ckpt", ".pkl", ".bin")
+ONNX_SUFFIX = ".onnx"
+MODEL_SUFFIXES = (".safetensors", ONNX_SUFFIX)  # what a model folder lists
 SAFETENSORS_DTYPES = {torch.float32: "F32", torch.float64: "F64", torch.float16: "F16",
                       torch.bfloat16: "BF16", torch.int64: "I64", torch.int32: "I32", torch.uint8: "U8",
                       torch.bool: "BOOL"}
@@ -40,6 +42,11 @@ class CheckpointError(Exception):
         super().__init__(f"{Path(path).name}: {problem}")
         self.path = Path(path)
         self.problem = problem
+
+
+def model_files(folder: str | Path) -> list[Path]:
+    """The model files in ``folder`` (checkpoints and ONNX decoders), in name order."""
+    return sorted(p for p in Path(folder).iterdir() if p.suffix.lower() in MODEL_SUFFIXES and p.is_file())
 
 
 def model_metadata(model: GenerativeModel, dataset: dict | None = None,
@@ -143,7 +150,12 @@ def load_model_bytes(data: bytes, name: str, device: str | torch.device = "cpu")
 
 def _model_from_bytes(where: Path, data: bytes, device: str | torch.device) -> GenerativeModel:
     """Header, metadata and declared tensor shapes are all checked against the architecture, built
-    on the ``meta`` device, before a single weight is read or allocated."""
+    on the ``meta`` device, before a single weight is read or allocated. An ``.onnx`` file is a
+    decoder trained elsewhere (``gen_core.onnx_decoder``)."""
+    if where.suffix.lower() == ONNX_SUFFIX:
+        from gen_core.onnx_decoder import load_onnx_bytes  # it imports this module's CheckpointError
+
+        return load_onnx_bytes(data, where).to(device)
     header = _parse_header(where, data)
     meta = _parse_metadata(where, header.pop("__metadata__", None))
     try:
@@ -158,8 +170,12 @@ def _model_from_bytes(where: Path, data: bytes, device: str | torch.device) -> G
     except (SafetensorError, ValueError, RuntimeError) as err:
         raise CheckpointError(where, f"tensor data is unreadable ({err})") from None
     check_tensors(where, expected, tensors)
-    model = model.to_empty(device="cpu")
-    model.load_state_dict({k: tensors[k] for k in expected})
+    # assign=True puts the read tensors in place of the meta ones: no second allocation, and no
+    # to_empty, whose meta path imports torch's symbolic-shape machinery on first use.
+    model.load_state_dict({k: tensors[k] for k in expected}, assign=True)
+    leftover = [name for name, t in [*model.named_parameters(), *model.named_buffers()] if t.is_meta]
+    if leftover:
+        raise CheckpointError(where, f"the architecture has tensors no file can hold: {leftover}")
     _check_description(where, model, meta)
     model.metadata = meta
     return model.to(device).eval()

@@ -22,6 +22,7 @@ Ops and their fields (tensors are ``[offset, length]`` in float32 elements of th
 from __future__ import annotations
 
 import json
+import math
 import struct
 
 import numpy as np
@@ -109,6 +110,8 @@ def _layer(writer: _Writer, layer: nn.Module) -> None:
         writer.pending[id(writer.ops[-1])] = (weight, bias)
     elif isinstance(layer, (nn.BatchNorm1d, nn.BatchNorm2d)):
         _fold_affine(writer, *_batch_norm_affine(layer))
+    elif isinstance(layer, nn.Flatten):
+        writer.add("reshape", [math.prod(shape)])
     elif isinstance(layer, nn.Unflatten):
         writer.add("reshape", [*shape[:layer.dim - 1], *layer.unflattened_size])
     elif isinstance(layer, nn.LeakyReLU):

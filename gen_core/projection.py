@@ -21,7 +21,7 @@ import numpy as np
 import torch
 
 from gen_core.cache import ArtifactCache, preview_grid, stale_cache_files
-from gen_core.checkpoint import CheckpointError, load_model
+from gen_core.checkpoint import CheckpointError, load_model, model_files
 from gen_core.data import load_eval_images
 from gen_core.latent import encode_means
 from gen_core.models import GenerativeModel
@@ -169,7 +169,7 @@ def precompute(folder: Path, params: list[ProjectionParams]) -> list[Path]:
         stale.unlink()
         print(f"removed stale {stale.name}")
     written = []
-    for checkpoint in sorted(folder.glob("*.safetensors")):
+    for checkpoint in model_files(folder):
         try:
             model = load_model(checkpoint)
         except CheckpointError as err:

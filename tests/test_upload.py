@@ -84,3 +84,17 @@ def test_a_link_cannot_open_an_upload():
     at = open_page("explore", query={"model": f"{GAN},{UPLOADED}"})
     assert_clean(at)
     assert any("cannot open an upload" in w.value for w in at.warning)
+
+
+def test_an_onnx_decoder_from_elsewhere_uploads_and_explores(tmp_path):
+    from tests.test_onnx_decoder import DecoderOnly, ExamplesVAE, export_onnx
+
+    torch = pytest.importorskip("torch")
+    torch.manual_seed(0)
+    data = export_onnx(DecoderOnly(ExamplesVAE()), 20, tmp_path / "examples-vae.onnx").read_bytes()
+    at = _upload(open_page("home"), "examples-vae.onnx", data)
+    assert_clean(at)
+    assert "examples-vae (uploaded)" in [h.value for h in at.subheader]
+    at.button(key="explore_examples-vae (uploaded)").click().run()
+    assert_clean(at)
+    assert at.toggle(key="live_decoding").value  # its decoder runs in the browser too

@@ -16,7 +16,7 @@ from pathlib import Path
 import streamlit as st
 
 from gen_core.cache import CACHE_DIR_NAME, ArtifactCache, bytes_identity, file_identity
-from gen_core.checkpoint import CheckpointError, load_model, load_model_bytes
+from gen_core.checkpoint import CheckpointError, load_model, load_model_bytes, model_files
 from gen_core.models import GenerativeModel
 from gen_core.ranking import Ranked, rank_models
 
@@ -69,8 +69,9 @@ def catalog() -> dict[str, CatalogEntry]:
     Every rerun (each slider move) asks for the catalog, so it only lists the folder and stats
     its files; loading (and failing to load a broken file) happens once per file state.
     """
+    folder = checkpoint_dir()
     files = tuple((str(p), p.stat().st_size, p.stat().st_mtime_ns)
-                  for p in sorted(checkpoint_dir().glob("*.safetensors")))
+                  for p in (model_files(folder) if folder.is_dir() else []))
     return _scan(files)
 
 
@@ -84,7 +85,8 @@ def _scan(files: tuple[tuple[str, int, int], ...]) -> dict[str, CatalogEntry]:
             error = None
         except CheckpointError as err:
             error = str(err)
-        entries[path.stem] = CatalogEntry(path.stem, path, error)
+        name = path.stem if path.stem not in entries else path.name  # x.safetensors beside x.onnx
+        entries[name] = CatalogEntry(name, path, error)
     return entries
 
 

@@ -126,6 +126,10 @@ def apply_spectral_norm(module: nn.Module) -> nn.Module:
 
 def init_dcgan_weights(module: nn.Module) -> None:
     """N(0, 0.02) convolutions and N(1, 0.02) batch-norm scales, as in the DCGAN paper."""
+    if getattr(module, "weight", None) is not None and module.weight.is_meta:
+        # Built on the meta device only to read its shapes: there are no values to draw, and
+        # torch's meta normal_ imports its compiler stack (about 1 s) on first use.
+        return
     if isinstance(module, (nn.Conv2d, nn.ConvTranspose2d, nn.Linear)):
         nn.init.normal_(module.weight, 0.0, 0.02)
         if module.bias is not None:
