@@ -9,9 +9,10 @@ from __future__ import annotations
 import streamlit as st
 
 from gen_core.checkpoint import MAX_FILE_BYTES, CheckpointError
+from gen_core.checkpoint_info import model_facts
 from gen_core.metric_report import card_summary
 from gen_core.ranking import BASIS as RANK_BASIS
-from ui.cached import dataset_name, preview
+from ui.cached import preview
 from ui.catalog import add_upload, catalog, get_model, model_ref, ranking, remove_upload, uploads
 from ui.curves import curves_svg
 from ui.page import guarded, start_page
@@ -24,7 +25,7 @@ MAX_UPLOAD_MB = MAX_FILE_BYTES // 2**20  # also server.maxUploadSize in .streaml
 
 
 def dataset_label(stem: str) -> str:
-    return dataset_name(stem) or "unknown"
+    return get_model(stem).info.dataset_label
 
 
 def open_in_explore(stem: str) -> None:
@@ -38,22 +39,22 @@ def model_card(stem: str, error: str | None, ranks: dict[str, str]) -> None:
         st.error(f"This checkpoint cannot be loaded.\n\n{error}", icon=":material/block:")
         return
     model, ref = get_model(stem), model_ref(stem)
-    meta = model.metadata
+    info = model.info
     if stem in ranks:
         st.caption(f"Quality {ranks[stem]}", help=f"Cards are ordered by {RANK_BASIS}.")
     show_picture(preview(stem), target_px=360)
-    st.markdown(f"**{model.title}** · `{model.arch}` · dataset **{dataset_label(stem)}**  \n"
-                f"latent size **{model.latent_dim}** · **{model.parameter_count():,}** parameters · "
-                f"file {ref.size_text}")
-    training = meta.get("training", {})
-    facts = [card_summary(meta.get("metrics", {})) or "not evaluated yet"]
-    if training.get("epochs"):
-        minutes = f" in {training['seconds'] / 60:.0f} min" if training.get("seconds") else ""
-        facts.append(f"trained {training['epochs']} epochs{minutes}")
+    facts = model_facts(info, model.title, model.parameter_count(), ref.size)
+    st.markdown(f"**{facts['kind']}** · `{facts['arch']}` · dataset **{facts['dataset']}**  \n"
+                f"latent size **{facts['latent size']}** · **{facts['parameters']}** parameters · "
+                f"file {facts['file']}")
+    notes = [card_summary(info.metrics) or "not evaluated yet"]
+    if info.training.epochs:
+        notes.append(f"trained {facts['epochs']} epochs"
+                     + (f" in {facts['training time']}" if info.training.seconds else ""))
     if ref.uploaded:
-        facts.append("uploaded: only in this browser tab")
-    st.caption(" · ".join(facts))
-    curves = curves_svg(training)
+        notes.append("uploaded: only in this browser tab")
+    st.caption(" · ".join(notes))
+    curves = curves_svg(info.training.history)
     if curves is not None:
         st.markdown(curves, unsafe_allow_html=True)
     buttons = st.columns(2 if ref.uploaded else 1)

@@ -16,6 +16,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from gen_core.checkpoint import read_header
+from gen_core.checkpoint_info import CheckpointInfo
 from gen_core.models import EncoderModel
 from gen_core.models.registry import family_class
 from gen_core.zoo_table import checkpoint_files, replace_between_markers
@@ -51,10 +52,9 @@ class Target:
 def read_models(folder: Path) -> list[Model]:
     models = []
     for path in checkpoint_files(folder):
-        meta = read_header(path)[0]
-        models.append(Model(path.stem, meta["family"], meta.get("dataset", {}).get("name", ""),
-                            bool(meta.get("training", {}).get("options", {}).get("binarize")),
-                            meta.get("metrics", {})))
+        info = CheckpointInfo.from_metadata(read_header(path)[0])
+        models.append(Model(path.stem, info.family, info.dataset, bool(info.training.options.get("binarize")),
+                            dict(info.metrics)))
     return models
 
 

@@ -19,6 +19,7 @@ from safetensors import SafetensorError
 from safetensors.torch import load as load_safetensors_bytes
 from safetensors.torch import save_file
 
+from gen_core.checkpoint_info import CheckpointInfo
 from gen_core.models import GenerativeModel, LatentDim, build_model
 from gen_core.models.registry import family_class
 
@@ -149,13 +150,21 @@ def load_model_bytes(data: bytes, name: str, device: str | torch.device = "cpu")
 
 
 def _model_from_bytes(where: Path, data: bytes, device: str | torch.device) -> GenerativeModel:
-    """Header, metadata and declared tensor shapes are all checked against the architecture, built
-    on the ``meta`` device, before a single weight is read or allocated. An ``.onnx`` file is a
-    decoder trained elsewhere (``gen_core.onnx_decoder``)."""
+    """The model in a file's bytes, its header parsed once into ``model.info``. An ``.onnx`` file
+    is a decoder trained elsewhere (``gen_core.onnx_decoder``)."""
     if where.suffix.lower() == ONNX_SUFFIX:
         from gen_core.onnx_decoder import load_onnx_bytes  # it imports this module's CheckpointError
 
-        return load_onnx_bytes(data, where).to(device)
+        model = load_onnx_bytes(data, where)
+    else:
+        model = _checkpoint_model(where, data)
+    model.info = CheckpointInfo.from_metadata(model.metadata)
+    return model.to(device).eval()
+
+
+def _checkpoint_model(where: Path, data: bytes) -> GenerativeModel:
+    """Header, metadata and declared tensor shapes are all checked against the architecture, built
+    on the ``meta`` device, before a single weight is read or allocated."""
     header = _parse_header(where, data)
     meta = _parse_metadata(where, header.pop("__metadata__", None))
     try:
@@ -178,7 +187,7 @@ def _model_from_bytes(where: Path, data: bytes, device: str | torch.device) -> G
         raise CheckpointError(where, f"the architecture has tensors no file can hold: {leftover}")
     _check_description(where, model, meta)
     model.metadata = meta
-    return model.to(device).eval()
+    return model
 
 
 def _check_declared(where: Path, expected: dict[str, torch.Tensor], header: dict) -> None:

@@ -13,6 +13,7 @@ import math
 from pathlib import Path
 
 from gen_core.checkpoint import CheckpointError, read_header
+from gen_core.checkpoint_info import CheckpointInfo, TrainingSummary, model_facts
 from gen_core.metric_report import categories_cell, fmt
 from gen_core.models import build_model
 from gen_core.training_options import OPTIONS_BY_TRAINER
@@ -24,16 +25,10 @@ HEADER = ("Model", "Family", "Dataset", "Training options", "Params", "Epochs", 
 OPTION_DEFAULTS = {trainer: dataclasses.asdict(options()) for trainer, options in OPTIONS_BY_TRAINER.items()}
 
 
-def _duration(seconds: float | None) -> str:
-    if seconds is None:
-        return "–"
-    return f"{seconds / 60:.1f} min" if seconds < 5400 else f"{seconds / 3600:.1f} h"
-
-
-def non_default_options(training: dict) -> str:
+def non_default_options(training: TrainingSummary) -> str:
     """The run's options that differ from its trainer's defaults, as ``name=value``."""
-    defaults = OPTION_DEFAULTS.get(training.get("trainer"), {})
-    changed = {k: v for k, v in training.get("options", {}).items() if defaults.get(k) != v}
+    defaults = OPTION_DEFAULTS.get(training.trainer, {})
+    changed = {k: v for k, v in training.options.items() if defaults.get(k) != v}
     return ", ".join(k if v is True else f"{k}={v}" for k, v in changed.items()) or "–"
 
 
@@ -59,7 +54,8 @@ def beside_real(key: str, real_key: str, metrics: dict, spread: str | None = Non
 
 def table_row(name: str, meta: dict, tensors: dict) -> tuple[str, ...]:
     """One markdown row of ``HEADER`` from a checkpoint's metadata and tensor index."""
-    training, metrics = meta.get("training", {}), meta.get("metrics", {})
+    info = CheckpointInfo.from_metadata(meta)
+    metrics = info.metrics
     params = sum(math.prod(t["shape"]) for k, t in tensors.items() if not k.startswith("train."))
     pr_cell = "–"
     if "precision" in metrics:
@@ -68,10 +64,10 @@ def table_row(name: str, meta: dict, tensors: dict) -> tuple[str, ...]:
     classes = "–"
     if "min_class_fraction" in metrics:
         classes = f"{fmt('min_class_fraction', metrics)}-{fmt('max_class_fraction', metrics)}"
-    kind = build_model(meta["family"], meta["config"]).title  # e.g. "β-VAE (β=4)", from the config
-    return (name, f"{kind} ({meta['arch']})", meta.get("dataset", {}).get("name", "–"),
-            non_default_options(training), f"{params / 1e6:.2f} M", str(training.get("epochs", "–")),
-            _duration(training.get("seconds")),
+    kind = build_model(info.family, dict(info.config)).title  # e.g. "β-VAE (β=4)", from the config
+    facts = model_facts(info, kind, params)
+    return (name, f"{facts['kind']} ({facts['arch']})", facts["dataset"], non_default_options(info.training),
+            facts["parameters"], facts["epochs"], facts["training time"],
             beside_real("fd_classifier_features", "fd_real_halves", metrics, "fd_spread"),
             beside_real("kid", "kid_real_halves", metrics), pr_cell, classes, likelihood_cell(metrics),
             categories_cell(metrics))

@@ -6,6 +6,7 @@ import pandas as pd
 import streamlit as st
 import torch
 
+from gen_core.checkpoint_info import model_facts
 from gen_core.latent import seed_latent
 from gen_core.metric_report import METRICS, best_models, headline
 from ui.cached import dataset_name, eval_images
@@ -91,12 +92,8 @@ def metrics_table(stems: list[str]) -> None:
     facts, scores = {}, {}
     for stem in stems:
         model = get_model(stem)
-        training = model.metadata.get("training", {})
-        facts[stem] = {"kind": model.title, "arch": model.arch, "dataset": dataset_name(stem),
-                       "latent size": str(model.latent_dim), "parameters": f"{model.parameter_count():,}",
-                       "file": model_ref(stem).size_text,
-                       "epochs": str(training.get("epochs", "–"))}
-        scores[stem] = model.metadata.get("metrics", {})
+        facts[stem] = model_facts(model.info, model.title, model.parameter_count(), model_ref(stem).size)
+        scores[stem] = model.info.metrics
     st.dataframe(pd.DataFrame(facts), width="stretch")
     table = pd.DataFrame({stem: headline(m) for stem, m in scores.items()})
     if table.empty:

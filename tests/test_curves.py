@@ -6,9 +6,9 @@ import re
 
 from ui.curves import curves_svg, loss_series
 
-HISTORY = {"history": [{"epoch": 1, "loss_d": 1.2, "loss_g": 0.9, "d_real": 0.6, "lr": 2e-4},
+HISTORY = [{"epoch": 1, "loss_d": 1.2, "loss_g": 0.9, "d_real": 0.6, "lr": 2e-4},
                        {"epoch": 2, "loss_d": 1.0, "loss_g": 1.4, "d_real": 0.7, "lr": 2e-4},
-                       {"epoch": 3, "loss_d": 0.8, "loss_g": 1.1, "d_real": 0.7, "lr": 2e-4}]}
+                       {"epoch": 3, "loss_d": 0.8, "loss_g": 1.1, "d_real": 0.7, "lr": 2e-4}]
 
 
 def test_losses_only_in_recorded_order():
@@ -33,18 +33,17 @@ def test_one_line_per_loss_each_scaled_to_its_own_range():
 
 
 def test_no_history_draws_nothing():
-    assert curves_svg({}) is None
-    assert curves_svg({"history": [{"epoch": 1, "lr": 1e-3}, "garbage", {"loss": 2.0}]}) is None
+    assert curves_svg([]) is None
+    assert curves_svg([{"epoch": 1, "lr": 1e-3}, "garbage", {"loss": 2.0}]) is None
 
 
 def test_one_epoch_and_a_constant_loss_are_drawn_without_dividing_by_zero():
-    svg = curves_svg({"history": [{"epoch": 4, "loss": 2.0}]})
+    svg = curves_svg([{"epoch": 4, "loss": 2.0}])
     assert "<circle" in svg and "nan" not in svg
-    flat = curves_svg({"history": [{"epoch": 1, "loss": 2.0}, {"epoch": 2, "loss": 2.0}]})
+    flat = curves_svg([{"epoch": 1, "loss": 2.0}, {"epoch": 2, "loss": 2.0}])
     assert "<polyline" in flat and "nan" not in flat
 
 
 def test_names_from_a_file_are_escaped():
-    svg = curves_svg({"history": [{"epoch": 1, "<script>x</script>": 1.0},
-                                  {"epoch": 2, "<script>x</script>": 0.5}]})
+    svg = curves_svg([{"epoch": 1, "<script>x</script>": 1.0}, {"epoch": 2, "<script>x</script>": 0.5}])
     assert "<script>" not in svg and "&lt;script&gt;" in svg

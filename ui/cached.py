@@ -33,7 +33,7 @@ def _preview(stem: str, file_hash: str) -> np.ndarray:
 
 
 def dataset_name(stem: str) -> str:
-    return get_model(stem).metadata.get("dataset", {}).get("name", "")
+    return get_model(stem).info.dataset
 
 
 def eval_images(stem: str, n: int) -> torch.Tensor:

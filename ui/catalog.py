@@ -17,6 +17,7 @@ import streamlit as st
 
 from gen_core.cache import CACHE_DIR_NAME, ArtifactCache, bytes_identity, file_identity
 from gen_core.checkpoint import CheckpointError, load_model, load_model_bytes, model_files
+from gen_core.checkpoint_info import size_text
 from gen_core.models import GenerativeModel
 from gen_core.ranking import Ranked, rank_models
 
@@ -55,7 +56,7 @@ class ModelRef:
 
     @property
     def size_text(self) -> str:
-        return f"{self.size / 2**20:.1f} MiB" if self.size >= 2**20 else f"{self.size / 2**10:.0f} KiB"
+        return size_text(self.size)
 
 
 def checkpoint_dir() -> Path:
@@ -114,8 +115,8 @@ def ranking() -> list[Ranked]:
 def _rank(models: tuple[tuple[str, str], ...]) -> list[Ranked]:
     described = {}
     for stem, identity in models:
-        meta = _load(str(catalog()[stem].path), identity).metadata
-        described[stem] = (meta.get("dataset", {}).get("name", ""), meta.get("metrics", {}))
+        info = _load(str(catalog()[stem].path), identity).info
+        described[stem] = (info.dataset, info.metrics)
     return rank_models(described)
 
 
@@ -124,7 +125,7 @@ def default_model() -> str | None:
     and encoding all work with it), else the best-ranked model with an encoder, else the best."""
     usable = usable_stems()
     encoders = [s for s in usable if get_model(s).has_encoder]
-    on_mnist = [s for s in encoders if get_model(s).metadata.get("dataset", {}).get("name") == "mnist"]
+    on_mnist = [s for s in encoders if get_model(s).info.dataset == "mnist"]
     return next(iter(on_mnist + encoders + usable), None)
 
 

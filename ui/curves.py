@@ -7,6 +7,7 @@ Drawn as one inline SVG per card rather than a chart library figure: a gallery o
 from __future__ import annotations
 
 import html
+from collections.abc import Mapping, Sequence
 
 # History columns that are settings or probabilities, not losses.
 NOT_LOSSES = {"epoch", "lr", "lr_d", "d_real", "d_fake"}
@@ -14,9 +15,9 @@ ROW_PX, NAME_PX, VALUE_PX, FOOTER_PX = 22, 92, 56, 16
 COLOURS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#17becf", "#8c564b", "#e377c2")
 
 
-def loss_series(training: dict) -> dict[str, tuple[list[int], list[float]]]:
-    """``{loss name: (epochs, values)}`` of the run's history (empty when it has none)."""
-    history = [row for row in training.get("history", []) if isinstance(row, dict) and "epoch" in row]
+def loss_series(history: Sequence[Mapping]) -> dict[str, tuple[list[int], list[float]]]:
+    """``{loss name: (epochs, values)}`` of a run's per-epoch history rows (empty when none)."""
+    history = [row for row in history if isinstance(row, Mapping) and "epoch" in row]
     names = dict.fromkeys(k for row in history for k in row if k not in NOT_LOSSES)
     series = {}
     for name in names:
@@ -27,10 +28,10 @@ def loss_series(training: dict) -> dict[str, tuple[list[int], list[float]]]:
     return series
 
 
-def curves_svg(training: dict, width: int = 330) -> str | None:
+def curves_svg(history: Sequence[Mapping], width: int = 330) -> str | None:
     """Each loss per epoch on its own row, scaled to its own range (the losses of one run differ
     by orders of magnitude), with its last value; ``None`` when there is no history to draw."""
-    series = loss_series(training)
+    series = loss_series(history)
     if not series:
         return None
     epochs = [e for es, _ in series.values() for e in es]

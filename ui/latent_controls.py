@@ -18,9 +18,8 @@ def category_labels(model: GenerativeModel) -> dict[int, tuple[str, ...]]:
     ``gen_core.evaluate`` measured, with the dataset classifier, which class most samples of each
     value are read as; an InfoGAN's value "1" may well draw a 0, so it is labelled that way.
     """
-    metrics, dataset = model.metadata.get("metrics", {}), model.metadata.get("dataset", {})
+    metrics, names = model.info.metrics, model.info.class_names
     majority, shares = metrics.get("category_majority_class"), metrics.get("category_agreement")
-    names = dataset.get("class_names") or []
     column = next((i for i, d in enumerate(model.latent_spec) if d.kind == "categorical"), None)
     if column is None or not majority or not shares:
         return {}
