@@ -35,10 +35,14 @@ def open_in_explore(stem: str) -> None:
 @guarded
 def model_card(stem: str, error: str | None, ranks: dict[str, str]) -> None:
     st.subheader(stem)
+    if error is None:
+        try:
+            model, ref = get_model(stem), model_ref(stem)
+        except CheckpointError as err:  # its header was sound, its weights are not
+            error = str(err)
     if error is not None:
         st.error(f"This checkpoint cannot be loaded.\n\n{error}", icon=":material/block:")
         return
-    model, ref = get_model(stem), model_ref(stem)
     info = model.info
     if stem in ranks:
         st.caption(f"Quality {ranks[stem]}", help=f"Cards are ordered by {RANK_BASIS}.")

@@ -108,7 +108,7 @@ def update_metadata(path: str | Path, drop: tuple[str, ...] = (), **sections: di
 def read_header(path: str | Path) -> tuple[dict, dict]:
     """Validate the container and return ``(gen_core metadata, raw tensor index)`` without tensors."""
     path = Path(path)
-    header = _parse_header(path, _read_bytes(path))
+    header = _parse_header(path, *_read_head(path))
     meta = _parse_metadata(path, header.pop("__metadata__", None))
     return meta, header
 
@@ -121,7 +121,7 @@ def read_tensors(path: str | Path) -> tuple[dict[str, str], dict[str, torch.Tens
     """
     path = Path(path)
     data = _read_bytes(path)
-    header = _parse_header(path, data)
+    header = _parse_header(path, data, len(data))
     try:
         tensors = load_safetensors_bytes(data)
     except (SafetensorError, ValueError, RuntimeError) as err:
@@ -149,6 +149,22 @@ def load_model_bytes(data: bytes, name: str, device: str | torch.device = "cpu")
     return _model_from_bytes(where, bytes(data), device)
 
 
+def inspect_checkpoint(path: str | Path) -> CheckpointInfo:
+    """The file's header checked as ``load_model`` checks it (container, metadata, config, every
+    declared tensor's name, shape and dtype against the architecture built on the ``meta`` device),
+    without reading the weights: what listing a folder needs. ``load_model`` still checks the
+    weights themselves (present, finite) when the model is opened."""
+    path = Path(path)
+    if path.suffix.lower() == ONNX_SUFFIX:
+        return load_model(path).info  # small files whose graph must be read to be checked at all
+    header = _parse_header(path, *_read_head(path))
+    meta = _parse_metadata(path, header.pop("__metadata__", None))
+    model = _meta_model(path, meta)
+    _check_declared(path, model.state_dict(), header)
+    _check_description(path, model, meta)
+    return CheckpointInfo.from_metadata(meta)
+
+
 def _model_from_bytes(where: Path, data: bytes, device: str | torch.device) -> GenerativeModel:
     """The model in a file's bytes, its header parsed once into ``model.info``. An ``.onnx`` file
     is a decoder trained elsewhere (``gen_core.onnx_decoder``)."""
@@ -165,13 +181,9 @@ def _model_from_bytes(where: Path, data: bytes, device: str | torch.device) -> G
 def _checkpoint_model(where: Path, data: bytes) -> GenerativeModel:
     """Header, metadata and declared tensor shapes are all checked against the architecture, built
     on the ``meta`` device, before a single weight is read or allocated."""
-    header = _parse_header(where, data)
+    header = _parse_header(where, data, len(data))
     meta = _parse_metadata(where, header.pop("__metadata__", None))
-    try:
-        with torch.device("meta"):
-            model = build_model(meta["family"], meta["config"])
-    except (TypeError, ValueError) as err:
-        raise CheckpointError(where, f"invalid config for family {meta['family']!r}: {err}") from None
+    model = _meta_model(where, meta)
     expected = model.state_dict()
     _check_declared(where, expected, header)
     try:
@@ -188,6 +200,15 @@ def _checkpoint_model(where: Path, data: bytes) -> GenerativeModel:
     _check_description(where, model, meta)
     model.metadata = meta
     return model
+
+
+def _meta_model(where: Path, meta: dict) -> GenerativeModel:
+    """The architecture the metadata describes, on the ``meta`` device: shapes, no memory."""
+    try:
+        with torch.device("meta"):
+            return build_model(meta["family"], meta["config"])
+    except (TypeError, ValueError) as err:
+        raise CheckpointError(where, f"invalid config for family {meta['family']!r}: {err}") from None
 
 
 def _check_declared(where: Path, expected: dict[str, torch.Tensor], header: dict) -> None:
@@ -219,6 +240,20 @@ def _refuse_size(path: Path, size: int) -> None:
                               f"{MAX_FILE_BYTES / 2**20:.0f} MiB)")
 
 
+def _read_head(path: Path) -> tuple[bytes, int]:
+    """The file's first bytes, up to the end of its header (never more than the header cap
+    allows), and the file's size: all that reading a header needs."""
+    _refuse_pickle_suffix(path)
+    if not path.is_file():
+        raise CheckpointError(path, "no such file")
+    size = path.stat().st_size
+    _refuse_size(path, size)
+    with path.open("rb") as file:
+        start = file.read(8)
+        length = struct.unpack("<Q", start)[0] if len(start) == 8 else 0
+        return start + file.read(min(length, MAX_HEADER_BYTES + 1)), size
+
+
 def _read_bytes(path: Path) -> bytes:
     _refuse_pickle_suffix(path)
     if not path.is_file():
@@ -227,7 +262,9 @@ def _read_bytes(path: Path) -> bytes:
     return path.read_bytes()
 
 
-def _parse_header(path: Path, data: bytes) -> dict:
+def _parse_header(path: Path, data: bytes, file_size: int) -> dict:
+    """The JSON header at the start of ``data`` (the file's first bytes, at least its header) of a
+    file of ``file_size`` bytes."""
     if len(data) < 8:
         raise CheckpointError(path, "not a safetensors file (shorter than its 8-byte header size)")
     # A pickle starts with b"\x80" and a protocol byte, a torch zip with b"PK". A safetensors
@@ -248,9 +285,9 @@ def _parse_header(path: Path, data: bytes) -> dict:
         raise CheckpointError(path, "not a safetensors file (header is not a JSON object)")
     ends = [e["data_offsets"][1] for k, e in header.items()
             if k != "__metadata__" and isinstance(e, dict) and "data_offsets" in e]
-    if ends and 8 + header_len + max(ends) > len(data):
+    if ends and 8 + header_len + max(ends) > file_size:
         raise CheckpointError(path, f"truncated: tensor data needs {max(ends)} bytes, "
-                              f"{len(data) - 8 - header_len} present")
+                              f"{file_size - 8 - header_len} present")
     return header
 
 

@@ -15,6 +15,7 @@ from gen_core.latent import order_by_kl, traversal_grid, traversal_width, zero_l
 from gen_core.models import GenerativeModel
 from ui.cached import eval_images, kl_per_dim
 from ui.catalog import get_model
+from ui.directions_panel import direction_panel
 from ui.latent_controls import latent_controls
 from ui.live_latent import decoder_url, live_panel, live_traversal
 from ui.page import guarded, start_page
@@ -82,6 +83,7 @@ def latent_panel(stem: str) -> None:
     download_png(lambda: decoded_grid(model, view["z"], 1), f"{stem}-seed{view['seed']}.png",
                  key="download_image")
     traversal_section(stem, model, view, url, active)
+    direction_panel(stem, model, url)
 
 
 def server_panel(stem: str, model: GenerativeModel, view: dict, kl: torch.Tensor | None,

@@ -13,7 +13,7 @@ from ui.catalog import artifact_cache, get_model
 from ui.map_figure import map_figure, selected_indices
 from ui.page import guarded, start_page
 from ui.render import MEDIUM_PX, show_images
-from ui.state import get_view, set_view, write_url
+from ui.state import MAP_SELECTION, get_view, set_view, write_url
 from ui.user_image import own_image_input, own_latent
 
 METHODS = {"UMAP": "umap", "PCA (instant)": "pca"}
@@ -43,6 +43,7 @@ def selection_panel(stem: str, model: GenerativeModel, data: MapData, chosen: li
         st.info("Click a point to see it, or draw a lasso or box to decode the selection's mean latent.")
         return
     z = clamp_to_spec(data.latents[chosen].mean(0), model.latent_spec)  # a mean of class codes is none
+    st.session_state.setdefault(MAP_SELECTION, {})[stem] = z.tolist()  # an operand for Arithmetic
     decoded = model.decode(z[None])
     if len(chosen) == 1:
         label = f" · {data.class_names[data.labels[chosen[0]]]}" if data.class_names else ""

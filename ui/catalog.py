@@ -16,9 +16,10 @@ from pathlib import Path
 import streamlit as st
 
 from gen_core.cache import CACHE_DIR_NAME, ArtifactCache, bytes_identity, file_identity
-from gen_core.checkpoint import CheckpointError, load_model, load_model_bytes, model_files
-from gen_core.checkpoint_info import size_text
-from gen_core.models import GenerativeModel
+from gen_core.checkpoint import CheckpointError, inspect_checkpoint, load_model, load_model_bytes, model_files
+from gen_core.checkpoint_info import CheckpointInfo, size_text
+from gen_core.models import FAMILIES, EncoderModel, GenerativeModel
+from gen_core.models.registry import family_class
 from gen_core.ranking import Ranked, rank_models
 
 CHECKPOINTS_ENV = "LATENT_ATLAS_CHECKPOINTS"
@@ -29,11 +30,12 @@ UPLOADED_SUFFIX = " (uploaded)"
 
 @dataclasses.dataclass(frozen=True)
 class CatalogEntry:
-    """One checkpoint file: its stem (the name used in URLs) and, if it cannot load, why."""
+    """One model file: its stem (the name used in URLs), its header's facts, or why it cannot load."""
 
     stem: str
     path: Path
     error: str | None
+    info: CheckpointInfo | None = None
 
     @property
     def ok(self) -> bool:
@@ -65,10 +67,10 @@ def checkpoint_dir() -> Path:
 
 
 def catalog() -> dict[str, CatalogEntry]:
-    """Every checkpoint in the folder by stem, in name order, with its load error if any.
+    """Every model file in the folder by stem, in name order, with its header's facts or its error.
 
     Every rerun (each slider move) asks for the catalog, so it only lists the folder and stats
-    its files; loading (and failing to load a broken file) happens once per file state.
+    its files. Listing reads headers, not weights: a model is loaded when a page first uses it.
     """
     folder = checkpoint_dir()
     files = tuple((str(p), p.stat().st_size, p.stat().st_mtime_ns)
@@ -82,12 +84,11 @@ def _scan(files: tuple[tuple[str, int, int], ...]) -> dict[str, CatalogEntry]:
     for name, _size, _mtime in files:
         path = Path(name)
         try:
-            _load(name, file_identity(path))
-            error = None
+            info, error = inspect_checkpoint(path), None
         except CheckpointError as err:
-            error = str(err)
+            info, error = None, str(err)
         name = path.stem if path.stem not in entries else path.name  # x.safetensors beside x.onnx
-        entries[name] = CatalogEntry(name, path, error)
+        entries[name] = CatalogEntry(name, path, error, info)
     return entries
 
 
@@ -108,25 +109,29 @@ def file_stems() -> list[str]:
 
 def ranking() -> list[Ranked]:
     """The folder's usable models, best first, with the basis of each one's rank."""
-    return _rank(tuple((e.stem, file_identity(e.path)) for e in catalog().values() if e.ok))
-
-
-@st.cache_resource(max_entries=8)
-def _rank(models: tuple[tuple[str, str], ...]) -> list[Ranked]:
-    described = {}
-    for stem, identity in models:
-        info = _load(str(catalog()[stem].path), identity).info
-        described[stem] = (info.dataset, info.metrics)
-    return rank_models(described)
+    entries = [e for e in catalog().values() if e.ok]
+    return rank_models({e.stem: (e.info.dataset, dict(e.info.metrics)) for e in entries})
 
 
 def default_model() -> str | None:
     """What a newcomer sees first: the best-ranked MNIST model with an encoder (maps, reconstructions
     and encoding all work with it), else the best-ranked model with an encoder, else the best."""
     usable = usable_stems()
-    encoders = [s for s in usable if get_model(s).has_encoder]
-    on_mnist = [s for s in encoders if get_model(s).info.dataset == "mnist"]
+    encoders = [s for s in usable if has_encoder(s)]
+    on_mnist = [s for s in encoders if model_info(s).dataset == "mnist"]
     return next(iter(on_mnist + encoders + usable), None)
+
+
+def model_info(stem: str) -> CheckpointInfo:
+    """The header facts of the model named ``stem``, without loading a listed file's weights."""
+    entry = catalog().get(stem) if stem not in uploads() else None
+    return entry.info if entry is not None and entry.info is not None else get_model(stem).info
+
+
+def has_encoder(stem: str) -> bool:
+    """Whether the model named ``stem`` maps images to latents, from its family."""
+    family = model_info(stem).family
+    return family in FAMILIES and issubclass(family_class(family), EncoderModel)
 
 
 def model_ref(stem: str) -> ModelRef:

@@ -25,7 +25,8 @@ MAX_COMPARED = 4
 MENU = (("app.py", "Home", ":material/home:"), ("pages/1_Explore.py", "Explore", ":material/tune:"),
         ("pages/2_Latent_Map.py", "Latent Map", ":material/scatter_plot:"),
         ("pages/3_Interpolate.py", "Interpolate", ":material/timeline:"),
-        ("pages/4_Compare.py", "Compare", ":material/compare:"))
+        ("pages/4_Compare.py", "Compare", ":material/compare:"),
+        ("pages/5_Arithmetic.py", "Arithmetic", ":material/calculate:"))
 
 
 _FROZEN_PAGES: set[str] = set()

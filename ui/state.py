@@ -18,6 +18,7 @@ from ui.catalog import UPLOADED_SUFFIX, default_model, file_stems, get_model, us
 
 MAX_SEED = 2**31 - 1
 LATENT_DECIMALS = 2  # slider resolution; a link carries exactly what the sliders show
+MAP_SELECTION = "map_selection"  # {model name: the mean latent [D] of the last map selection}
 SECOND_SEED = "second_seed"  # Interpolate's other endpoint, carried by the link as seed2=
 _ACTIVE, _VIEWS, _WRITTEN, _NOTICES = "active_models", "views", "_url_written", "_url_notices"
 
