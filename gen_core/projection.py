@@ -141,6 +141,21 @@ def cached_projection(cache: ArtifactCache, data: MapData, params: ProjectionPar
     return coords
 
 
+def inverse_distance_mean(query: np.ndarray, points: np.ndarray, values: np.ndarray,
+                          k: int = PLACEMENT_NEIGHBOURS) -> np.ndarray:
+    """For each query ``[M, A]``, the mean of the ``values`` ``[N, B]`` of its ``k`` nearest
+    ``points`` ``[N, A]``, weighted by inverse squared distance: ``[M, B]``. A query on a point
+    gets that point's value."""
+    query = np.atleast_2d(np.asarray(query, dtype=np.float32))
+    distances = np.linalg.norm(query[:, None, :] - points[None, :, :], axis=2)  # [M, N]
+    k = min(k, len(points))
+    nearest = np.argsort(distances, axis=1)[:, :k]
+    near_d = np.take_along_axis(distances, nearest, axis=1)
+    weights = 1.0 / np.maximum(near_d, 1e-8) ** 2
+    weights /= weights.sum(axis=1, keepdims=True)
+    return np.einsum("mk,mkc->mc", weights, np.asarray(values)[nearest]).astype(np.float32)
+
+
 def place_on_map(query: np.ndarray, latents: np.ndarray, coords: np.ndarray,
                  k: int = PLACEMENT_NEIGHBOURS) -> np.ndarray:
     """Map coordinates ``[M, 2]`` for new latents ``[M, D]`` without refitting the projection.
@@ -149,14 +164,19 @@ def place_on_map(query: np.ndarray, latents: np.ndarray, coords: np.ndarray,
     each query lands at the inverse-distance-weighted mean of its ``k`` nearest mapped latents.
     A query equal to a mapped latent lands exactly on that point.
     """
-    query = np.atleast_2d(np.asarray(query, dtype=np.float32))
-    distances = np.linalg.norm(query[:, None, :] - latents[None, :, :], axis=2)  # [M, N]
-    k = min(k, len(latents))
-    nearest = np.argsort(distances, axis=1)[:, :k]
-    near_d = np.take_along_axis(distances, nearest, axis=1)
-    weights = 1.0 / np.maximum(near_d, 1e-8) ** 2
-    weights /= weights.sum(axis=1, keepdims=True)
-    return np.einsum("mk,mkc->mc", weights, coords[nearest]).astype(np.float32)
+    return inverse_distance_mean(query, latents, coords, k)
+
+
+def latent_at(xy: np.ndarray, coords: np.ndarray, latents: np.ndarray,
+              k: int = PLACEMENT_NEIGHBOURS) -> np.ndarray:
+    """Latents ``[M, D]`` for map places ``[M, 2]``: the inverse-distance-weighted mean of the
+    latents of the ``k`` nearest mapped points (the walkable map does the same in the browser).
+
+    Chosen over UMAP's ``inverse_transform``: that needs the fitted UMAP object (not cached, and
+    numba's compile on first use) and solves an optimization per place, while this is exact on
+    every mapped point, smooth between them, and cheap enough to run on every mouse move.
+    """
+    return inverse_distance_mean(xy, coords, latents, k)
 
 
 def precompute(folder: Path, params: list[ProjectionParams]) -> list[Path]:

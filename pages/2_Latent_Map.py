@@ -10,13 +10,16 @@ from gen_core.models import GenerativeModel
 from gen_core.projection import MapData, ProjectionParams, has_cached_projection, place_on_map
 from ui.cached import latent_map_data, projection
 from ui.catalog import artifact_cache, get_model
+from ui.live_latent import decoder_url
 from ui.map_figure import map_figure, selected_indices
+from ui.map_walk import walk_map
 from ui.page import guarded, start_page
 from ui.render import MEDIUM_PX, show_images
 from ui.state import MAP_SELECTION, get_view, set_view, write_url
 from ui.user_image import own_image_input, own_latent
 
 METHODS = {"UMAP": "umap", "PCA (instant)": "pca"}
+SELECT, WALK = "Select points", "Walk: decode anywhere"
 SHOWN_ORIGINALS = 8
 
 
@@ -89,13 +92,35 @@ def map_view(stem: str) -> None:
     st.caption(f"{params.method.upper()} of {data.source}"
                + (" (posterior means)" if model.has_encoder else "")
                + ". Stars (the latent set on Explore, your image) sit among their nearest mapped neighbours.")
-    left, right = st.columns([3, 2])
-    with left:
-        event = st.plotly_chart(fig, on_select="rerun", selection_mode=("points", "box", "lasso"),
-                                key=f"map_{stem}_{params.key()}")
-    with right:
-        selection_panel(stem, model, data, selected_indices(event, len(fig.data) - len(latents)))
+    url, why_not = decoder_url(stem)
+    mode = st.segmented_control("Map", [SELECT, WALK], default=SELECT, key=f"map_mode_{stem}",
+                                help="Select: click, box or lasso points. Walk: the picture follows the "
+                                     "pointer anywhere on the map, decoded in this browser.")
+    if mode == WALK and url is None:
+        st.info(f"Walking needs the decoder in the browser, which this model's cannot run ({why_not}).")
+    if mode == WALK and url is not None:
+        walk_view(stem, model, data, coords, url)
+    else:
+        left, right = st.columns([3, 2])
+        with left:
+            event = st.plotly_chart(fig, on_select="rerun", selection_mode=("points", "box", "lasso"),
+                                    key=f"map_{stem}_{params.key()}")
+        with right:
+            selection_panel(stem, model, data, selected_indices(event, len(fig.data) - len(latents)))
     write_url(model=stem)
+
+
+def walk_view(stem: str, model: GenerativeModel, data: MapData, coords, url: str) -> None:
+    """The walkable map; a clicked place can be opened in Explore or used in Arithmetic."""
+    point_text = "its reconstruction" if model.has_encoder else "its decoding"
+    picked = walk_map(f"map_walk_{stem}", model, url, coords, data.labels.numpy(), data.latents,
+                      data.class_names, point_text)
+    if picked is None:
+        return
+    st.session_state.setdefault(MAP_SELECTION, {})[stem] = picked.tolist()  # an operand for Arithmetic
+    if st.button("Open the pinned place in Explore", key="map_walk_to_explore", on_click=open_in_explore,
+                 args=(stem, picked)):
+        st.switch_page("pages/1_Explore.py")
 
 
 latent_map()

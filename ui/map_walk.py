@@ -1,0 +1,51 @@
+"""The walkable Latent Map: a canvas of every mapped point where the picture under the pointer is
+decoded in the browser, on a point and between points (``ui/components/map_walk.js``)."""
+
+from __future__ import annotations
+
+import hashlib
+import math
+
+import numpy as np
+import torch
+
+from gen_core.latent import clamp_to_spec
+from gen_core.models import GenerativeModel
+from gen_core.projection import PLACEMENT_NEIGHBOURS
+from ui.in_page import in_page_component
+from ui.render import MEDIUM_PX
+
+# Plotly's default colours, so the walkable and the selectable map colour classes alike.
+COLOURS = ("#636efa", "#EF553B", "#00cc96", "#ab63fa", "#FFA15A", "#19d3f3", "#FF6692", "#B6E880",
+           "#FF97FF", "#FECB52")
+MAP_WIDTH_PX, MAP_HEIGHT_PX = 540, 480
+LATENT_DECIMALS = 4  # what the page needs of each latent: a quarter of the bytes of full floats
+_walk = in_page_component("latent_atlas_map_walk", "decoder_runtime.js", "map_walk.js")
+
+
+def walk_map(key: str, model: GenerativeModel, url: str, coords: np.ndarray, labels: np.ndarray,
+             latents: torch.Tensor, class_names: tuple[str, ...], point_text: str) -> torch.Tensor | None:
+    """Draw the walkable map of ``coords`` ``[N, 2]`` with ``labels`` ``[N]`` and ``latents``
+    ``[N, D]``; returns the latent ``[D]`` of the place last clicked, or ``None``.
+
+    The latent comes from the browser, so it is checked (length, finite) and clamped to the spec.
+    """
+    rounded = np.round(latents.numpy().astype(np.float64), LATENT_DECIMALS)
+    identity = hashlib.sha256(np.ascontiguousarray(coords).tobytes() + rounded.tobytes()).hexdigest()[:16]
+    data = {"identity": f"{url}/{identity}", "decoder_url": url, "image_shape": list(model.image_shape),
+            "coords": np.round(coords, 5).ravel().tolist(), "labels": labels.astype(int).tolist(),
+            "latents": rounded.ravel().tolist(), "class_names": list(class_names), "colours": list(COLOURS),
+            "k": PLACEMENT_NEIGHBOURS, "width": MAP_WIDTH_PX, "height": MAP_HEIGHT_PX,
+            "picture_px": MEDIUM_PX, "point_text": point_text,
+            "between_text": f"the inverse-distance mean of the {PLACEMENT_NEIGHBOURS} nearest latents",
+            "hint": "Move the pointer over the map: the picture shows what the model decodes there. "
+                    "Scroll to zoom, drag to pan, click to pin a place."}
+    result = _walk(key=key, data=data, default={"picked": None}, on_picked_change=lambda: None)
+    picked = result.picked if isinstance(result.picked, dict) else {}
+    values = picked.get("z")
+    if picked.get("identity") != data["identity"] or not isinstance(values, list):
+        return None
+    if len(values) != model.latent_dim or not all(isinstance(v, (int, float)) and math.isfinite(v)
+                                                  for v in values):
+        return None
+    return clamp_to_spec(torch.tensor(values, dtype=torch.float32), model.latent_spec)
