@@ -11,6 +11,7 @@ import streamlit as st
 import torch
 
 from ui.catalog import checkpoint_dir, usable_stems
+from ui.presenter import PAGES, bookmark_sidebar, presenter_bar, presenting
 from ui.state import active_models, apply_url_once, set_active_models
 
 log = logging.getLogger("latent_atlas")
@@ -22,13 +23,11 @@ torch.set_num_threads(SERVER_TORCH_THREADS)
 MAX_COMPARED = 4
 # The menu, drawn by start_page. Streamlit's own menu for a pages/ folder would name the home page
 # after its file ("app"), so it is switched off in .streamlit/config.toml.
-MENU = (("app.py", "Home", ":material/home:"), ("pages/1_Explore.py", "Explore", ":material/tune:"),
-        ("pages/2_Latent_Map.py", "Latent Map", ":material/scatter_plot:"),
-        ("pages/3_Interpolate.py", "Interpolate", ":material/timeline:"),
-        ("pages/4_Compare.py", "Compare", ":material/compare:"),
-        ("pages/5_Arithmetic.py", "Arithmetic", ":material/calculate:"))
-
-
+MENU = ((PAGES["home"], "Home", ":material/home:"), (PAGES["explore"], "Explore", ":material/tune:"),
+        (PAGES["latent_map"], "Latent Map", ":material/scatter_plot:"),
+        (PAGES["interpolate"], "Interpolate", ":material/timeline:"),
+        (PAGES["compare"], "Compare", ":material/compare:"),
+        (PAGES["arithmetic"], "Arithmetic", ":material/calculate:"))
 _FROZEN_PAGES: set[str] = set()
 
 
@@ -74,6 +73,9 @@ def start_page(name: str, title: str, *, multi: bool = False) -> list[str] | Non
     for notice in apply_url_once(name):
         st.warning(notice, icon=":material/warning:")
     st.title(title)
+    presenter_bar()
+    if not presenting():
+        bookmark_sidebar(name)
     if not usable_stems():
         st.info(f"No usable models in `{checkpoint_dir()}`. Train one with "
                 "`python -m gen_core.train --model vae-mlp --out checkpoints/NAME.safetensors`.")

@@ -10,8 +10,10 @@ import torch
 
 from gen_core.images import image_grid, png_bytes, to_pil, upscale
 from gen_core.models import GenerativeModel
+from ui.presenter import presenting
 
 LARGE_PX, MEDIUM_PX = 448, 280
+PRESENTER_SCALE = 1.5
 
 
 def crisp(picture: np.ndarray, target_px: int) -> np.ndarray:
@@ -21,7 +23,9 @@ def crisp(picture: np.ndarray, target_px: int) -> np.ndarray:
 
 
 def show_picture(picture: np.ndarray, target_px: int = LARGE_PX, caption: str | None = None) -> None:
-    """Display uint8 ``[H, W, C]`` at about ``target_px`` with crisp pixels (PNG, never JPEG)."""
+    """Display uint8 ``[H, W, C]`` at about ``target_px`` with crisp pixels (PNG, never JPEG);
+    half as large again in presenter mode, for a room."""
+    target_px = round(target_px * (PRESENTER_SCALE if presenting() else 1))
     st.image(to_pil(crisp(picture, target_px)), caption=caption, output_format="PNG")
 
 

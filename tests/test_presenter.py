@@ -1,0 +1,64 @@
+"""Bookmarks and presenter mode: named views in order, exported and imported, stepped through."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from tests.app_support import GAN, VAE, assert_clean, checkpoint_env, open_page, shared_model_dir  # noqa: F401
+from ui.presenter import MAX_BOOKMARKS, parse_bookmarks
+
+pytestmark = pytest.mark.usefixtures("checkpoint_env")
+
+
+def test_a_view_is_bookmarked_reordered_exported_and_removed():
+    at = open_page("explore", query={"model": GAN, "seed": "7"})
+    at.text_input(key="bookmark_name").set_value("seven").run()
+    at.button(key="bookmark_add").click().run()
+    at = at.switch_page("pages/3_Interpolate.py").run()
+    at.button(key="bookmark_add").click().run()
+    assert_clean(at)
+    marks = at.session_state["bookmarks"]
+    assert [m["name"] for m in marks] == ["seven", "interpolate view 2"]
+    assert marks[0]["page"] == "explore" and marks[0]["params"]["seed"] == "7"
+    assert marks[0]["params"]["model"] == GAN
+    at.button(key="bookmark_down_0").click().run()
+    assert [m["name"] for m in at.session_state["bookmarks"]] == ["interpolate view 2", "seven"]
+    exported = json.dumps(at.session_state["bookmarks"]).encode()  # what the export button writes
+    assert parse_bookmarks(exported) == at.session_state["bookmarks"]
+    at.button(key="bookmark_remove_0").click().run()
+    assert [m["name"] for m in at.session_state["bookmarks"]] == ["seven"]
+
+
+def test_presenting_steps_to_the_next_bookmark_and_applies_its_link():
+    marks = [{"name": "first", "page": "explore", "params": {"model": VAE, "seed": "1"}},
+             {"name": "second", "page": "explore", "params": {"model": GAN, "seed": "5"}}]
+    at = open_page("explore", query={"model": VAE, "seed": "1", "present": "1"},
+                   state={"bookmarks": marks, "bookmark_index": 0})
+    assert_clean(at)
+    assert not at.sidebar.expander  # no sidebar controls while presenting
+    at.button(key="present_next").click().run()
+    assert_clean(at)
+    assert at.query_params["model"] == GAN and at.query_params["seed"] == "5"
+    assert at.query_params["present"] == "1" and at.session_state["bookmark_index"] == 1
+    at.button(key="present_exit").click().run()
+    assert "present" not in at.query_params
+
+
+@pytest.mark.parametrize("data, says", [
+    (b"\xff\xfe", "not a JSON file"),
+    (b'{"name": "x"}', "a list"),
+    (json.dumps([{}] * (MAX_BOOKMARKS + 1)).encode(), "a list"),
+    (b'[{"name": "x", "page": "../../etc/passwd", "params": {}}]', "one of the pages"),
+    (b'[{"name": 3, "page": "explore", "params": {}}]', "needs a name"),
+])
+def test_hostile_bookmark_files_are_refused_by_name(data, says):
+    with pytest.raises(ValueError, match=says):
+        parse_bookmarks(data)
+
+
+def test_imported_bookmarks_keep_only_link_keys_and_bounded_values():
+    data = json.dumps([{"name": "n" * 500, "page": "latent_map",
+                        "params": {"model": "m", "evil": "x", "z": "1" * 20_000, "seed": 4}}]).encode()
+    assert parse_bookmarks(data) == [{"name": "n" * 80, "page": "latent_map", "params": {"model": "m"}}]

@@ -1,0 +1,138 @@
+"""Presenter mode and bookmarks: named views stepped through in front of a room.
+
+A bookmark is a page and the query of its shareable link (model, seed, latent, …), named. The
+list lives in the browser tab's session, is reordered and removed in the sidebar, and travels as
+a small JSON file. ``?present=1`` hides the sidebar and enlarges type and pictures; the arrow keys
+(or the buttons at the bottom) step through the bookmarks, each applied as its link would be.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+
+import streamlit as st
+
+from ui.in_page import in_page_component
+
+PRESENT = "present"
+BOOKMARKS, CURRENT = "bookmarks", "bookmark_index"
+MAX_BOOKMARKS, MAX_NAME, MAX_VALUE = 100, 80, 10_000
+# The pages a bookmark can open, by the name each page gives start_page, and the keys of their links.
+PAGES = {"home": "app.py", "explore": "pages/1_Explore.py", "latent_map": "pages/2_Latent_Map.py",
+         "interpolate": "pages/3_Interpolate.py", "compare": "pages/4_Compare.py",
+         "arithmetic": "pages/5_Arithmetic.py"}
+LINK_KEYS = ("model", "seed", "z", "seed2")
+PRESENTER_CSS = """<style>
+[data-testid="stSidebar"], [data-testid="stSidebarCollapsedControl"], [data-testid="stHeader"],
+[data-testid="stToolbar"] { display: none !important; }
+[data-testid="stMainBlockContainer"] { max-width: 100% !important; padding: 1.5rem 3rem !important; }
+html { font-size: 20px; }
+</style>"""
+_keys = in_page_component("latent_atlas_presenter_keys", "presenter_keys.js")
+
+
+def presenting() -> bool:
+    return st.query_params.get(PRESENT) == "1"
+
+
+def bookmarks() -> list[dict]:
+    """This tab's bookmarks: ``{"name", "page", "params"}`` each, in presenting order."""
+    return st.session_state.setdefault(BOOKMARKS, [])
+
+
+def current_bookmark(page: str) -> dict:
+    """The view on ``page`` as a bookmark: the page and its link's parameters."""
+    params = {k: v for k, v in st.query_params.to_dict().items() if k in LINK_KEYS}
+    return {"name": "", "page": page, "params": params}
+
+
+def parse_bookmarks(data: bytes) -> list[dict]:
+    """Bookmarks from an exported JSON file; ``ValueError`` names what is wrong with it.
+
+    Only known pages and link keys are kept, with bounded names and values: the file comes from
+    anyone, and each bookmark will be applied as a link, which validates its values again.
+    """
+    try:
+        items = json.loads(data.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as err:
+        raise ValueError(f"not a JSON file ({err})") from None
+    if not isinstance(items, list) or len(items) > MAX_BOOKMARKS:
+        raise ValueError(f"expected a list of at most {MAX_BOOKMARKS} bookmarks")
+    parsed = []
+    for number, item in enumerate(items, 1):
+        if not (isinstance(item, dict) and isinstance(item.get("name"), str) and item.get("page") in PAGES
+                and isinstance(item.get("params"), dict)):
+            raise ValueError(f"bookmark {number} needs a name, one of the pages {sorted(PAGES)} and params")
+        params = {k: v for k, v in item["params"].items()
+                  if k in LINK_KEYS and isinstance(v, str) and len(v) <= MAX_VALUE}
+        parsed.append({"name": item["name"][:MAX_NAME], "page": item["page"], "params": params})
+    return parsed
+
+
+def go_to(index: int) -> None:
+    """Open bookmark ``index`` (wrapping round) in presenter mode, as its link would open."""
+    marks = bookmarks()
+    if not marks:
+        return
+    index %= len(marks)
+    st.session_state[CURRENT] = index
+    mark = marks[index]
+    st.switch_page(PAGES[mark["page"]], query_params={**mark["params"], PRESENT: "1"})
+
+
+def presenter_bar() -> None:
+    """In presenter mode: the full-width look, and previous / next / exit under the title, which
+    the arrow keys press. Outside it, nothing."""
+    if not presenting():
+        return
+    st.markdown(PRESENTER_CSS, unsafe_allow_html=True)
+    marks, index = bookmarks(), st.session_state.get(CURRENT, 0)
+    left, middle, right, leave = st.columns([1, 3, 1, 1])
+    title = (f"{index + 1} / {len(marks)} · {marks[index]['name']}" if 0 <= index < len(marks)
+             else "No bookmarks: add some in the sidebar outside presenter mode")
+    middle.markdown(f"<div style='text-align: center'>{html.escape(title)}</div>", unsafe_allow_html=True)
+    if left.button("◀ Previous", key="present_previous", disabled=not marks):
+        go_to(index - 1)
+    if right.button("Next ▶", key="present_next", disabled=not marks):
+        go_to(index + 1)
+    if leave.button("Exit", key="present_exit"):
+        st.query_params.pop(PRESENT, None)
+        st.rerun()
+    pressed = _keys(key="presenter_keys", data={}, on_step_change=lambda: None)
+    if marks and pressed.step in (-1, 1):
+        go_to(index + pressed.step)
+
+
+def bookmark_sidebar(page: str) -> None:
+    """Bookmark the current view, reorder and remove bookmarks, present them, export or import."""
+    marks = bookmarks()
+    with st.sidebar.expander(f"Bookmarks ({len(marks)}) and presenting", icon=":material/bookmarks:"):
+        name = st.text_input("Name of this view", key="bookmark_name", max_chars=MAX_NAME,
+                             placeholder=f"{page} view {len(marks) + 1}")
+        if st.button("Bookmark this view", key="bookmark_add", disabled=len(marks) >= MAX_BOOKMARKS):
+            marks.append({**current_bookmark(page), "name": name or f"{page} view {len(marks) + 1}"})
+        for i, mark in enumerate(list(marks)):
+            label, up, down, remove = st.columns([4, 1, 1, 1], vertical_alignment="center")
+            label.text(f"{i + 1}. {mark['name']}")
+            if up.button("↑", key=f"bookmark_up_{i}", disabled=i == 0, help="Earlier"):
+                marks[i - 1], marks[i] = marks[i], marks[i - 1]
+                st.rerun()
+            if down.button("↓", key=f"bookmark_down_{i}", disabled=i == len(marks) - 1, help="Later"):
+                marks[i + 1], marks[i] = marks[i], marks[i + 1]
+                st.rerun()
+            if remove.button("✕", key=f"bookmark_remove_{i}", help="Remove"):
+                marks.pop(i)
+                st.rerun()
+        if st.button("Present from the first", key="bookmark_present", type="primary", disabled=not marks):
+            go_to(0)
+        st.download_button("Export bookmarks (JSON)", json.dumps(marks, indent=1), file_name="bookmarks.json",
+                           mime="application/json", key="bookmark_export", disabled=not marks)
+        upload = st.file_uploader("Import bookmarks", type=["json"], key="bookmark_import")
+        if upload is not None and st.session_state.get("bookmark_imported") != upload.file_id:
+            try:
+                marks[:] = parse_bookmarks(upload.getvalue())
+                st.session_state["bookmark_imported"] = upload.file_id
+                st.rerun()
+            except ValueError as err:
+                st.error(f"These bookmarks were not imported: {err}.", icon=":material/block:")
