@@ -52,6 +52,12 @@ def save_png(picture: np.ndarray, path: str | Path) -> Path:
     return path
 
 
+def crisp(picture: np.ndarray, target_px: int) -> np.ndarray:
+    """Upscale uint8 ``[H, W, C]`` by the whole factor that brings its longer side nearest ``target_px``."""
+    factor = max(1, round(target_px / max(picture.shape[:2])))
+    return upscale(picture, factor)
+
+
 def gif_bytes(frames: list[np.ndarray], duration_ms: int = 120) -> bytes:
     """An endlessly looping animated GIF of uint8 ``[H, W, C]`` frames."""
     pictures = [to_pil(f) for f in frames]

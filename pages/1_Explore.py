@@ -11,6 +11,7 @@ import random
 import streamlit as st
 import torch
 
+from gen_core.exports import npy_bytes, sweep_gif
 from gen_core.latent import order_by_kl, traversal_grid, traversal_width, zero_latent
 from gen_core.models import GenerativeModel
 from ui.cached import eval_images, kl_per_dim
@@ -80,8 +81,13 @@ def latent_panel(stem: str) -> None:
         if z is not None:
             view["z"] = z
     write_url(model=stem, seed=view["seed"], z=view["z"])
-    download_png(lambda: decoded_grid(model, view["z"], 1), f"{stem}-seed{view['seed']}.png",
-                 key="download_image")
+    png, latent = st.columns(2)
+    with png:
+        download_png(lambda: decoded_grid(model, view["z"], 1), f"{stem}-seed{view['seed']}.png",
+                     key="download_image")
+    latent.download_button("Download latent (.npy)", npy_bytes(view["z"]), file_name=f"{stem}-latent.npy",
+                           mime="application/octet-stream", key="download_latent",
+                           help="numpy.load reads it: one row of the model's latent, as the link carries it.")
     traversal_section(stem, model, view, url, active)
     direction_panel(stem, model, url)
 
@@ -114,9 +120,24 @@ def traversal_section(stem: str, model: GenerativeModel, view: dict, url: str | 
         show_picture(decoded_grid(model, grid, width), target_px=MEDIUM_PX * 3)
     else:
         live_traversal(stem, model, view, url, chosen, TRAVERSAL_STEPS, caption)
-    download_png(lambda: decoded_grid(model, traversal_grid(torch.tensor(view["z"]), chosen,
-                                                               model.latent_spec, TRAVERSAL_STEPS), width),
-                 f"{stem}-traversal.png", key="download_traversal", label="Download traversal PNG")
+    def traversal_picture():
+        return decoded_grid(model, traversal_grid(torch.tensor(view["z"]), chosen, model.latent_spec,
+                                                  TRAVERSAL_STEPS), width)
+
+    left, right = st.columns(2)
+    with left:
+        download_png(traversal_picture, f"{stem}-traversal.png", key="download_traversal",
+                     label="Download traversal PNG")
+    right.download_button("Download traversal GIF", lambda: traversal_gif(model, view["z"], chosen),
+                          file_name=f"{stem}-traversal.gif", mime="image/gif", key="download_traversal_gif")
+
+
+@torch.no_grad()
+def traversal_gif(model: GenerativeModel, z: list[float], dims: list[int]) -> bytes:
+    """The traversal animated: each frame shows every chosen dimension at the same step."""
+    grid = traversal_grid(torch.tensor(z), dims, model.latent_spec, TRAVERSAL_STEPS)
+    images = model.decode(grid).reshape(len(dims), -1, *model.image_shape)  # [dims, steps, C, H, W]
+    return sweep_gif(images.transpose(0, 1))
 
 
 @guarded

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import numpy as np
 import streamlit as st
 import torch
 
+from gen_core.exports import map_csv, npy_bytes
 from gen_core.latent import clamp_to_spec
 from gen_core.models import GenerativeModel
 from gen_core.projection import MapData, ProjectionParams, has_cached_projection, place_on_map
@@ -107,7 +109,17 @@ def map_view(stem: str) -> None:
                                     key=f"map_{stem}_{params.key()}")
         with right:
             selection_panel(stem, model, data, selected_indices(event, len(fig.data) - len(latents)))
+    map_downloads(stem, data, coords, params)
     write_url(model=stem)
+
+
+def map_downloads(stem: str, data: MapData, coords: np.ndarray, params: ProjectionParams) -> None:
+    left, right = st.columns(2)
+    left.download_button("Download map (CSV: x, y, label, latent)",
+                         lambda: map_csv(coords, data.labels.numpy(), data.class_names, data.latents),
+                         file_name=f"{stem}-{params.key()}-map.csv", mime="text/csv", key="map_csv")
+    right.download_button("Download latents (.npy)", lambda: npy_bytes(data.latents),
+                          file_name=f"{stem}-map-latents.npy", mime="application/octet-stream", key="map_npy")
 
 
 def walk_view(stem: str, model: GenerativeModel, data: MapData, coords, url: str) -> None:

@@ -9,14 +9,14 @@ from __future__ import annotations
 import streamlit as st
 import torch
 
-from gen_core.images import gif_bytes, image_grid
+from gen_core.exports import sweep_gif
 from gen_core.latent import bilinear_grid, clamp_to_spec, encode_means, lerp, seed_latent, slerp
 from gen_core.models import GenerativeModel
 from ui.cached import eval_images
 from ui.catalog import get_model
 from ui.live_latent import decoder_url, live_grid
 from ui.page import guarded, start_page
-from ui.render import LARGE_PX, crisp, decoded_grid, download_png, show_images, show_picture
+from ui.render import LARGE_PX, decoded_grid, download_png, show_images, show_picture
 from ui.state import MAX_SEED, SECOND_SEED, get_view, write_url
 
 PICKABLE_IMAGES = 500
@@ -80,9 +80,7 @@ def paths_section(stem: str, model: GenerativeModel, ends: torch.Tensor, url: st
 
     @torch.no_grad()
     def slerp_gif() -> bytes:
-        spherical = model.decode(paths(model, ends, steps)[steps:])
-        frames = [crisp(image_grid(img[None], padding=0), 192) for img in spherical]
-        return gif_bytes(frames + frames[-2:0:-1])
+        return sweep_gif(model.decode(paths(model, ends, steps)[steps:])[:, None], target_px=LARGE_PX)
 
     right.download_button("Download GIF (slerp, there and back)", slerp_gif, file_name=f"{stem}-slerp.gif",
                           mime="image/gif", key="download_gif")

@@ -20,13 +20,13 @@ from gen_core.directions import (
     labelled_samples,
     principal_directions,
 )
-from gen_core.images import gif_bytes, image_grid
+from gen_core.exports import sweep_gif as animated_sweep
 from gen_core.latent import clamp_to_spec
 from gen_core.models import GenerativeModel
 from ui.cached import dataset_classifier, dataset_name, latent_map_data
 from ui.catalog import get_model, model_ref
 from ui.live_latent import live_grid
-from ui.render import LARGE_PX, crisp, decoded_grid, show_picture
+from ui.render import LARGE_PX, decoded_grid, show_picture
 from ui.state import get_view, set_view
 
 POSITIONS = 20  # slider positions on each side of the current latent
@@ -106,8 +106,7 @@ def sweep_gif(model: GenerativeModel, latents: torch.Tensor) -> bytes:
     """An animated GIF going along the sweep and back, at slide size."""
     picks = latents[np.linspace(0, len(latents) - 1, SWEEP_FRAMES).round().astype(int)]
     with torch.no_grad():
-        frames = [crisp(image_grid(image[None], padding=0), LARGE_PX) for image in model.decode(picks)]
-    return gif_bytes(frames + frames[-2:0:-1])
+        return animated_sweep(model.decode(picks)[:, None])
 
 
 def direction_panel(stem: str, model: GenerativeModel, url: str | None) -> None:

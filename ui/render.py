@@ -8,18 +8,13 @@ import numpy as np
 import streamlit as st
 import torch
 
-from gen_core.images import image_grid, png_bytes, to_pil, upscale
+from gen_core.exports import SLIDE_PX
+from gen_core.images import crisp, image_grid, png_bytes, to_pil
 from gen_core.models import GenerativeModel
 from ui.presenter import presenting
 
 LARGE_PX, MEDIUM_PX = 448, 280
 PRESENTER_SCALE = 1.5
-
-
-def crisp(picture: np.ndarray, target_px: int) -> np.ndarray:
-    """Upscale uint8 ``[H, W, C]`` by the whole factor that brings its longer side nearest ``target_px``."""
-    factor = max(1, round(target_px / max(picture.shape[:2])))
-    return upscale(picture, factor)
 
 
 def show_picture(picture: np.ndarray, target_px: int = LARGE_PX, caption: str | None = None) -> None:
@@ -47,12 +42,12 @@ def decoded_grid(model: GenerativeModel, latents: torch.Tensor | list[float], nr
 
 def download_png(picture: np.ndarray | Callable[[], np.ndarray], file_name: str, key: str,
                  label: str = "Download PNG") -> None:
-    """A download button for uint8 ``[H, W, C]``, upscaled so the file is usable in slides.
+    """A download button for uint8 ``[H, W, C]``, enlarged crisply to slide size (``SLIDE_PX``).
 
     ``picture`` may be a function making it, called only when the button is clicked.
     """
     def data() -> bytes:
-        return png_bytes(crisp(picture() if callable(picture) else picture, LARGE_PX))
+        return png_bytes(crisp(picture() if callable(picture) else picture, SLIDE_PX))
 
     st.download_button(label, data if callable(picture) else data(), file_name=file_name,
                        mime="image/png", key=key)

@@ -1,0 +1,45 @@
+"""Files people take away: latents as ``.npy``, a map as CSV, a sweep of pictures as a GIF.
+
+Each function returns the file's bytes, so the app offers them as downloads and scripts write them.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+
+import numpy as np
+import torch
+
+from gen_core.images import crisp, gif_bytes, image_grid
+
+SLIDE_PX = 1024  # the longer side of an exported picture: sharp on a projected slide
+
+
+def npy_bytes(array: np.ndarray | torch.Tensor) -> bytes:
+    """``array`` as a ``.npy`` file (``numpy.load`` reads it back, no pickle needed)."""
+    buffer = io.BytesIO()
+    np.save(buffer, np.asarray(array, dtype=np.float32), allow_pickle=False)
+    return buffer.getvalue()
+
+
+def map_csv(coords: np.ndarray, labels: np.ndarray, class_names: tuple[str, ...],
+            latents: np.ndarray | torch.Tensor) -> bytes:
+    """One row per mapped point: its index, map ``x``/``y`` ``[N, 2]``, label ``[N]`` (-1 for none),
+    class name and latent ``[N, D]`` as ``z0 … z{D-1}`` (UTF-8, with a header)."""
+    latents = np.asarray(latents, dtype=np.float32)
+    text = io.StringIO()
+    writer = csv.writer(text)
+    writer.writerow(["index", "x", "y", "label", "class", *(f"z{d}" for d in range(latents.shape[1]))])
+    for i, ((x, y), label, z) in enumerate(zip(coords, labels, latents, strict=True)):
+        name = class_names[label] if 0 <= label < len(class_names) else ""
+        writer.writerow([i, f"{x:.6g}", f"{y:.6g}", int(label), name, *(f"{v:.6g}" for v in z)])
+    return text.getvalue().encode("utf-8")
+
+
+def sweep_gif(frames: torch.Tensor, target_px: int = 448, duration_ms: int = 120) -> bytes:
+    """An animated GIF of frames ``[T, B, C, H, W]`` (each frame a row of ``B`` images) going
+    forward and back, each frame enlarged crisply to about ``target_px`` wide."""
+    pictures = [crisp(image_grid(frame, nrow=len(frame), padding=0 if len(frame) == 1 else 2),
+                              target_px) for frame in frames]
+    return gif_bytes(pictures + pictures[-2:0:-1], duration_ms)
