@@ -76,6 +76,16 @@ def load_dataset(name: str, train: bool = True, data_root: str | Path | None = N
     raise DataError(f"unknown dataset {name!r}: use mnist, fashion-mnist, digits or folder:PATH")
 
 
+def has_full_split(name: str, data_root: str | Path | None = None) -> bool:
+    """Whether the data root holds ``name``'s training and test files (torchvision's layout),
+    checked without reading them or importing torchvision."""
+    if name not in TORCHVISION_SETS:
+        return False
+    raw = resolve_data_root(data_root) / TORCHVISION_SETS[name] / "raw"
+    return all((raw / f"{split}-{kind}-idx{3 if kind == 'images' else 1}-ubyte").is_file()
+               for split in ("train", "t10k") for kind in ("images", "labels"))
+
+
 def _missing(name: str, train: bool, root: Path, detail: str) -> DataError:
     folder, split = TORCHVISION_SETS[name], "train" if train else "t10k"
     return DataError(

@@ -12,6 +12,7 @@ from gen_core.models import GenerativeModel
 from gen_core.projection import MapData, ProjectionParams, has_cached_projection, place_on_map
 from ui.cached import latent_map_data, projection
 from ui.catalog import artifact_cache, get_model
+from ui.full_map_view import chosen_full_map
 from ui.live_latent import decoder_url
 from ui.map_figure import map_figure, selected_indices
 from ui.map_walk import walk_map
@@ -22,6 +23,7 @@ from ui.user_image import own_image_input, own_latent
 
 METHODS = {"UMAP": "umap", "PCA (instant)": "pca"}
 SELECT, WALK = "Select points", "Walk: decode anywhere"
+MAX_WALKED = 10_000
 SHOWN_ORIGINALS = 8
 
 
@@ -57,7 +59,8 @@ def selection_panel(stem: str, model: GenerativeModel, data: MapData, chosen: li
             show_images(torch.cat([data.images[chosen], decoded]), nrow=2, target_px=MEDIUM_PX * 2,
                         caption=f"{what}: original (left) and reconstruction (right)")
         else:
-            show_images(decoded, nrow=1, target_px=MEDIUM_PX, caption=f"sampled latent {what}")
+            shown = "its reconstruction" if model.has_encoder else "sampled latent"
+            show_images(decoded, nrow=1, target_px=MEDIUM_PX, caption=f"{what}: {shown}")
     else:
         show_images(decoded, nrow=1, target_px=MEDIUM_PX,
                     caption=f"decoded mean latent of {len(chosen)} selected points")
@@ -82,8 +85,15 @@ def latent_map() -> None:
 def map_view(stem: str) -> None:
     """Projection controls, map and selection: a fragment, so using them reruns only this part."""
     model, data = get_model(stem), latent_map_data(stem)
-    params = projection_controls(stem, data)
-    coords = projection(stem, params)
+    full = chosen_full_map(stem, model)
+    if full is not None:  # the whole dataset, projected once in the background with UMAP's defaults
+        data = MapData(torch.from_numpy(full["latents"]), torch.from_numpy(full["labels"].astype(np.int64)),
+                       data.class_names, None, f"all {len(full['labels']):,} {model.info.dataset} images",
+                       f"full-{len(full['labels'])}")
+        params, coords = ProjectionParams("umap"), full["coords"]
+    else:
+        params = projection_controls(stem, data)
+        coords = projection(stem, params)
     latents = {"Explore latent": torch.tensor(get_view(stem)["z"])}
     with st.expander("Put your own image on the map: a photo or a drawing", icon=":material/draw:"):
         image = own_image_input("map_own", model.image_shape)
@@ -123,10 +133,18 @@ def map_downloads(stem: str, data: MapData, coords: np.ndarray, params: Projecti
 
 
 def walk_view(stem: str, model: GenerativeModel, data: MapData, coords, url: str) -> None:
-    """The walkable map; a clicked place can be opened in Explore or used in Arithmetic."""
+    """The walkable map; a clicked place can be opened in Explore or used in Arithmetic.
+
+    The page receives every walked point's latent, so a map larger than ``MAX_WALKED`` is walked
+    on a fixed random ``MAX_WALKED`` of its points.
+    """
     point_text = "its reconstruction" if model.has_encoder else "its decoding"
-    picked = walk_map(f"map_walk_{stem}", model, url, coords, data.labels.numpy(), data.latents,
-                      data.class_names, point_text)
+    keep = np.arange(len(coords))
+    if len(keep) > MAX_WALKED:
+        keep = np.sort(np.random.default_rng(0).choice(len(coords), MAX_WALKED, replace=False))
+        st.caption(f"Walking {MAX_WALKED:,} of the {len(coords):,} points, chosen at random.")
+    picked = walk_map(f"map_walk_{stem}", model, url, coords[keep], data.labels.numpy()[keep],
+                      data.latents[keep], data.class_names, point_text)
     if picked is None:
         return
     st.session_state.setdefault(MAP_SELECTION, {})[stem] = picked.tolist()  # an operand for Arithmetic

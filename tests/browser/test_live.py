@@ -55,7 +55,7 @@ def canvas_pixels(page: Page, selector: str = "canvas.la-image") -> str:
 
 def test_the_picture_and_the_traversal_follow_a_slider_while_it_moves(page, app_url, artifacts):
     open_explore(page, f"{app_url}/Explore?model={VAE}&seed=0")
-    page.locator("canvas.la-grid[data-complete]").wait_for(timeout=PAGE_TIMEOUT_MS)
+    page.locator("canvas.la-grid[data-complete]").first.wait_for(timeout=PAGE_TIMEOUT_MS)  # the traversal
     picture, grid = canvas_pixels(page), canvas_pixels(page, "canvas.la-grid")
     drag = page.locator("input.la-slider").first.evaluate(DRAG_IN_PAGE, 1000)
     assert drag["inputs"] >= 10

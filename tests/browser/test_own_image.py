@@ -54,7 +54,7 @@ def test_an_uploaded_photo_starts_explore(page, app_url):
     open_explore(page, f"{app_url}/Explore?model={VAE}&seed=0")
     open_own_image(page)
     name, data, mime = photo()
-    page.locator('[data-testid="stFileUploaderDropzoneInput"]').first.set_input_files(
+    page.locator('[data-testid="stMain"] [data-testid="stFileUploaderDropzoneInput"]').first.set_input_files(
         files=[{"name": name, "mimeType": mime, "buffer": data}])
     start_from_it(page)
 
@@ -62,7 +62,7 @@ def test_an_uploaded_photo_starts_explore(page, app_url):
 def upload_model(page: Page, app_url: str, name: str, data: bytes) -> None:
     page.goto(app_url)
     page.get_by_text("Add your own model").click()
-    page.locator('[data-testid="stFileUploaderDropzoneInput"]').first.set_input_files(
+    page.locator('[data-testid="stMain"] [data-testid="stFileUploaderDropzoneInput"]').first.set_input_files(
         files=[{"name": name, "mimeType": "application/octet-stream", "buffer": data}])
 
 
