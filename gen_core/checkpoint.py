@@ -283,8 +283,16 @@ def _parse_header(path: Path, data: bytes, file_size: int) -> dict:
         raise CheckpointError(path, "not a safetensors file (header is not JSON)") from None
     if not isinstance(header, dict):
         raise CheckpointError(path, "not a safetensors file (header is not a JSON object)")
-    ends = [e["data_offsets"][1] for k, e in header.items()
-            if k != "__metadata__" and isinstance(e, dict) and "data_offsets" in e]
+    ends = []
+    for name, entry in header.items():
+        if name == "__metadata__":
+            continue
+        offsets = entry.get("data_offsets") if isinstance(entry, dict) else None
+        if not (isinstance(offsets, list) and len(offsets) == 2
+                and all(isinstance(o, int) and not isinstance(o, bool) and o >= 0 for o in offsets)
+                and offsets[0] <= offsets[1]):
+            raise CheckpointError(path, f"tensor {str(name)[:80]!r} has no valid data_offsets")
+        ends.append(offsets[1])
     if ends and 8 + header_len + max(ends) > file_size:
         raise CheckpointError(path, f"truncated: tensor data needs {max(ends)} bytes, "
                               f"{file_size - 8 - header_len} present")
@@ -343,10 +351,11 @@ def _check_description(path: Path, model: GenerativeModel, meta: dict) -> None:
     """The stored latent spec and image shape must agree with the rebuilt model."""
     try:
         spec = [LatentDim.from_json(d) for d in meta["latent_spec"]]
-    except (TypeError, ValueError) as err:
-        raise CheckpointError(path, f"invalid latent_spec ({err})") from None
+    except (TypeError, ValueError, AttributeError) as err:
+        raise CheckpointError(path, f"invalid latent_spec ({str(err)[:120]})") from None
     if spec != model.latent_spec:
         raise CheckpointError(path, "latent_spec does not match the model's config")
-    if list(meta["image_shape"]) != list(model.image_shape):
-        raise CheckpointError(path, f"image_shape {meta['image_shape']} does not match the "
+    stored = meta["image_shape"]
+    if not isinstance(stored, list) or stored != list(model.image_shape):
+        raise CheckpointError(path, f"image_shape {str(stored)[:80]} does not match the "
                               f"config's {list(model.image_shape)}")

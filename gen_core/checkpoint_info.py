@@ -8,6 +8,7 @@ the wrong type reads as empty rather than breaking a page.
 from __future__ import annotations
 
 import dataclasses
+import math
 from collections.abc import Mapping
 from types import MappingProxyType
 from typing import Any
@@ -22,8 +23,22 @@ def _section(meta: Mapping, key: str) -> Mapping[str, Any]:
     return MappingProxyType(dict(value)) if isinstance(value, dict) else _EMPTY
 
 
+def _metrics(meta: Mapping) -> Mapping[str, Any]:
+    """The metrics section, keeping only finite numbers and lists of them: what a page can rank,
+    format and compare (a file from anywhere may hold anything there)."""
+    def sound(value) -> bool:
+        if isinstance(value, list):
+            return bool(value) and all(_number(v) is not None for v in value)
+        return _number(value) is not None
+
+    return MappingProxyType({str(k): v for k, v in _section(meta, "metrics").items() if sound(v)})
+
+
 def _number(value) -> float | None:
-    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
+    """``value`` as a finite float, or ``None`` when it is not a finite number."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        return None
+    return float(value)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -39,10 +54,10 @@ class TrainingSummary:
 
     @classmethod
     def from_metadata(cls, training: Mapping[str, Any]) -> TrainingSummary:
-        epochs = _number(training.get("epochs"))
+        epochs, seconds = _number(training.get("epochs")), _number(training.get("seconds"))
         history = training.get("history")
-        return cls(epochs=int(epochs) if epochs is not None else None,
-                   seconds=_number(training.get("seconds")),
+        return cls(epochs=int(epochs) if epochs is not None and epochs >= 0 else None,
+                   seconds=seconds if seconds is not None and seconds >= 0 else None,
                    trainer=str(training.get("trainer") or ""),
                    options=_section(training, "options"),
                    history=tuple(MappingProxyType(dict(row)) for row in history if isinstance(row, dict))
@@ -83,7 +98,7 @@ class CheckpointInfo:
                    dataset=str(dataset.get("name") or ""),
                    class_names=tuple(str(n) for n in names) if isinstance(names, list) else (),
                    training=TrainingSummary.from_metadata(_section(meta, "training")),
-                   metrics=_section(meta, "metrics"))
+                   metrics=_metrics(meta))
 
     @property
     def dataset_label(self) -> str:

@@ -34,9 +34,8 @@ def chosen_full_map(stem: str, model: GenerativeModel) -> dict[str, np.ndarray] 
     cache = artifact_cache(stem)
     path = full_map.map_file(cache, dataset)
     built = _load(ref.identity, str(path), path.stat().st_mtime_ns if path.is_file() else 0)
-    count = f"{len(built['labels']):,}" if built is not None else "all"
     choice = st.radio("Points", [SAMPLE, EVERYTHING], horizontal=True, key=f"map_points_{stem}",
-                      format_func=lambda c: c if c == SAMPLE else f"Every image of the dataset ({count})")
+                      help="Every training and test image, encoded and projected once in the background.")
     if choice == SAMPLE:
         return None
     if built is not None:

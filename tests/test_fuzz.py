@@ -1,0 +1,34 @@
+"""Mutated checkpoints through every way the app opens a model file (a fixed-seed sample of
+``bench.fuzz``; the benchmark runs thousands)."""
+
+from __future__ import annotations
+
+import pytest
+
+from bench.fuzz import LIMIT_S, run
+from gen_core.checkpoint import save_model
+from tests.app_support import assert_clean, checkpoint_env, open_page, shared_model_dir  # noqa: F401
+from tests.conftest import tiny_model
+
+
+def test_every_mutation_ends_in_a_checkpoint_error_or_a_valid_model_within_the_limit():
+    result = run(320, seed=12345)
+    assert result["failures"] == []
+    assert result["slowest"][0] < LIMIT_S
+    refused = {kind for (kind, outcome), count in result["outcomes"].items() if outcome == "CheckpointError"}
+    assert len(refused) == 12  # every kind of mutation was tried and caught at least once
+
+
+@pytest.mark.usefixtures("checkpoint_env")
+def test_hostile_optional_sections_leave_the_gallery_working(tmp_path):
+    path = save_model(tiny_model("vae", 0), tmp_path / "odd.safetensors",
+                      dataset={"name": ["not", "a", "name"]},
+                      metrics={"fd_classifier_features": "low", "precision": [None], "recall": float("inf"),
+                               "categories_matched": {"x": 1}},
+                      training={"epochs": "many", "seconds": -5, "history": "zzz", "options": [1]})
+    at = open_page("home")
+    upload = ("odd.safetensors", path.read_bytes(), "application/octet-stream")
+    at.file_uploader(key="model_upload").set_value(upload)
+    at.run()
+    assert_clean(at)
+    assert "odd (uploaded)" in [h.value for h in at.subheader]
