@@ -106,7 +106,8 @@ def _flat(layers: list[nn.Module]) -> list[nn.Module]:
 def principal_directions(model: GenerativeModel, count: int = 10, samples: int = GANSPACE_SAMPLES,
                          generator: torch.Generator | None = None) -> tuple[list[Direction], torch.Tensor]:
     """GANSpace's ``count`` principal directions of ``model`` in latent space, largest first, and
-    the share of the early layer's variance each explains ``[count]``.
+    the share of the early layer's variance each explains ``[count]`` (none when the early layer
+    does not vary at all).
 
     PCA of the early activations ``y = G1(z)`` gives components ``V``; the principal coordinates
     ``x = V^T (y - mean)`` of each sample are regressed onto its latent, ``z ~ x U``, and row ``i``
@@ -122,6 +123,12 @@ def principal_directions(model: GenerativeModel, count: int = 10, samples: int =
     _, singular, components = torch.linalg.svd(centred, full_matrices=False)
     coordinates = centred @ components[:count].T  # [N, count]
     spread = coordinates.std(0)
+    # Components come largest first, so those that vary at all are a prefix; a constant early
+    # layer has none, and no directions.
+    count = int((spread > 1e-9 * max(float(spread.max()), 1e-30)).sum())
+    if count == 0:
+        return [], torch.zeros(0)
+    coordinates, spread = coordinates[:, :count], spread[:count]
     gaussian = torch.tensor([d.kind == "gaussian" for d in model.latent_spec])
     # Least squares z ~ x U over the gaussian columns, on standardized coordinates.
     solution = torch.linalg.lstsq(coordinates / spread, latents.double()[:, gaussian]).solution  # [count, G]

@@ -27,6 +27,7 @@ from gen_core.latent import encode_means
 from gen_core.models import GenerativeModel
 
 MAP_POINTS = 3000
+MIN_UMAP_POINTS = 5
 SAMPLED_MAP_SEED = 0
 PLACEMENT_NEIGHBOURS = 10
 
@@ -98,15 +99,35 @@ def _cached_encodings(model: GenerativeModel, images: torch.Tensor, path: Path) 
     return latents
 
 
+class ProjectionError(ValueError):
+    """The latents cannot be mapped at all; the message says why."""
+
+
+def uses_umap(count: int, params: ProjectionParams) -> bool:
+    """Whether ``count`` points get UMAP as asked: it needs more points than neighbours (and at
+    least ``MIN_UMAP_POINTS``); fewer are mapped by PCA instead."""
+    return params.method == "umap" and count >= max(MIN_UMAP_POINTS, params.n_neighbors + 1)
+
+
 def fit_projection(latents: np.ndarray, params: ProjectionParams) -> np.ndarray:
-    """Project latents ``[N, D]`` to coordinates ``[N, 2]`` (float32), deterministically."""
+    """Project latents ``[N, D]`` to coordinates ``[N, 2]`` (float32), deterministically.
+
+    Latents of at most two dimensions are drawn as they are; too few points for UMAP get PCA
+    (``uses_umap``); no points, or any non-finite latent, raise ``ProjectionError``.
+    """
     latents = np.asarray(latents, dtype=np.float32)
+    if latents.ndim != 2 or len(latents) == 0:
+        raise ProjectionError(f"there are no latents to map (shape {latents.shape})")
+    bad = int((~np.isfinite(latents)).any(axis=1).sum())
+    if bad:
+        raise ProjectionError(f"{bad} of {len(latents)} latents hold NaN or infinite values")
     if latents.shape[1] <= 2:  # already at most 2-D: show it as it is
         return np.pad(latents, ((0, 0), (0, 2 - latents.shape[1]))).astype(np.float32)
-    if params.method == "pca":
+    if params.method == "pca" or (params.method == "umap" and not uses_umap(len(latents), params)):
         centred = latents - latents.mean(0)
         _, _, components = np.linalg.svd(centred, full_matrices=False)
-        return (centred @ components[:2].T).astype(np.float32)
+        coords = centred @ components[:2].T
+        return np.pad(coords, ((0, 0), (0, 2 - coords.shape[1]))).astype(np.float32)  # one point: one axis
     if params.method != "umap":
         raise ValueError(f"projection method must be 'umap' or 'pca', got {params.method!r}")
     import umap  # deferred: importing and first fitting cost tens of seconds

@@ -9,7 +9,14 @@ import torch
 from gen_core.exports import map_csv, npy_bytes
 from gen_core.latent import clamp_to_spec
 from gen_core.models import GenerativeModel
-from gen_core.projection import MapData, ProjectionParams, has_cached_projection, place_on_map
+from gen_core.projection import (
+    MapData,
+    ProjectionError,
+    ProjectionParams,
+    has_cached_projection,
+    place_on_map,
+    uses_umap,
+)
 from ui.cached import latent_map_data, projection
 from ui.catalog import artifact_cache, get_model
 from ui.full_map_view import chosen_full_map
@@ -93,7 +100,11 @@ def map_view(stem: str) -> None:
         params, coords = ProjectionParams("umap"), full["coords"]
     else:
         params = projection_controls(stem, data)
-        coords = projection(stem, params)
+        try:
+            coords = projection(stem, params)
+        except ProjectionError as err:
+            st.error(f"This model's map cannot be drawn: {err}.", icon=":material/block:")
+            return
     latents = {"Explore latent": torch.tensor(get_view(stem)["z"])}
     with st.expander("Put your own image on the map: a photo or a drawing", icon=":material/draw:"):
         image = own_image_input("map_own", model.image_shape)
@@ -101,7 +112,9 @@ def map_view(stem: str) -> None:
             latents["your image"] = own_latent(stem, image)
     places = place_on_map(torch.stack(list(latents.values())).numpy(), data.latents.numpy(), coords)
     fig = map_figure(coords, data.labels.numpy(), data.class_names, dict(zip(latents, places, strict=True)))
-    st.caption(f"{params.method.upper()} of {data.source}"
+    method = ("UMAP" if uses_umap(len(coords), params) else
+              "PCA" if params.method == "pca" else "PCA (too few points for UMAP)")
+    st.caption(f"{method} of {data.source}"
                + (" (posterior means)" if model.has_encoder else "")
                + ". Stars (the latent set on Explore, your image) sit among their nearest mapped neighbours.")
     url, why_not = decoder_url(stem)

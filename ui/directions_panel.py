@@ -46,7 +46,7 @@ def _labelled(stem: str, identity: str) -> tuple[torch.Tensor, torch.Tensor, tup
     model = get_model(stem)
     if model.has_encoder:  # the map's encodings of labelled images, cached on disk
         data = latent_map_data(stem)
-        known = data.labels >= 0
+        known = (data.labels >= 0) & torch.isfinite(data.latents).all(1)  # NaN has no place in a mean
         if data.class_names and bool(known.any()):
             return data.latents[known], data.labels[known], tuple(data.class_names)
         return None
