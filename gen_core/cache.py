@@ -10,6 +10,10 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import hashlib
+import io
+import os
+import threading
+import zipfile
 from functools import lru_cache
 from pathlib import Path
 
@@ -18,7 +22,7 @@ import torch
 from PIL import Image
 
 from gen_core.checkpoint import model_files
-from gen_core.images import image_grid, save_png
+from gen_core.images import image_grid, png_bytes
 from gen_core.models import GenerativeModel
 
 CACHE_DIR_NAME = "cache"
@@ -71,6 +75,36 @@ class ArtifactCache:
         return self.folder / f"{self.identity[:SHORT_ID]}-{kind}.{suffix}"
 
 
+def write_atomically(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` so that a reader sees the old file or the new one, never half:
+    a temporary file beside it, renamed over it. Two processes writing the same entry both
+    succeed; the last rename wins, and both wrote the same content."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
+    try:
+        partial.write_bytes(data)
+        partial.replace(path)
+    finally:
+        partial.unlink(missing_ok=True)
+
+
+def write_npz(path: Path, **arrays: np.ndarray) -> None:
+    """``arrays`` as a compressed ``.npz`` cache entry, written atomically."""
+    buffer = io.BytesIO()
+    np.savez_compressed(buffer, **arrays)
+    write_atomically(path, buffer.getvalue())
+
+
+def read_npz(path: Path, *keys: str) -> dict[str, np.ndarray] | None:
+    """The arrays ``keys`` of a cache entry, or ``None`` when it is missing or damaged (truncated,
+    not a zip, a key missing): a broken entry is recomputed, never served."""
+    try:
+        with np.load(path, allow_pickle=False) as stored:
+            return {key: stored[key] for key in keys}
+    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile):
+        return None
+
+
 def stale_cache_files(folder: str | Path) -> list[Path]:
     """Cache files in ``folder/cache/`` derived from no current checkpoint (an older version or a
     deleted file): their hash prefix matches no model file in ``folder``."""
@@ -83,13 +117,15 @@ def stale_cache_files(folder: str | Path) -> list[Path]:
 def preview_grid(model: GenerativeModel, cache: ArtifactCache) -> np.ndarray:
     """A uint8 grid ``[H, W, C]`` of ``PREVIEW_COUNT`` samples from a fixed seed, cached as PNG."""
     path = cache.file("preview", "png")
-    if path.is_file():
+    try:
         picture = np.asarray(Image.open(path))
         return picture[..., None] if picture.ndim == 2 else picture
+    except (OSError, ValueError, Image.DecompressionBombError):
+        pass  # missing or damaged: drawn again
     with torch.no_grad():
         images = model.sample(PREVIEW_COUNT, torch.Generator().manual_seed(PREVIEW_SEED))
     picture = image_grid(images, nrow=PREVIEW_ROW)
     # A read-only checkout still shows the preview; it is just recomputed next time.
     with contextlib.suppress(OSError):
-        save_png(picture, path)
+        write_atomically(path, png_bytes(picture))
     return picture

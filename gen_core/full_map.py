@@ -18,14 +18,12 @@ import os
 import subprocess
 import sys
 import threading
-import time
-import zipfile
 from pathlib import Path
 
 import numpy as np
 import torch
 
-from gen_core.cache import ArtifactCache
+from gen_core.cache import ArtifactCache, read_npz, write_atomically, write_npz
 from gen_core.checkpoint import load_model
 from gen_core.data import load_dataset
 from gen_core.projection import ProjectionParams, fit_projection
@@ -70,10 +68,8 @@ def _alive(pid) -> bool:
 def read_map(path: Path) -> dict[str, np.ndarray] | None:
     """``{"coords" [N, 2], "labels" [N], "latents" [N, D]}`` from a built map file, else ``None``;
     a damaged file reads as not built (and is rebuilt), never as a map."""
-    try:
-        with np.load(path, allow_pickle=False) as stored:
-            arrays = {k: stored[k] for k in ("coords", "labels", "latents")}
-    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile):
+    arrays = read_npz(path, "coords", "labels", "latents")
+    if arrays is None:
         return None
     n = len(arrays["labels"])
     sound = (arrays["coords"].shape == (n, 2) and len(arrays["latents"]) == n
@@ -117,9 +113,7 @@ def build(checkpoint: Path, data_root: Path) -> Path:
         report(f"projecting {len(images):,} points with UMAP (the first fit compiles for a minute)", 0.5)
         coords = fit_projection(latents, ProjectionParams())
         path = map_file(cache, dataset)
-        partial = path.with_suffix(f".{os.getpid()}.tmp.npz")
-        np.savez(partial, coords=coords, labels=labels.astype(np.int16), latents=latents)
-        partial.replace(path)  # atomic: a reader never sees half a map
+        write_npz(path, coords=coords, labels=labels.astype(np.int16), latents=latents)
         progress_file(cache, dataset).unlink(missing_ok=True)
     return path
 
@@ -149,10 +143,7 @@ def _lock(cache: ArtifactCache, dataset: str):
 
 
 def _write_progress(cache: ArtifactCache, dataset: str, progress: dict) -> None:
-    path = progress_file(cache, dataset)
-    partial = path.with_suffix(f".{os.getpid()}.{time.monotonic_ns()}.tmp")
-    partial.write_text(json.dumps(progress))
-    partial.replace(path)
+    write_atomically(progress_file(cache, dataset), json.dumps(progress).encode())
 
 
 def main(argv: list[str] | None = None) -> None:

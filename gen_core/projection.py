@@ -13,6 +13,7 @@ projections of every checkpoint in a folder, so a fresh machine paints the app a
 from __future__ import annotations
 
 import argparse
+import contextlib
 import dataclasses
 import hashlib
 from pathlib import Path
@@ -20,7 +21,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from gen_core.cache import ArtifactCache, preview_grid, stale_cache_files
+from gen_core.cache import ArtifactCache, preview_grid, read_npz, stale_cache_files, write_npz
 from gen_core.checkpoint import CheckpointError, load_model, model_files
 from gen_core.data import load_eval_images
 from gen_core.latent import encode_means
@@ -85,17 +86,14 @@ def map_data(model: GenerativeModel, dataset: str, n: int = MAP_POINTS,
 
 def _cached_encodings(model: GenerativeModel, images: torch.Tensor, path: Path) -> torch.Tensor:
     """Posterior means ``[N, D]`` of ``images``, from ``path`` when it holds them."""
-    if path.is_file():
-        with np.load(path, allow_pickle=False) as stored:
-            latents = torch.from_numpy(stored["latents"].astype(np.float32))
+    stored = read_npz(path, "latents")
+    if stored is not None:
+        latents = torch.from_numpy(stored["latents"].astype(np.float32))
         if latents.shape == (len(images), model.latent_dim) and torch.isfinite(latents).all():
             return latents
     latents = encode_means(model, images)
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        np.savez_compressed(path, latents=latents.numpy())
-    except OSError:
-        pass  # read-only checkout: encoded again in the next process
+    with contextlib.suppress(OSError):  # read-only checkout: encoded again in the next process
+        write_npz(path, latents=latents.numpy())
     return latents
 
 
@@ -148,17 +146,14 @@ def has_cached_projection(cache: ArtifactCache, data: MapData, params: Projectio
 def cached_projection(cache: ArtifactCache, data: MapData, params: ProjectionParams) -> np.ndarray:
     """Coordinates ``[N, 2]`` from the disk cache, else fitted now and stored there."""
     path = projection_cache_file(cache, data, params)
-    if path.is_file():
-        with np.load(path, allow_pickle=False) as stored:
-            coords = stored["coords"].astype(np.float32)
-        if coords.shape == (len(data.latents), 2):
+    stored = read_npz(path, "coords")
+    if stored is not None:
+        coords = stored["coords"].astype(np.float32)
+        if coords.shape == (len(data.latents), 2) and np.isfinite(coords).all():
             return coords
     coords = fit_projection(data.latents.numpy(), params)
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        np.savez_compressed(path, coords=coords.astype(np.float16))
-    except OSError:
-        pass  # read-only checkout: the map still shows, it is just refitted in a new process
+    with contextlib.suppress(OSError):  # read-only checkout: refitted in a new process
+        write_npz(path, coords=coords.astype(np.float16))
     return coords
 
 
