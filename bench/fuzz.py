@@ -24,6 +24,7 @@ from pathlib import Path
 import torch
 
 from gen_core.checkpoint import CheckpointError, inspect_checkpoint, load_model, load_model_bytes, save_model
+from gen_core.metric_names import FD
 from gen_core.models import build_model
 from gen_core.models.dcgan import DCGANConfig
 from gen_core.models.vae import VAEConfig
@@ -40,7 +41,7 @@ def base_checkpoints(folder: Path) -> list[bytes]:
     models = [build_model("vae", VAEConfig(arch="conv", latent_dim=4, hidden=(4, 8, 16), image_shape=shape)),
               build_model("dcgan", DCGANConfig(latent_dim=4, ngf=4, ndf=4, image_shape=shape))]
     return [save_model(m.eval(), folder / f"base{i}.safetensors", dataset={"name": "digits"},
-                       metrics={"fd_classifier_features": 1.0}).read_bytes() for i, m in enumerate(models)]
+                       metrics={FD: 1.0}).read_bytes() for i, m in enumerate(models)]
 
 
 def split(data: bytes) -> tuple[dict, bytes]:

@@ -17,6 +17,21 @@ from pathlib import Path
 
 from gen_core.checkpoint import read_header
 from gen_core.checkpoint_info import CheckpointInfo
+from gen_core.metric_names import (
+    CATEGORIES_MATCHED,
+    CATEGORY_AGREEMENT,
+    CATEGORY_MAJORITY,
+    FD,
+    FD_REAL,
+    FD_SPREAD,
+    IWAE_K,
+    LIKELIHOOD_IMAGES,
+    MIN_CLASS,
+    NLL_IWAE,
+    PRECISION,
+    RECALL,
+    RECONSTRUCTION_MSE,
+)
 from gen_core.models import EncoderModel
 from gen_core.models.registry import family_class
 from gen_core.zoo_table import checkpoint_files, replace_between_markers
@@ -67,7 +82,7 @@ def best(key: str, keep: Callable[[Model], bool], lower: bool = True) -> Picker:
 
 
 def best_gan(dataset: str) -> Picker:
-    return best("fd_classifier_features", lambda m: m.is_gan and m.dataset == dataset)
+    return best(FD, lambda m: m.is_gan and m.dataset == dataset)
 
 
 def _at_least(key: str, goal: float, percent: bool = False) -> Callable[[Model], tuple[str, bool]]:
@@ -79,23 +94,23 @@ def _at_least(key: str, goal: float, percent: bool = False) -> Callable[[Model],
 
 def _fd_at_most(goal: float) -> Callable[[Model], tuple[str, bool]]:
     def measure(model: Model) -> tuple[str, bool]:
-        fd, real = model.metrics["fd_classifier_features"], model.metrics.get("fd_real_halves")
+        fd, real = model.metrics[FD], model.metrics.get(FD_REAL)
         beside = f" (real halves {real:.2f})" if real is not None else ""
-        return f"{fd:.2f} ± {model.metrics.get('fd_spread', 0):.2f}{beside}", fd <= goal
+        return f"{fd:.2f} ± {model.metrics.get(FD_SPREAD, 0):.2f}{beside}", fd <= goal
     return measure
 
 
 def _rarest_class(models: list[Model]) -> Callable[[Model], tuple[str, bool]]:
     def measure(_: Model) -> tuple[str, bool]:
-        scored = [m for m in models if m.dataset == "mnist" and "min_class_fraction" in m.metrics]
-        worst = min(scored, key=lambda m: m.metrics["min_class_fraction"])
-        value = worst.metrics["min_class_fraction"]
+        scored = [m for m in models if m.dataset == "mnist" and MIN_CLASS in m.metrics]
+        worst = min(scored, key=lambda m: m.metrics[MIN_CLASS])
+        value = worst.metrics[MIN_CLASS]
         return f"{100 * value:.1f}% ({worst.name})", value >= 0.05
     return measure
 
 
 def _categories(model: Model) -> tuple[str, bool]:
-    shares, majority = model.metrics["category_agreement"], model.metrics["category_majority_class"]
+    shares, majority = model.metrics[CATEGORY_AGREEMENT], model.metrics[CATEGORY_MAJORITY]
     matched = [c for s, c in zip(shares, majority, strict=True) if s >= 0.8]
     distinct = len(set(matched))
     return f"{len(matched)} values, {distinct} distinct digits", len(matched) >= 8 and distinct >= 8
@@ -104,40 +119,40 @@ def _categories(model: Model) -> tuple[str, bool]:
 def _hybrid_beats_vae(dataset: str, models: list[Model]) -> Callable[[Model], tuple[str, bool]]:
     def measure(hybrid: Model) -> tuple[str, bool]:
         vae = next((m for m in models if m.family == "vae" and m.dataset == dataset and not m.binarized
-                    and m.name.endswith("vae-conv") and "fd_classifier_features" in m.metrics), None)
-        if vae is None or "test_reconstruction_mse" not in vae.metrics:
+                    and m.name.endswith("vae-conv") and FD in m.metrics), None)
+        if vae is None or RECONSTRUCTION_MSE not in vae.metrics:
             return "needs an evaluated conv VAE with a reconstruction error", False
-        fd_h, fd_v = hybrid.metrics["fd_classifier_features"], vae.metrics["fd_classifier_features"]
-        err_h, err_v = hybrid.metrics["test_reconstruction_mse"], vae.metrics["test_reconstruction_mse"]
+        fd_h, fd_v = hybrid.metrics[FD], vae.metrics[FD]
+        err_h, err_v = hybrid.metrics[RECONSTRUCTION_MSE], vae.metrics[RECONSTRUCTION_MSE]
         return (f"FD {fd_h:.2f} vs {fd_v:.2f}; error {err_h:.4f} vs {err_v:.4f} ({vae.name})",
                 fd_h < fd_v and err_h <= 1.5 * err_v)
     return measure
 
 
 def _iwae(model: Model) -> tuple[str, bool]:
-    nll = model.metrics["nll_iwae_nats"]
-    images = model.metrics.get("likelihood_images")
-    return f"{nll:.2f} nats, k={model.metrics.get('iwae_k')}, {images} images", nll <= BURDA_VAE_NATS
+    nll = model.metrics[NLL_IWAE]
+    images = model.metrics.get(LIKELIHOOD_IMAGES)
+    return f"{nll:.2f} nats, k={model.metrics.get(IWAE_K)}, {images} images", nll <= BURDA_VAE_NATS
 
 
 def targets(models: list[Model]) -> list[Target]:
     mnist_gan, fashion_gan = best_gan("mnist"), best_gan("fashion-mnist")
     return [
         Target("MNIST best GAN: FD", "≤ 2.8", mnist_gan, _fd_at_most(2.8)),
-        Target("MNIST best GAN: precision", "≥ 0.80", mnist_gan, _at_least("precision", 0.8)),
-        Target("MNIST best GAN: recall", "≥ 0.80", mnist_gan, _at_least("recall", 0.8)),
+        Target("MNIST best GAN: precision", "≥ 0.80", mnist_gan, _at_least(PRECISION, 0.8)),
+        Target("MNIST best GAN: recall", "≥ 0.80", mnist_gan, _at_least(RECALL, 0.8)),
         Target("Every MNIST generator: rarest class", "≥ 5%", mnist_gan, _rarest_class(models)),
         Target("MNIST InfoGAN: category values ≥ 80% one digit, distinct digits", "≥ 8, ≥ 8",
-               best("categories_matched", lambda m: m.family == "infogan" and m.dataset == "mnist",
+               best(CATEGORIES_MATCHED, lambda m: m.family == "infogan" and m.dataset == "mnist",
                     lower=False), _categories),
         Target("Fashion-MNIST best GAN: FD", "≤ 5.9", fashion_gan, _fd_at_most(5.9)),
-        Target("Fashion-MNIST best GAN: recall", "≥ 0.60", fashion_gan, _at_least("recall", 0.6)),
+        Target("Fashion-MNIST best GAN: recall", "≥ 0.60", fashion_gan, _at_least(RECALL, 0.6)),
         *(Target(f"{dataset}: VAE-GAN vs conv VAE", "lower FD, error ≤ 1.5×",
-                 best("fd_classifier_features", lambda m, d=dataset: m.family == "vae-gan"
+                 best(FD, lambda m, d=dataset: m.family == "vae-gan"
                       and m.dataset == d), _hybrid_beats_vae(dataset, models))
           for dataset in ("mnist", "fashion-mnist")),
         Target("Binarized MNIST VAE: IWAE NLL", f"≤ {BURDA_VAE_NATS} nats (k=1000)",
-               best("nll_iwae_nats", lambda m: m.binarized and m.dataset == "mnist"), _iwae),
+               best(NLL_IWAE, lambda m: m.binarized and m.dataset == "mnist"), _iwae),
     ]
 
 

@@ -22,6 +22,18 @@ import torch
 from gen_core.checkpoint import CheckpointError, load_model, update_metadata
 from gen_core.classifier import Classifier, default_classifier_path, load_classifier
 from gen_core.data import DataError, ImageData, fixed_binarization, load_eval_images
+from gen_core.metric_names import (
+    CATEGORIES_MATCHED,
+    CATEGORY_AGREEMENT,
+    CATEGORY_MAJORITY,
+    FD,
+    FD_SPREAD,
+    IWAE_K,
+    KID,
+    KID_SPREAD,
+    LIKELIHOOD_IMAGES,
+    RECONSTRUCTION_MSE,
+)
 from gen_core.metrics import (
     bootstrap_fd,
     class_coverage,
@@ -90,9 +102,9 @@ def feature_scores(features: torch.Tensor, held_out: torch.Tensor, settings: Eva
     generator = torch.Generator().manual_seed(settings.seed)
     kid, kid_spread = kernel_inception_distance(features, held_out, generator=generator)
     scores = {"fd": frechet_distance(features, held_out),
-              "fd_spread": bootstrap_fd(features, held_out, settings.bootstrap, generator),
-              "kid": kid, "kid_spread": kid_spread, **precision_recall(held_out, features)}
-    return {key: round(value, 5 if key.startswith("kid") else 4) for key, value in scores.items()}
+              FD_SPREAD: bootstrap_fd(features, held_out, settings.bootstrap, generator),
+              KID: kid, KID_SPREAD: kid_spread, **precision_recall(held_out, features)}
+    return {key: round(value, 5 if key.startswith(KID) else 4) for key, value in scores.items()}
 
 
 @torch.no_grad()
@@ -108,7 +120,7 @@ def sample_metrics(model: GenerativeModel, ref: Reference, settings: EvalSetting
     half's value, and the class coverage of the samples."""
     features, predicted = ref.classifier.embed(draw_samples(model, len(ref.held_out), settings.seed))
     scores = feature_scores(features, ref.held_out, settings)
-    scores["fd_classifier_features"] = scores.pop("fd")
+    scores[FD] = scores.pop("fd")
     return {**scores, **ref.real_scores, "eval_n": len(ref.held_out),
             **class_coverage(predicted, ref.classifier.config.num_classes)}
 
@@ -132,7 +144,7 @@ def likelihood_metrics(model: GenerativeModel, test: ImageData, settings: EvalSe
     bound = -iwae_bound(model, images, settings.iwae_k, generator=samples)
     prefix = "nll" if binarized else "bce"
     return {f"{prefix}_elbo_nats": round(elbo, 3), f"{prefix}_iwae_nats": round(bound, 3),
-            "iwae_k": settings.iwae_k, "likelihood_images": len(images)}
+            IWAE_K: settings.iwae_k, LIKELIHOOD_IMAGES: len(images)}
 
 
 @torch.no_grad()
@@ -149,8 +161,8 @@ def category_agreement(model: GenerativeModel, classifier: Classifier, n: int, s
         shares.append(round(float(counts.max()) / n, 4))
         majority.append(int(counts.argmax()))
     matched = {c for s, c in zip(shares, majority, strict=True) if s >= CATEGORY_MATCH}
-    return {"category_agreement": shares, "category_majority_class": majority,
-            "categories_matched": len(matched)}
+    return {CATEGORY_AGREEMENT: shares, CATEGORY_MAJORITY: majority,
+            CATEGORIES_MATCHED: len(matched)}
 
 
 def evaluate_checkpoint(path: Path, settings: EvalSettings, references: dict[str, Reference]) -> dict:
@@ -168,7 +180,7 @@ def evaluate_checkpoint(path: Path, settings: EvalSettings, references: dict[str
     if model.has_likelihood:
         metrics.update(likelihood_metrics(model, ref.test, settings))
     if model.has_encoder:
-        metrics["test_reconstruction_mse"] = round(reconstruction_mse(model, ref.test.images), 5)
+        metrics[RECONSTRUCTION_MSE] = round(reconstruction_mse(model, ref.test.images), 5)
     if any(d.kind == "categorical" for d in model.latent_spec):
         metrics.update(category_agreement(model, ref.classifier, settings.samples // 10, settings.seed))
     metrics.update({"eval_test_images": len(ref.test),

@@ -8,6 +8,28 @@ from __future__ import annotations
 
 import dataclasses
 
+from gen_core.metric_names import (
+    BCE_ELBO,
+    BCE_IWAE,
+    CATEGORIES_MATCHED,
+    CATEGORY_AGREEMENT,
+    FD,
+    FD_REAL,
+    FD_SPREAD,
+    KID,
+    KID_REAL,
+    MAX_CLASS,
+    MIN_CLASS,
+    MODE_COLLAPSE,
+    NLL_ELBO,
+    NLL_IWAE,
+    PRECISION,
+    PRECISION_REAL,
+    RECALL,
+    RECALL_REAL,
+    RECONSTRUCTION_MSE,
+)
+
 
 @dataclasses.dataclass(frozen=True)
 class MetricInfo:
@@ -31,24 +53,24 @@ class MetricInfo:
 
 
 METRICS = (
-    MetricInfo("fd_classifier_features", "FD, classifier features", "lower"),
-    MetricInfo("fd_spread", "FD bootstrap spread", None),
-    MetricInfo("fd_real_halves", "FD of two real halves (same n)", None),
-    MetricInfo("kid", "KID, classifier features", "lower", 4),
-    MetricInfo("kid_real_halves", "KID of two real halves", None, 4),
-    MetricInfo("precision", "Precision (k=3)", "higher"),
-    MetricInfo("precision_real_halves", "Precision of real vs real", None),
-    MetricInfo("recall", "Recall (k=3)", "higher"),
-    MetricInfo("recall_real_halves", "Recall of real vs real", None),
-    MetricInfo("min_class_fraction", "Rarest class", "higher", 1, percent=True),
-    MetricInfo("max_class_fraction", "Commonest class", "lower", 1, percent=True),
-    MetricInfo("mode_collapse", "Mode-collapse flag", None),
-    MetricInfo("nll_elbo_nats", "Test NLL bound, ELBO (nats, binarized)", "lower"),
-    MetricInfo("nll_iwae_nats", "Test NLL bound, IWAE (nats, binarized)", "lower"),
-    MetricInfo("bce_elbo_nats", "Test BCE-ELBO (nats, grey pixels)", "lower"),
-    MetricInfo("bce_iwae_nats", "Test BCE-IWAE (nats, grey pixels)", "lower"),
-    MetricInfo("test_reconstruction_mse", "Test reconstruction error (MSE)", "lower", 4),
-    MetricInfo("categories_matched", "InfoGAN categories matched", "higher", 0),
+    MetricInfo(FD, "FD, classifier features", "lower"),
+    MetricInfo(FD_SPREAD, "FD bootstrap spread", None),
+    MetricInfo(FD_REAL, "FD of two real halves (same n)", None),
+    MetricInfo(KID, "KID, classifier features", "lower", 4),
+    MetricInfo(KID_REAL, "KID of two real halves", None, 4),
+    MetricInfo(PRECISION, "Precision (k=3)", "higher"),
+    MetricInfo(PRECISION_REAL, "Precision of real vs real", None),
+    MetricInfo(RECALL, "Recall (k=3)", "higher"),
+    MetricInfo(RECALL_REAL, "Recall of real vs real", None),
+    MetricInfo(MIN_CLASS, "Rarest class", "higher", 1, percent=True),
+    MetricInfo(MAX_CLASS, "Commonest class", "lower", 1, percent=True),
+    MetricInfo(MODE_COLLAPSE, "Mode-collapse flag", None),
+    MetricInfo(NLL_ELBO, "Test NLL bound, ELBO (nats, binarized)", "lower"),
+    MetricInfo(NLL_IWAE, "Test NLL bound, IWAE (nats, binarized)", "lower"),
+    MetricInfo(BCE_ELBO, "Test BCE-ELBO (nats, grey pixels)", "lower"),
+    MetricInfo(BCE_IWAE, "Test BCE-IWAE (nats, grey pixels)", "lower"),
+    MetricInfo(RECONSTRUCTION_MSE, "Test reconstruction error (MSE)", "lower", 4),
+    MetricInfo(CATEGORIES_MATCHED, "InfoGAN categories matched", "higher", 0),
 )
 METRIC = {m.key: m for m in METRICS}
 
@@ -60,9 +82,9 @@ def fmt(key: str, metrics: dict) -> str:
 
 def categories_cell(metrics: dict) -> str:
     """``matched/values`` of an InfoGAN's categorical code, ``–`` when not measured."""
-    if "categories_matched" not in metrics:
+    if CATEGORIES_MATCHED not in metrics:
         return "–"
-    return f"{metrics['categories_matched']}/{len(metrics.get('category_agreement', []))}"
+    return f"{metrics[CATEGORIES_MATCHED]}/{len(metrics.get(CATEGORY_AGREEMENT, []))}"
 
 
 def headline(metrics: dict) -> dict[str, object]:
@@ -73,21 +95,21 @@ def headline(metrics: dict) -> dict[str, object]:
 def card_summary(metrics: dict) -> str:
     """A one-line digest for a gallery card: sample quality, likelihood, InfoGAN codes."""
     parts = []
-    if "fd_classifier_features" in metrics:
-        real = metrics.get("fd_real_halves")
-        beside = f" (real data: {fmt('fd_real_halves', metrics)})" if real is not None else ""
-        parts.append(f"FD **{fmt('fd_classifier_features', metrics)}**{beside}")
-        parts.append(f"precision **{fmt('precision', metrics)}** · recall **{fmt('recall', metrics)}**")
+    if FD in metrics:
+        real = metrics.get(FD_REAL)
+        beside = f" (real data: {fmt(FD_REAL, metrics)})" if real is not None else ""
+        parts.append(f"FD **{fmt(FD, metrics)}**{beside}")
+        parts.append(f"precision **{fmt(PRECISION, metrics)}** · recall **{fmt(RECALL, metrics)}**")
     for kind, what in (("nll", "test NLL ≤"), ("bce", "test BCE-ELBO")):
         if f"{kind}_elbo_nats" in metrics:
             bound = f"{what} **{fmt(f'{kind}_elbo_nats', metrics)}** nats"
             if f"{kind}_iwae_nats" in metrics:
                 bound += f" (IWAE **{fmt(f'{kind}_iwae_nats', metrics)}**)"
             parts.append(bound)
-    if "categories_matched" in metrics:
+    if CATEGORIES_MATCHED in metrics:
         matched, values = categories_cell(metrics).split("/")
         parts.append(f"categories matched **{matched}**/{values}")
-    if metrics.get("mode_collapse"):
+    if metrics.get(MODE_COLLAPSE):
         parts.append("**mode-collapse flag**")
     return " · ".join(parts)
 

@@ -12,6 +12,7 @@ import math
 import torch
 import torch.nn.functional as F
 
+from gen_core.metric_names import MAX_CLASS, MIN_CLASS, MODE_COLLAPSE, PRECISION, RECALL
 from gen_core.models.base import EncoderModel
 from gen_core.models.vae import VAE
 
@@ -107,7 +108,7 @@ def precision_recall(real: torch.Tensor, fake: torch.Tensor, k: int = 3) -> dict
     """
     precision = manifold_coverage(fake, real, kth_neighbour_radii(real, k))
     recall = manifold_coverage(real, fake, kth_neighbour_radii(fake, k))
-    return {"precision": precision, "recall": recall}
+    return {PRECISION: precision, RECALL: recall}
 
 
 def class_coverage(predicted: torch.Tensor, num_classes: int) -> dict:
@@ -119,8 +120,8 @@ def class_coverage(predicted: torch.Tensor, num_classes: int) -> dict:
     fractions = torch.bincount(predicted.long(), minlength=num_classes).double() / predicted.numel()
     low, high = float(fractions.min()), float(fractions.max())
     return {"class_fractions": [round(float(f), 4) for f in fractions],
-            "min_class_fraction": low, "max_class_fraction": high,
-            "mode_collapse": low < MODE_COLLAPSE_LOW or high > MODE_COLLAPSE_HIGH}
+            MIN_CLASS: low, MAX_CLASS: high,
+            MODE_COLLAPSE: low < MODE_COLLAPSE_LOW or high > MODE_COLLAPSE_HIGH}
 
 
 @torch.no_grad()

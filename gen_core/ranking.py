@@ -12,7 +12,8 @@ from __future__ import annotations
 import dataclasses
 import math
 
-FD_KEY = "fd_classifier_features"
+from gen_core.metric_names import FD, MODE_COLLAPSE, RECALL
+
 MODE_COLLAPSE_PENALTY = 2.0
 BASIS = ("FD in the dataset classifier's features relative to the best of its dataset (lower first; "
          "a mode-collapse flag counts double)")
@@ -37,16 +38,16 @@ def rank_models(models: dict[str, tuple[str, dict]]) -> list[Ranked]:
     """``{name: (dataset, metrics)}`` -> the models best first."""
     best_fd: dict[str, float] = {}
     for dataset, metrics in models.values():
-        if isinstance(metrics.get(FD_KEY), (int, float)):
-            best_fd[dataset] = min(best_fd.get(dataset, math.inf), metrics[FD_KEY])
+        if isinstance(metrics.get(FD), (int, float)):
+            best_fd[dataset] = min(best_fd.get(dataset, math.inf), metrics[FD])
 
     def key(name: str) -> tuple[float, float, str]:
         dataset, metrics = models[name]
-        fd = metrics.get(FD_KEY)
+        fd = metrics.get(FD)
         if not isinstance(fd, (int, float)) or best_fd.get(dataset, 0) <= 0:
             return math.inf, 0.0, name
-        score = fd / best_fd[dataset] * (MODE_COLLAPSE_PENALTY if metrics.get("mode_collapse") else 1.0)
-        return score, -float(metrics.get("recall") or 0.0), name
+        score = fd / best_fd[dataset] * (MODE_COLLAPSE_PENALTY if metrics.get(MODE_COLLAPSE) else 1.0)
+        return score, -float(metrics.get(RECALL) or 0.0), name
 
     ordered = sorted(models, key=key)
     return [Ranked(name, i + 1, key(name)[0]) for i, name in enumerate(ordered)]

@@ -14,6 +14,21 @@ from pathlib import Path
 
 from gen_core.checkpoint import CheckpointError, read_header
 from gen_core.checkpoint_info import CheckpointInfo, TrainingSummary, model_facts
+from gen_core.metric_names import (
+    FD,
+    FD_REAL,
+    FD_SPREAD,
+    IWAE_K,
+    KID,
+    KID_REAL,
+    LIKELIHOOD_IMAGES,
+    MAX_CLASS,
+    MIN_CLASS,
+    PRECISION,
+    PRECISION_REAL,
+    RECALL,
+    RECALL_REAL,
+)
 from gen_core.metric_report import categories_cell, fmt
 from gen_core.models import build_model
 from gen_core.training_options import OPTIONS_BY_TRAINER
@@ -39,9 +54,9 @@ def likelihood_cell(metrics: dict) -> str:
     if kind is None:
         return "–"
     name = "NLL" if kind == "nll" else "BCE"
-    on = f", {metrics['likelihood_images']} images" if "likelihood_images" in metrics else ""
+    on = f", {metrics[LIKELIHOOD_IMAGES]} images" if LIKELIHOOD_IMAGES in metrics else ""
     return (f"{name} {fmt(f'{kind}_elbo_nats', metrics)} / {fmt(f'{kind}_iwae_nats', metrics)} "
-            f"(k={metrics.get('iwae_k')}{on})")
+            f"(k={metrics.get(IWAE_K)}{on})")
 
 
 def beside_real(key: str, real_key: str, metrics: dict, spread: str | None = None) -> str:
@@ -58,18 +73,18 @@ def table_row(name: str, meta: dict, tensors: dict) -> tuple[str, ...]:
     metrics = info.metrics
     params = sum(math.prod(t["shape"]) for k, t in tensors.items() if not k.startswith("train."))
     pr_cell = "–"
-    if "precision" in metrics:
-        pr_cell = (f"{fmt('precision', metrics)} / {fmt('recall', metrics)} "
-                   f"({fmt('precision_real_halves', metrics)} / {fmt('recall_real_halves', metrics)})")
+    if PRECISION in metrics:
+        pr_cell = (f"{fmt(PRECISION, metrics)} / {fmt(RECALL, metrics)} "
+                   f"({fmt(PRECISION_REAL, metrics)} / {fmt(RECALL_REAL, metrics)})")
     classes = "–"
-    if "min_class_fraction" in metrics:
-        classes = f"{fmt('min_class_fraction', metrics)}-{fmt('max_class_fraction', metrics)}"
+    if MIN_CLASS in metrics:
+        classes = f"{fmt(MIN_CLASS, metrics)}-{fmt(MAX_CLASS, metrics)}"
     kind = build_model(info.family, dict(info.config)).title  # e.g. "β-VAE (β=4)", from the config
     facts = model_facts(info, kind, params)
     return (name, f"{facts['kind']} ({facts['arch']})", facts["dataset"], non_default_options(info.training),
             facts["parameters"], facts["epochs"], facts["training time"],
-            beside_real("fd_classifier_features", "fd_real_halves", metrics, "fd_spread"),
-            beside_real("kid", "kid_real_halves", metrics), pr_cell, classes, likelihood_cell(metrics),
+            beside_real(FD, FD_REAL, metrics, FD_SPREAD),
+            beside_real(KID, KID_REAL, metrics), pr_cell, classes, likelihood_cell(metrics),
             categories_cell(metrics))
 
 
