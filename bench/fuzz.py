@@ -28,8 +28,10 @@ from gen_core.metric_names import FD
 from gen_core.models import build_model
 from gen_core.models.dcgan import DCGANConfig
 from gen_core.models.vae import VAEConfig
+from gen_core.zoo_table import replace_between_markers
 
 LIMIT_S = 1.0
+START, END = "<!-- fuzz:start -->", "<!-- fuzz:end -->"
 HOSTILE_VALUES = (None, [], {}, "", "x" * 10_000, -1, 0, 2**62, 1e308, float("nan"), True, [None], [[1]],
                   {"a": 1}, [1, 2, 3, 4, 5, 6, 7, 8])
 
@@ -173,20 +175,24 @@ def main(argv: list[str] | None = None) -> dict:
     parser = argparse.ArgumentParser(prog="python -m bench.fuzz", description=__doc__.split("\n\n")[0])
     parser.add_argument("--mutations", type=int, default=2000)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--readme", type=Path, help="write the table between the fuzz markers")
     args = parser.parse_args(argv)
     result = run(args.mutations, args.seed)
-    kinds = sorted({k for k, _ in result["outcomes"]})
-    print(f"{args.mutations} mutated checkpoints (seed {args.seed}), each opened three ways "
-          "(load_model, load_model_bytes, inspect_checkpoint):\n")
-    print("| mutation | CheckpointError | loaded | other exception |\n|---|---|---|---|")
-    for kind in kinds:
+    lines = [f"{args.mutations} mutated checkpoints (seed {args.seed}), each opened three ways "
+             "(`load_model`, `load_model_bytes`, `inspect_checkpoint`); \"loaded\" is a mutation that "
+             "left a valid model (a flipped bit in a weight, an integer counter overwritten).", "",
+             "| mutation | CheckpointError | loaded | other exception |", "|---|---|---|---|"]
+    for kind in sorted({k for k, _ in result["outcomes"]}):
         counts = [result["outcomes"][(kind, o)] for o in ("CheckpointError", "loaded", "other exception")]
-        print(f"| {kind} | {counts[0]} | {counts[1]} | {counts[2]} |")
+        lines.append(f"| {kind} | {counts[0]} | {counts[1]} | {counts[2]} |")
     took, where = result["slowest"]
-    print(f"\nSlowest attempt: {took * 1000:.0f} ms ({where}); limit {LIMIT_S:.0f} s. "
-          f"Failures: {len(result['failures'])}.")
-    for failure in result["failures"][:20]:
-        print(f"- {failure}")
+    lines.append(f"\nSlowest attempt: {took * 1000:.0f} ms ({where}); limit {LIMIT_S:.0f} s. "
+                 f"Other exceptions or attempts over the limit: **{len(result['failures'])}**.")
+    lines += [f"- {failure}" for failure in result["failures"][:20]]
+    table = "\n".join(lines)
+    print(table)
+    if args.readme:
+        args.readme.write_text(replace_between_markers(args.readme.read_text(), table, START, END))
     return result
 
 

@@ -28,6 +28,7 @@ from playwright.async_api import Page, async_playwright
 
 from bench.browser import CHROMIUM, CHROMIUM_ARGS, DRAG_IN_PAGE, streamlit_server
 from bench.ui_measure import ERRORS, IDLE, IMAGE, LIVE_PICTURE, LIVE_SLIDER, tree_rss_mib
+from gen_core.zoo_table import replace_between_markers
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_MODELS = ("mnist-vae-mlp-binarized", "mnist-dcgan", "mnist-vae-conv", "fashion-mnist-dcgan")
@@ -36,6 +37,7 @@ INTERPOLATE_READY = f"canvas.la-grid, {IMAGE}"
 MAIN_UPLOADER = '[data-testid="stMain"] [data-testid="stFileUploaderDropzoneInput"]'
 ACTION_TIMEOUT_MS = 120_000
 FIRST_MINUTE_S = 60
+START, END = "<!-- load:start -->", "<!-- load:end -->"
 
 
 def digit_photo() -> bytes:
@@ -155,9 +157,13 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--viewers", type=int, default=10)
     parser.add_argument("--seconds", type=float, default=120)
     parser.add_argument("--models", nargs="+", default=list(DEFAULT_MODELS))
+    parser.add_argument("--readme", type=Path, help="write the table between the load markers")
     args = parser.parse_args(argv)
     result = asyncio.run(measure(args.viewers, args.seconds, args.models))
-    print(report(result, args.viewers, args.seconds))
+    table = report(result, args.viewers, args.seconds)
+    print(table)
+    if args.readme:
+        args.readme.write_text(replace_between_markers(args.readme.read_text(), table, START, END))
     return result
 
 
