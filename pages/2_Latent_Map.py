@@ -156,8 +156,9 @@ def walk_view(stem: str, model: GenerativeModel, data: MapData, coords, url: str
     if len(keep) > MAX_WALKED:
         keep = np.sort(np.random.default_rng(0).choice(len(coords), MAX_WALKED, replace=False))
         st.caption(f"Walking {MAX_WALKED:,} of the {len(coords):,} points, chosen at random.")
+    images = data.images[keep] if data.images is not None else None
     picked = walk_map(f"map_walk_{stem}", model, url, coords[keep], data.labels.numpy()[keep],
-                      data.latents[keep], data.class_names, point_text)
+                      data.latents[keep], data.class_names, point_text, images)
     if picked is None:
         return
     st.session_state.setdefault(MAP_SELECTION, {})[stem] = picked.tolist()  # an operand for Arithmetic

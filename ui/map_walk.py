@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import hashlib
 import math
+from pathlib import Path
 
 import numpy as np
 import torch
 
+from gen_core.cache import write_atomically
 from gen_core.latent import clamp_to_spec
 from gen_core.models import GenerativeModel
 from gen_core.projection import PLACEMENT_NEIGHBOURS
@@ -19,14 +21,33 @@ from ui.render import MEDIUM_PX
 COLOURS = ("#636efa", "#EF553B", "#00cc96", "#ab63fa", "#FFA15A", "#19d3f3", "#FF6692", "#B6E880",
            "#FF97FF", "#FECB52")
 MAP_WIDTH_PX, MAP_HEIGHT_PX = 540, 480
+STATIC_SPRITES = Path(__file__).resolve().parents[1] / "static" / "sprites"
+SPRITE_URL_PREFIX = "app/static/sprites/"  # relative, like the decoders', for a proxy's base path
 LATENT_DECIMALS = 4  # what the page needs of each latent: a quarter of the bytes of full floats
 _walk = in_page_component("latent_atlas_map_walk", "decoder_runtime.js", "map_walk.js")
 
 
+def sprite_url(images: torch.Tensor) -> str | None:
+    """Where the browser fetches ``images`` ``[N, C, H, W]`` (in [0, 1]) as one uint8 block, the
+    Embedding Projector's "sprite": written once by content into ``static/sprites/`` and cached by
+    the browser, so hovering a point shows its original without a round trip. ``None`` when the
+    file cannot be written (the walk then shows decodings only)."""
+    pixels = (images.clamp(0, 1) * 255).round().to(torch.uint8).numpy().tobytes()
+    target = STATIC_SPRITES / f"{hashlib.sha256(pixels).hexdigest()[:16]}.bin"
+    if not target.is_file():
+        try:
+            write_atomically(target, pixels)
+        except OSError:
+            return None
+    return SPRITE_URL_PREFIX + target.name
+
+
 def walk_map(key: str, model: GenerativeModel, url: str, coords: np.ndarray, labels: np.ndarray,
-             latents: torch.Tensor, class_names: tuple[str, ...], point_text: str) -> torch.Tensor | None:
+             latents: torch.Tensor, class_names: tuple[str, ...], point_text: str,
+             images: torch.Tensor | None = None) -> torch.Tensor | None:
     """Draw the walkable map of ``coords`` ``[N, 2]`` with ``labels`` ``[N]`` and ``latents``
-    ``[N, D]``; returns the latent ``[D]`` of the place last clicked, or ``None``.
+    ``[N, D]`` (and the points' ``images`` ``[N, C, H, W]``, shown on hover, when they have them);
+    returns the latent ``[D]`` of the place last clicked, or ``None``.
 
     The latent comes from the browser, so it is checked (length, finite) and clamped to the spec.
     """
@@ -37,6 +58,7 @@ def walk_map(key: str, model: GenerativeModel, url: str, coords: np.ndarray, lab
             "latents": rounded.ravel().tolist(), "class_names": list(class_names), "colours": list(COLOURS),
             "k": PLACEMENT_NEIGHBOURS, "width": MAP_WIDTH_PX, "height": MAP_HEIGHT_PX,
             "picture_px": MEDIUM_PX, "point_text": point_text,
+            "sprite_url": sprite_url(images) if images is not None else None,
             "between_text": f"the inverse-distance mean of the {PLACEMENT_NEIGHBOURS} nearest latents",
             "hint": "Move the pointer over the map: the picture shows what the model decodes there. "
                     "Scroll to zoom, drag to pan, click to pin a place."}

@@ -22,7 +22,12 @@ class MapWalk {
     this.scale = Math.max(1, Math.round(data.picture_px / Math.max(H, W)));
     Object.assign(this.picture, { width: W * this.scale, height: H * this.scale });
     this.caption = element("p", "la-caption", data.hint);
-    side.append(this.picture, this.caption);
+    // A point's original beside what the model draws there, when the page has the originals.
+    this.original = DecoderRuntime.pictureCanvas("la-image la-walk-original", "the point's original image");
+    Object.assign(this.original, { width: W * this.scale, height: H * this.scale, hidden: true });
+    const pictures = element("div", "la-walk-pictures");
+    pictures.append(this.original, this.picture);
+    side.append(pictures, this.caption);
     this.root.append(this.canvas, side, this.legend(data));
     parent.appendChild(this.root);
 
@@ -39,6 +44,10 @@ class MapWalk {
     this.listen();
     this.draw();
     DecoderRuntime.load(data.decoder_url).then((decoder) => { this.decoder = decoder; });
+    if (data.sprite_url) {
+      fetch(data.sprite_url).then((r) => (r.ok ? r.arrayBuffer() : null))
+        .then((buffer) => { this.sprite = buffer ? new Uint8Array(buffer) : null; }).catch(() => {});
+    }
   }
 
   // Each class's colour and name, as the selectable map's legend shows them.
@@ -171,7 +180,15 @@ class MapWalk {
   show(place) {
     const ctx = this.picture.getContext("2d");
     DecoderRuntime.draw(ctx, this.decoder.decode(place.z), this.data.image_shape, 0, 0, this.scale);
-    this.caption.textContent = place.text;
+    const size = this.data.image_shape.reduce((a, b) => a * b, 1);
+    const original = place.point !== null && this.sprite && this.sprite.length >= (place.point + 1) * size;
+    this.original.hidden = !original;
+    if (original) {
+      const pixels = Float32Array.from(this.sprite.subarray(place.point * size, (place.point + 1) * size),
+                                       (v) => v / 255);
+      DecoderRuntime.draw(this.original.getContext("2d"), pixels, this.data.image_shape, 0, 0, this.scale);
+    }
+    this.caption.textContent = original ? `${place.text} (the original on the left)` : place.text;
     this.picture.dataset.frames = String(Number(this.picture.dataset.frames || 0) + 1);
   }
 
@@ -185,7 +202,7 @@ class MapWalk {
     if (!this.decoder) return;
     this.pinned = this.describe(px, py);
     this.show(this.pinned);
-    this.caption.textContent = `${this.pinned.text} (pinned; click again to follow the pointer)`;
+    this.caption.textContent += " · pinned; click again to follow the pointer";
     this.draw();
     this.setStateValue("picked", { x: this.pinned.x, y: this.pinned.y, z: Array.from(this.pinned.z),
                                    point: this.pinned.point, identity: this.data.identity });
