@@ -31,7 +31,7 @@ def test_walking_the_map_decodes_under_the_pointer_and_a_pin_opens_in_explore(pa
     page.mouse.wheel(0, -300)  # zoom in at the pointer: the map is drawn again, larger
     page.wait_for_function("([c, b]) => c.toDataURL() !== b", arg=[walk.element_handle(), before])
     page.mouse.click(box["x"] + box["width"] * 0.5, box["y"] + box["height"] * 0.5)
-    expect(picture.locator("xpath=following-sibling::p")).to_contain_text("pinned")
+    expect(page.locator(".la-walk-side .la-caption")).to_contain_text("pinned")
     page.get_by_text("Open the pinned place in Explore").click(timeout=PAGE_TIMEOUT_MS)
     page.wait_for_url("**/Explore?*z=*", timeout=PAGE_TIMEOUT_MS)
     page.locator("canvas.la-image[data-frames]").wait_for(timeout=PAGE_TIMEOUT_MS)
