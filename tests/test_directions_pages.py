@@ -20,16 +20,22 @@ from tests.app_support import (  # noqa: F401  (fixtures used via usefixtures)
 pytestmark = pytest.mark.usefixtures("checkpoint_env")
 
 
+def explore_with_directions(stem: str):
+    at = open_page("explore", state={"active_models": [stem], **SERVER_DECODING})
+    assert not at.radio  # nothing is computed until the directions are asked for
+    return at.toggle(key=f"directions_on_{stem}").set_value(True).run()
+
+
 @pytest.mark.parametrize("stem, kinds", [(VAE, ["Class to class"]), (GAN, ["Principal (GANSpace)"]),
                                          (INFOGAN, ["Principal (GANSpace)", "Codes"])])
 def test_each_model_offers_the_directions_it_can(stem, kinds):
-    at = open_page("explore", state={"active_models": [stem], **SERVER_DECODING})
+    at = explore_with_directions(stem)
     assert_clean(at)
     assert at.radio(key=f"direction_kind_{stem}").options == kinds
 
 
 def test_moving_along_a_class_direction_and_keeping_the_latent():
-    at = open_page("explore", state={"active_models": [VAE], **SERVER_DECODING})
+    at = explore_with_directions(VAE)
     start = at.query_params["z"]
     position = at.slider(key=f"direction_position_{VAE}")
     before = image_urls(at)
@@ -44,7 +50,7 @@ def test_moving_along_a_class_direction_and_keeping_the_latent():
 
 
 def test_a_principal_direction_moves_a_gan_picture():
-    at = open_page("explore", state={"active_models": [GAN], **SERVER_DECODING})
+    at = explore_with_directions(GAN)
     before = image_urls(at)
     at.selectbox(key=f"direction_Principal (GANSpace)_{GAN}").set_value(1).run()
     at.slider(key=f"direction_position_{GAN}").set_value(-20).run()

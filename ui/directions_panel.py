@@ -111,9 +111,13 @@ def sweep_gif(model: GenerativeModel, latents: torch.Tensor) -> bytes:
 
 def direction_panel(stem: str, model: GenerativeModel, url: str | None) -> None:
     """The directions expander on Explore: choose a direction, move along it, keep where you are."""
+    # A toggle, not an expander: a closed expander's contents still run, and labelling latents
+    # or finding principal directions is work to do only for someone who asked for it.
+    if not st.toggle("Directions: move the picture along a class change, a principal direction or a code",
+                     key=f"directions_on_{stem}"):
+        return
     kinds = direction_kinds(stem, model)
-    with st.expander("Directions: move the picture along a class change, a principal direction or a code",
-                     icon=":material/moving:"):
+    with st.container(border=True):
         if not kinds:
             st.info("This model offers no named directions: it has no encoder or classifier to label "
                     "its latents, no principal directions (it has an encoder) and no codes.")
