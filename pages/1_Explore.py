@@ -21,7 +21,7 @@ from ui.latent_controls import latent_controls
 from ui.live_latent import decoder_url, live_panel, live_traversal
 from ui.page import guarded, start_page
 from ui.render import MEDIUM_PX, decoded_grid, download_png, show_picture
-from ui.state import MAX_SEED, get_view, seed_view, set_view, write_url
+from ui.state import MAX_SEED, View, get_view, seed_view, set_view, write_url
 from ui.user_image import own_image_input, own_latent
 
 TRAVERSAL_STEPS = 9
@@ -32,7 +32,7 @@ PICKABLE_IMAGES = 500
 @torch.no_grad()
 def encode_image(stem: str, index: int) -> None:
     mu, _ = get_model(stem).encode(eval_images(stem, PICKABLE_IMAGES)[index:index + 1])
-    set_view(stem, get_view(stem)["seed"], mu[0].tolist())
+    set_view(stem, get_view(stem).seed, mu[0].tolist())
 
 
 @guarded
@@ -40,13 +40,13 @@ def start_controls(stem: str, model: GenerativeModel) -> None:
     """Seed, random, reset and (VAE) encode-a-real-image: each replaces the whole view."""
     view = get_view(stem)
     cols = st.columns([2, 1, 1, 3] if model.has_encoder else [2, 1, 1])
-    seed = cols[0].number_input("Seed", 0, MAX_SEED, view["seed"], key=f"seed_{stem}_{view['version']}")
-    if seed != view["seed"]:
+    seed = cols[0].number_input("Seed", 0, MAX_SEED, view.seed, key=f"seed_{stem}_{view.version}")
+    if seed != view.seed:
         seed_view(stem, seed)
         st.rerun()
     cols[1].button("Random", key="random", on_click=lambda: seed_view(stem, random.randint(0, 99_999)))
     cols[2].button("Reset to zero", key="reset",
-                   on_click=lambda: set_view(stem, view["seed"], zero_latent(model.latent_spec).tolist()))
+                   on_click=lambda: set_view(stem, view.seed, zero_latent(model.latent_spec).tolist()))
     if model.has_encoder:
         with cols[3]:
             pick, go = st.columns([2, 1], vertical_alignment="bottom")
@@ -65,7 +65,7 @@ def latent_panel(stem: str) -> None:
     model, view = get_model(stem), get_view(stem)
     kl = kl_per_dim(stem) if model.has_encoder else None
     active, inactive = order_by_kl(kl) if kl is not None else (list(range(model.latent_dim)), [])
-    caption = f"{stem} · seed {view['seed']}"
+    caption = f"{stem} · seed {view.seed}"
     url, why_not = decoder_url(stem)
     live = st.toggle("Live: decode in this browser", value=True, key=LIVE_KEY, disabled=url is None,
                      help="The picture follows a control while it moves. Off: the server decodes it "
@@ -79,29 +79,29 @@ def latent_panel(stem: str) -> None:
     else:
         z = live_panel(stem, model, view, url, kl, active, inactive, caption)
         if z is not None:
-            view["z"] = z
-    write_url(model=stem, seed=view["seed"], z=view["z"])
+            view.z = z
+    write_url(model=stem, seed=view.seed, z=view.z)
     png, latent = st.columns(2)
     with png:
-        download_png(lambda: decoded_grid(model, view["z"], 1), f"{stem}-seed{view['seed']}.png",
+        download_png(lambda: decoded_grid(model, view.z, 1), f"{stem}-seed{view.seed}.png",
                      key="download_image")
-    latent.download_button("Download latent (.npy)", npy_bytes(view["z"]), file_name=f"{stem}-latent.npy",
+    latent.download_button("Download latent (.npy)", npy_bytes(view.z), file_name=f"{stem}-latent.npy",
                            mime="application/octet-stream", key="download_latent",
                            help="numpy.load reads it: one row of the model's latent, as the link carries it.")
     traversal_section(stem, model, view, url, active)
     direction_panel(stem, model, url)
 
 
-def server_panel(stem: str, model: GenerativeModel, view: dict, kl: torch.Tensor | None,
+def server_panel(stem: str, model: GenerativeModel, view: View, kl: torch.Tensor | None,
                  active: list[int], inactive: list[int], caption: str) -> None:
     controls, picture = st.columns([2, 3])
     with controls:
-        view["z"] = latent_controls(stem, model, view, kl, active, inactive)
+        view.z = latent_controls(stem, model, view, kl, active, inactive)
     with picture:
-        show_picture(decoded_grid(model, view["z"], 1), caption=caption)
+        show_picture(decoded_grid(model, view.z, 1), caption=caption)
 
 
-def traversal_section(stem: str, model: GenerativeModel, view: dict, url: str | None,
+def traversal_section(stem: str, model: GenerativeModel, view: View, url: str | None,
                       active: list[int]) -> None:
     st.subheader("Traversals")
     names = [d.name for d in model.latent_spec]
@@ -116,19 +116,19 @@ def traversal_section(stem: str, model: GenerativeModel, view: dict, url: str | 
                f", from its low to its high end in {width} steps (a category: each of its values).")
     st.caption(caption)
     if url is None:
-        grid = traversal_grid(torch.tensor(view["z"]), chosen, model.latent_spec, TRAVERSAL_STEPS)
+        grid = traversal_grid(torch.tensor(view.z), chosen, model.latent_spec, TRAVERSAL_STEPS)
         show_picture(decoded_grid(model, grid, width), target_px=MEDIUM_PX * 3)
     else:
         live_traversal(stem, model, view, url, chosen, TRAVERSAL_STEPS, caption)
     def traversal_picture():
-        return decoded_grid(model, traversal_grid(torch.tensor(view["z"]), chosen, model.latent_spec,
+        return decoded_grid(model, traversal_grid(torch.tensor(view.z), chosen, model.latent_spec,
                                                   TRAVERSAL_STEPS), width)
 
     left, right = st.columns(2)
     with left:
         download_png(traversal_picture, f"{stem}-traversal.png", key="download_traversal",
                      label="Download traversal PNG")
-    right.download_button("Download traversal GIF", lambda: traversal_gif(model, view["z"], chosen),
+    right.download_button("Download traversal GIF", lambda: traversal_gif(model, view.z, chosen),
                           file_name=f"{stem}-traversal.gif", mime="image/gif", key="download_traversal_gif")
 
 
@@ -160,7 +160,7 @@ def own_image_start(stem: str) -> None:
         st.caption(f"The picture is prepared as the dataset's images were; the model then {how}.")
         image = own_image_input("explore_own", model.image_shape)
         if image is not None and st.button("Start from this image", key="explore_own_go"):
-            set_view(stem, get_view(stem)["seed"], own_latent(stem, image).tolist())
+            set_view(stem, get_view(stem).seed, own_latent(stem, image).tolist())
 
 
 explore()

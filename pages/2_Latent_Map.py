@@ -48,7 +48,7 @@ def projection_controls(stem: str, data: MapData) -> ProjectionParams:
 
 
 def open_in_explore(stem: str, z: torch.Tensor) -> None:
-    set_view(stem, get_view(stem)["seed"], z.tolist())
+    set_view(stem, get_view(stem).seed, z.tolist())
 
 
 @torch.no_grad()
@@ -105,7 +105,7 @@ def map_view(stem: str) -> None:
         except ProjectionError as err:
             st.error(f"This model's map cannot be drawn: {err}.", icon=":material/block:")
             return
-    latents = {"Explore latent": torch.tensor(get_view(stem)["z"])}
+    latents = {"Explore latent": torch.tensor(get_view(stem).z)}
     with st.expander("Put your own image on the map: a photo or a drawing", icon=":material/draw:"):
         image = own_image_input("map_own", model.image_shape)
         if image is not None:

@@ -115,16 +115,16 @@ def interpolate() -> None:
 def interpolation(stem: str) -> None:
     """Endpoints, paths and blend: a fragment, so changing them never reruns the whole page."""
     view, model = get_view(stem), get_model(stem)
-    st.session_state.setdefault(SECOND_SEED, view["seed"] + 1)
+    st.session_state.setdefault(SECOND_SEED, view.seed + 1)
     sources = [FROM_SEEDS, FROM_IMAGES] if model.has_encoder else [FROM_SEEDS]
     source = st.radio("Endpoints from", sources, horizontal=True, key="interp_source")
     if source == FROM_SEEDS:
-        ends, url = seed_endpoints(model, view["seed"])
+        ends, url = seed_endpoints(model, view.seed)
     else:
         ends, url = image_endpoints(stem, model)
     decoder, _ = decoder_url(stem)
     paths_section(stem, model, ends, decoder)
-    first_seed = view["seed"] if url.get("seed") is None else int(url["seed"])
+    first_seed = view.seed if url.get("seed") is None else int(url["seed"])
     corners_section(stem, model, corner_latents(model, ends, first_seed), decoder)
     write_url(model=stem, **url)
 

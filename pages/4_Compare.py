@@ -131,7 +131,7 @@ def compare() -> None:
         return
     if len(stems) < 2:
         st.info("Choose 2 to 4 models in the sidebar to compare them side by side.")
-    seed = st.number_input("Seed", 0, MAX_SEED, get_view(stems[0])["seed"], key="compare_seed")
+    seed = st.number_input("Seed", 0, MAX_SEED, get_view(stems[0]).seed, key="compare_seed")
     samples_row(stems, seed)
     reconstructions(stems)
     own_image_row(stems)

@@ -70,7 +70,7 @@ def arithmetic() -> None:
                  caption="A, B, C and the result A − B + C")
     left, right = st.columns(2)
     if left.button("Open the result in Explore", key="arith_open", type="primary"):
-        set_view(stem, get_view(stem)["seed"], result.tolist())
+        set_view(stem, get_view(stem).seed, result.tolist())
         st.switch_page("pages/1_Explore.py")
     with right:
         download_png(lambda: decoded_grid(model, operands, 4), f"{stem}-arithmetic.png", key="arith_png")

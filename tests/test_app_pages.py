@@ -184,9 +184,9 @@ def test_latent_map_open_in_explore_sets_the_view():
     at = open_page("map", state={"active_models": [VAE]})
     at.session_state[f"map_{VAE}_pca"] = selection([0])
     at.run()
-    before = list(at.session_state["views"][VAE]["z"])
+    before = list(at.session_state["views"][VAE].z)
     at.button(key="map_to_explore").click().run()
-    assert at.session_state["views"][VAE]["z"] != before
+    assert at.session_state["views"][VAE].z != before
 
 
 def test_explore_names_infogan_categories_by_what_they_draw():

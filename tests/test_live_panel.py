@@ -42,7 +42,7 @@ def test_explore_sends_the_panel_its_decoder_latent_and_kl_ordered_controls(mode
     kl = [float(s["label"].split("KL ")[1]) for s in panel["spec"]]
     ordered = [kl[i] for i in panel["active"] + panel["inactive"]]
     assert ordered == sorted(ordered, reverse=True)
-    assert panel["z"] == at.session_state["views"][VAE]["z"] and panel["version"] >= 1
+    assert panel["z"] == at.session_state["views"][VAE].z and panel["version"] >= 1
     traversal = component_data(at, "live_traversal")
     assert traversal["dims"] == panel["active"][:3] and len(traversal["values"]) == len(traversal["dims"])
 

@@ -32,13 +32,13 @@ def photo() -> tuple[str, bytes, str]:
 @pytest.mark.parametrize("stem", [VAE, GAN])
 def test_explore_starts_from_an_uploaded_photo(stem):
     at = open_page("explore", state={"active_models": [stem], **SERVER_DECODING})
-    before = at.session_state["views"][stem]["z"]
+    before = at.session_state["views"][stem].z
     at.file_uploader(key="explore_own_file").set_value(photo()).run()
     assert_clean(at)
     assert "what the model sees" in [img.proto.imgs[0].caption for img in at.image]
     at.button(key="explore_own_go").click().run()
     assert_clean(at)
-    assert at.session_state["views"][stem]["z"] != before
+    assert at.session_state["views"][stem].z != before
 
 
 def test_a_bad_picture_is_refused_with_a_message():

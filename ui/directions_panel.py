@@ -127,7 +127,7 @@ def direction_panel(stem: str, model: GenerativeModel, url: str | None) -> None:
         if direction is None:
             return
         view = get_view(stem)
-        latents = sweep(model, view["z"], direction, POSITIONS)
+        latents = sweep(model, view.z, direction, POSITIONS)
         caption = (f"{direction.name}: position p moves the Explore latent by p/{POSITIONS} × "
                    f"{direction.span:g} × the direction" + (" (p = 20: the full class-mean difference)"
                                                             if kind == CLASS_TO_CLASS else ""))
@@ -141,7 +141,7 @@ def direction_panel(stem: str, model: GenerativeModel, url: str | None) -> None:
         chosen = latents[position + POSITIONS]
         left, right = st.columns(2)
         left.button("Set the Explore latent here", key=f"direction_keep_{stem}",
-                    on_click=set_view, args=(stem, view["seed"], chosen.tolist()),
+                    on_click=set_view, args=(stem, view.seed, chosen.tolist()),
                     help="The controls above jump to this latent; the link follows.")
         right.download_button("Download the sweep as GIF", lambda: sweep_gif(model, latents),
                               file_name=f"{stem}-direction.gif", mime="image/gif",

@@ -8,6 +8,7 @@ import torch
 from gen_core.latent import INACTIVE_KL_NATS
 from gen_core.metric_names import CATEGORY_AGREEMENT, CATEGORY_MAJORITY
 from gen_core.models import GenerativeModel, LatentDim
+from ui.state import View
 
 SLIDER_STEP = 0.05
 CONTROLS_HEIGHT_PX = 520
@@ -43,18 +44,18 @@ def dim_control(dim: LatentDim, value: float, key: str, note: str = "",
     return float(st.slider(label, float(dim.low), float(dim.high), float(value), SLIDER_STEP, key=key))
 
 
-def latent_controls(stem: str, model: GenerativeModel, view: dict,
+def latent_controls(stem: str, model: GenerativeModel, view: View,
                     kl: torch.Tensor | None, active: list[int], inactive: list[int]) -> list[float]:
     """Draw the controls (most informative first) and return the latent ``[D]`` they set.
 
     ``kl`` (VAEs) labels each dimension with its mean KL; ``inactive`` dimensions, which carry
     almost no information, go under a closed expander.
     """
-    z, spec, labels = list(view["z"]), model.latent_spec, category_labels(model)
+    z, spec, labels = list(view.z), model.latent_spec, category_labels(model)
 
     def control(i: int) -> None:
         note = f" · KL {kl[i]:.2f}" if kl is not None else ""
-        key = f"z_{stem}_{view['version']}_{i}"
+        key = f"z_{stem}_{view.version}_{i}"
         z[i] = dim_control(spec[i], z[i], key, note, labels.get(i))
 
     with st.container(height=CONTROLS_HEIGHT_PX):

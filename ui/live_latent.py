@@ -25,6 +25,7 @@ from ui.catalog import get_model, model_ref
 from ui.in_page import in_page_component
 from ui.latent_controls import SLIDER_STEP, category_labels
 from ui.render import LARGE_PX
+from ui.state import View
 
 ROOT = Path(__file__).resolve().parents[1]
 STATIC_DECODERS = ROOT / "static" / "decoders"
@@ -69,14 +70,14 @@ def _spec_json(model: GenerativeModel, kl: torch.Tensor | None) -> list[dict]:
     return spec
 
 
-def live_panel(stem: str, model: GenerativeModel, view: dict, url: str, kl: torch.Tensor | None,
+def live_panel(stem: str, model: GenerativeModel, view: View, url: str, kl: torch.Tensor | None,
                active: list[int], inactive: list[int], caption: str) -> list[float] | None:
     """Draw the live panel; returns the latent ``[D]`` the user left it at, or ``None`` if unchanged.
 
     The value comes from the browser, so it is checked (length, finite) and clamped to the spec.
     """
-    data = {"model": stem, "identity": f"{stem}/{view['version']}", "version": view["version"],
-            "decoder_url": url, "z": view["z"], "spec": _spec_json(model, kl), "active": active,
+    data = {"model": stem, "identity": f"{stem}/{view.version}", "version": view.version,
+            "decoder_url": url, "z": view.z, "spec": _spec_json(model, kl), "active": active,
             "inactive": inactive, "step": SLIDER_STEP, "image_shape": list(model.image_shape),
             "picture_px": LARGE_PX, "caption": caption,
             "inactive_title": f"{len(inactive)} inactive dimensions (mean KL < {INACTIVE_KL_NATS} nats)",
@@ -84,7 +85,7 @@ def live_panel(stem: str, model: GenerativeModel, view: dict, url: str, kl: torc
     result = _panel(key=f"live_panel_{stem}", data=data, default={"z": None}, on_z_change=lambda: None)
     sent = result.z if isinstance(result.z, dict) else {}
     values = sent.get("z")
-    if sent.get("version") != view["version"] or not isinstance(values, list):
+    if sent.get("version") != view.version or not isinstance(values, list):
         return None
     if len(values) != model.latent_dim or not all(isinstance(v, (int, float)) and math.isfinite(v)
                                                   for v in values):
@@ -92,14 +93,14 @@ def live_panel(stem: str, model: GenerativeModel, view: dict, url: str, kl: torc
     return clamp_to_spec(torch.tensor(values, dtype=torch.float32), model.latent_spec).tolist()
 
 
-def live_traversal(stem: str, model: GenerativeModel, view: dict, url: str, dims: list[int],
+def live_traversal(stem: str, model: GenerativeModel, view: View, url: str, dims: list[int],
                    steps: int, caption: str) -> None:
     """The traversal grid of ``dims`` around the panel's latent, following it live."""
     values = traversal_values(dims, model.latent_spec, steps)
     _, height, width = model.image_shape
     scale = max(1, round(TRAVERSAL_CELL_PX / max(height, width)))
-    data = {"model": stem, "identity": f"{stem}/{view['version']}/{dims}", "decoder_url": url,
-            "z": view["z"], "dims": dims, "values": values.tolist(), "image_shape": list(model.image_shape),
+    data = {"model": stem, "identity": f"{stem}/{view.version}/{dims}", "decoder_url": url,
+            "z": view.z, "dims": dims, "values": values.tolist(), "image_shape": list(model.image_shape),
             "scale": scale, "gap": TRAVERSAL_GAP_PX, "caption": caption}
     _traversal(key=f"live_traversal_{stem}", data=data)
 

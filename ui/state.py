@@ -8,6 +8,7 @@ it once; anything unknown, malformed or out of range is ignored or clamped, with
 
 from __future__ import annotations
 
+import dataclasses
 import math
 
 import streamlit as st
@@ -37,12 +38,20 @@ def set_active_models(stems: list[str]) -> None:
     st.session_state[_ACTIVE] = list(stems)
 
 
-def get_view(stem: str) -> dict:
-    """The Explore view of ``stem``: ``{"seed", "z", "version"}``, seed 0's latent at first.
+@dataclasses.dataclass
+class View:
+    """What Explore shows of one model: the ``seed`` it started from, the latent ``z`` ``[D]``
+    (as the controls round it), and a ``version`` that changes whenever the view is replaced (new
+    seed, link, reset), so widgets keyed by it start again from the new values; moving a control
+    only updates ``z``."""
 
-    ``version`` changes whenever the view is replaced (new seed, link, reset), so widgets keyed
-    by it start again from the new values; moving a slider only updates ``z``.
-    """
+    seed: int
+    z: list[float]
+    version: int
+
+
+def get_view(stem: str) -> View:
+    """The Explore view of ``stem``; seed 0's latent at first."""
     views = st.session_state.setdefault(_VIEWS, {})
     if stem not in views:
         set_view(stem, 0, seed_latent(get_model(stem), 0).tolist())
@@ -52,10 +61,9 @@ def get_view(stem: str) -> dict:
 def set_view(stem: str, seed: int, z: list[float]) -> None:
     """Replace ``stem``'s view; ``z`` is clamped into the latent spec and rounded for sliders."""
     views = st.session_state.setdefault(_VIEWS, {})
-    version = views.get(stem, {}).get("version", 0) + 1
+    version = views[stem].version + 1 if stem in views else 1
     clamped = clamp_to_spec(torch.tensor(z, dtype=torch.float32), get_model(stem).latent_spec)
-    views[stem] = {"seed": int(seed), "z": [round(v, LATENT_DECIMALS) for v in clamped.tolist()],
-                   "version": version}
+    views[stem] = View(int(seed), [round(v, LATENT_DECIMALS) for v in clamped.tolist()], version)
 
 
 def seed_view(stem: str, seed: int) -> None:
@@ -109,10 +117,10 @@ def apply_params(params: dict[str, str]) -> list[str]:
         return notices
     stem = target[0]
     seed = parse_seed(params.get("seed"), notices)
-    z = seed_latent(get_model(stem), seed).tolist() if seed is not None else get_view(stem)["z"]
+    z = seed_latent(get_model(stem), seed).tolist() if seed is not None else get_view(stem).z
     if "z" in params:
         z = parse_latent(params["z"], stem, notices) or z
-    set_view(stem, seed if seed is not None else get_view(stem)["seed"], z)
+    set_view(stem, seed if seed is not None else get_view(stem).seed, z)
     return notices
 
 
