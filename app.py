@@ -13,7 +13,7 @@ from gen_core.checkpoint_info import model_facts
 from gen_core.metric_report import card_summary
 from gen_core.ranking import BASIS as RANK_BASIS
 from ui.cached import preview
-from ui.catalog import add_upload, catalog, get_model, model_ref, ranking, remove_upload, uploads
+from ui.catalog import add_upload, catalog, get_model, model_info, model_ref, ranking, remove_upload, uploads
 from ui.curves import curves_svg
 from ui.page import guarded, start_page
 from ui.render import show_picture
@@ -25,7 +25,7 @@ MAX_UPLOAD_MB = MAX_FILE_BYTES // 2**20  # also server.maxUploadSize in .streaml
 
 
 def dataset_label(stem: str) -> str:
-    return get_model(stem).info.dataset_label
+    return model_info(stem).dataset_label
 
 
 def open_in_explore(stem: str) -> None:
@@ -73,7 +73,7 @@ def filtered(cards: list[tuple[str, str | None]]) -> list[tuple[str, str | None]
     are always shown."""
     usable = [name for name, error in cards if error is None]
     datasets = sorted({dataset_label(s) for s in usable})
-    families = sorted({get_model(s).family for s in usable})
+    families = sorted({model_info(s).family for s in usable})
     left, right = st.columns(2)
     # Keyed by the options: a newly uploaded model's dataset or family starts out chosen.
     chosen_datasets = left.pills("Dataset", datasets, selection_mode="multi", default=datasets,
@@ -82,7 +82,7 @@ def filtered(cards: list[tuple[str, str | None]]) -> list[tuple[str, str | None]
                                   key=f"gallery_families_{'|'.join(families)}")
     return [(name, error) for name, error in cards
             if error is not None or (dataset_label(name) in chosen_datasets
-                                     and get_model(name).family in chosen_families)]
+                                     and model_info(name).family in chosen_families)]
 
 
 def upload_section() -> None:

@@ -27,7 +27,7 @@ from gen_core.latent import encode_means
 from gen_core.models import EncoderModel
 from gen_core.models.registry import family_class
 from gen_core.ranking import rank_models
-from gen_core.zoo_table import checkpoint_files, replace_between_markers
+from gen_core.zoo_table import checkpoint_files, publish
 
 START, END = "<!-- directions:start -->", "<!-- directions:end -->"
 STEPS = (0.0, 0.25, 0.5, 0.75, 1.0)
@@ -113,9 +113,7 @@ def main(argv: list[str] | None = None) -> str:
               f"of classes: at t = 1, {at_end:.0%} are read as the target "
               f"(worst pair {worst:.0%}); at t = 0, {kept:.0%} as the source."]
     table = "\n".join(lines)
-    print(table)
-    if args.readme:
-        args.readme.write_text(replace_between_markers(args.readme.read_text(), table, START, END))
+    publish(table, args.readme, START, END)
     return table
 
 

@@ -28,7 +28,7 @@ from gen_core.metric_names import FD
 from gen_core.models import build_model
 from gen_core.models.dcgan import DCGANConfig
 from gen_core.models.vae import VAEConfig
-from gen_core.zoo_table import replace_between_markers
+from gen_core.zoo_table import publish
 
 LIMIT_S = 1.0
 START, END = "<!-- fuzz:start -->", "<!-- fuzz:end -->"
@@ -190,9 +190,7 @@ def main(argv: list[str] | None = None) -> dict:
                  f"Other exceptions or attempts over the limit: **{len(result['failures'])}**.")
     lines += [f"- {failure}" for failure in result["failures"][:20]]
     table = "\n".join(lines)
-    print(table)
-    if args.readme:
-        args.readme.write_text(replace_between_markers(args.readme.read_text(), table, START, END))
+    publish(table, args.readme, START, END)
     return result
 
 

@@ -28,7 +28,7 @@ from gen_core.inversion import invert
 from gen_core.metric_names import FD
 from gen_core.models import EncoderModel
 from gen_core.models.registry import family_class
-from gen_core.zoo_table import checkpoint_files, replace_between_markers
+from gen_core.zoo_table import checkpoint_files, publish
 
 START, END = "<!-- inversion:start -->", "<!-- inversion:end -->"
 
@@ -94,9 +94,7 @@ def main(argv: list[str] | None = None) -> str:
         f"One image inverts in **{statistics.median(seconds):.1f} s** (median of {args.timed}; "
         f"{min(seconds):.1f}–{max(seconds):.1f} s).",
     ])
-    print(table)
-    if args.readme:
-        args.readme.write_text(replace_between_markers(args.readme.read_text(), table, START, END))
+    publish(table, args.readme, START, END)
     return table
 
 

@@ -17,18 +17,18 @@ import asyncio
 import io
 import os
 import random
-import statistics
 import tempfile
 import time
 from collections import defaultdict
 from pathlib import Path
 
+import numpy as np
 from PIL import Image, ImageDraw
 from playwright.async_api import Page, async_playwright
 
 from bench.browser import CHROMIUM, CHROMIUM_ARGS, DRAG_IN_PAGE, streamlit_server
 from bench.ui_measure import ERRORS, IDLE, IMAGE, LIVE_PICTURE, LIVE_SLIDER, tree_rss_mib
-from gen_core.zoo_table import replace_between_markers
+from gen_core.zoo_table import publish
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_MODELS = ("mnist-vae-mlp-binarized", "mnist-dcgan", "mnist-vae-conv", "fashion-mnist-dcgan")
@@ -141,9 +141,8 @@ def report(result: dict, viewers: int, seconds: float) -> str:
              "Explore again, upload a digit photo.", "",
              "| action | count | p50 (s) | p95 (s) |", "|---|---|---|---|"]
     for action, times in sorted(log["latency"].items()):
-        ordered = sorted(times)
-        p95 = ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
-        lines.append(f"| {action} | {len(times)} | {statistics.median(times):.2f} | {p95:.2f} |")
+        lines.append(f"| {action} | {len(times)} | {np.median(times):.2f} | "
+                     f"{np.percentile(times, 95, method='nearest'):.2f} |")
     lines += ["", f"Errors shown by pages: **{len(log['errors'])}**; actions that did not finish: "
               f"{len(log['failed'])}. Server memory: {memory['after_first_minute']:.0f} MiB after the "
               f"first minute, {memory['end']:.0f} MiB at the end ({growth:+.1%}); "
@@ -161,9 +160,7 @@ def main(argv: list[str] | None = None) -> dict:
     args = parser.parse_args(argv)
     result = asyncio.run(measure(args.viewers, args.seconds, args.models))
     table = report(result, args.viewers, args.seconds)
-    print(table)
-    if args.readme:
-        args.readme.write_text(replace_between_markers(args.readme.read_text(), table, START, END))
+    publish(table, args.readme, START, END)
     return result
 
 

@@ -13,12 +13,12 @@ from __future__ import annotations
 
 import argparse
 import os
-import statistics
 import sys
 import tempfile
 import time
 from pathlib import Path
 
+import numpy as np
 from playwright.sync_api import Page, sync_playwright
 
 from bench.browser import launch_chromium, streamlit_server
@@ -27,7 +27,7 @@ from bench.ui_measure import MAP_DRAWN, fresh_page, settle
 from gen_core.cache import ArtifactCache
 from gen_core.data import DATA_ROOT_ENV
 from gen_core.full_map import map_file
-from gen_core.zoo_table import replace_between_markers
+from gen_core.zoo_table import publish
 
 ROOT = Path(__file__).resolve().parents[1]
 START, END = "<!-- map-scale:start -->", "<!-- map-scale:end -->"
@@ -95,16 +95,13 @@ def main(argv: list[str] | None = None) -> str:
              "painted frame.", "",
              "| map | points | first paint (s) | step p50 (ms) | step p95 (ms) |", "|---|---|---|---|---|"]
     for name, result in (("cached test images", sample), ("every image of the dataset", whole)):
-        frames = sorted(result["frames_ms"])
-        p95 = frames[min(len(frames) - 1, round(0.95 * (len(frames) - 1)))]
+        frames = result["frames_ms"]
         lines.append(f"| {name} | {result['points']:,} | {result['first_paint_s']:.2f} | "
-                     f"{statistics.median(frames):.0f} | {p95:.0f} |")
+                     f"{np.median(frames):.0f} | {np.percentile(frames, 95, method='nearest'):.0f} |")
     lines.append("\nThe cached map's first paint counts from opening the page on a fresh server; the whole "
                  "dataset's from the click that chooses it (its map built and cached beforehand).")
     table = "\n".join(lines)
-    print(table)
-    if args.readme:
-        args.readme.write_text(replace_between_markers(args.readme.read_text(), table, START, END))
+    publish(table, args.readme, START, END)
     return table
 
 

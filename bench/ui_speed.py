@@ -41,7 +41,7 @@ from bench.ui_report import FLOOR, OURS, Figure
 from gen_core.cache import CACHE_DIR_NAME
 from gen_core.checkpoint import load_model
 from gen_core.models import GenerativeModel
-from gen_core.zoo_table import replace_between_markers
+from gen_core.zoo_table import publish
 from ui.catalog import CHECKPOINTS_ENV
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -246,9 +246,7 @@ def main(argv: list[str] | None = None) -> dict[str, Figure]:
     report.write_json(json_path, run, figures)
     text = "\n\n".join([report.markdown_table(figures), report.drag_target_note(figures, settings.models),
                         report.footer(run)])
-    print(text)
-    if readme is not None:
-        readme.write_text(replace_between_markers(readme.read_text(), text, README_START, README_END))
+    publish(text, readme, README_START, README_END)
     if details["page_errors"]:
         print("\nErrors shown by pages:\n" + "\n".join(f"- {e}" for e in details["page_errors"]))
     return figures

@@ -34,7 +34,7 @@ from gen_core.metric_names import (
 )
 from gen_core.models import EncoderModel
 from gen_core.models.registry import family_class
-from gen_core.zoo_table import checkpoint_files, replace_between_markers
+from gen_core.zoo_table import checkpoint_files, publish
 
 START, END = "<!-- zoo-targets:start -->", "<!-- zoo-targets:end -->"
 BURDA_VAE_NATS = 86.76  # Burda et al. 2015, Table 1: one-stochastic-layer VAE, k = 1
@@ -177,9 +177,7 @@ def main(argv: list[str] | None = None) -> list[tuple[str, ...]]:
     rows = target_table(read_models(args.folder))
     table = "\n".join(["| Target | Model | Measured | Goal | Met |", "|---|---|---|---|---|",
                        *("| " + " | ".join(row) + " |" for row in rows)])
-    if args.readme:
-        args.readme.write_text(replace_between_markers(args.readme.read_text(), table, START, END))
-    print(table)
+    publish(table, args.readme, START, END)
     return rows
 
 

@@ -240,14 +240,20 @@ def _refuse_size(path: Path, size: int) -> None:
                               f"{MAX_FILE_BYTES / 2**20:.0f} MiB)")
 
 
-def _read_head(path: Path) -> tuple[bytes, int]:
-    """The file's first bytes, up to the end of its header (never more than the header cap
-    allows), and the file's size: all that reading a header needs."""
+def _checked_size(path: Path) -> int:
+    """The size of an existing, non-pickle file within the size cap; ``CheckpointError`` else."""
     _refuse_pickle_suffix(path)
     if not path.is_file():
         raise CheckpointError(path, "no such file")
     size = path.stat().st_size
     _refuse_size(path, size)
+    return size
+
+
+def _read_head(path: Path) -> tuple[bytes, int]:
+    """The file's first bytes, up to the end of its header (never more than the header cap
+    allows), and the file's size: all that reading a header needs."""
+    size = _checked_size(path)
     with path.open("rb") as file:
         start = file.read(8)
         length = struct.unpack("<Q", start)[0] if len(start) == 8 else 0
@@ -255,10 +261,7 @@ def _read_head(path: Path) -> tuple[bytes, int]:
 
 
 def _read_bytes(path: Path) -> bytes:
-    _refuse_pickle_suffix(path)
-    if not path.is_file():
-        raise CheckpointError(path, "no such file")
-    _refuse_size(path, path.stat().st_size)
+    _checked_size(path)
     return path.read_bytes()
 
 

@@ -110,6 +110,14 @@ def replace_between_markers(text: str, table: str, start: str = START, end: str 
     return f"{head}{start}\n{table}\n{end}{rest.split(end, 1)[1]}"
 
 
+def publish(table: str, readme: Path | None, start: str = START, end: str = END) -> None:
+    """Print ``table`` and, given a ``readme``, write it there between its ``start`` and ``end``
+    markers: how every figure reaches the README from its command."""
+    print(table)
+    if readme is not None:
+        readme.write_text(replace_between_markers(readme.read_text(), table, start, end))
+
+
 def main(argv: list[str] | None = None) -> str:
     p = argparse.ArgumentParser(prog="python -m gen_core.zoo_table", description=__doc__.splitlines()[0])
     p.add_argument("folder", type=Path, help="folder of checkpoints (for example checkpoints/)")
@@ -119,9 +127,7 @@ def main(argv: list[str] | None = None) -> str:
         table = markdown_table(checkpoint_files(args.folder))
     except CheckpointError as err:
         raise SystemExit(f"error: {err}") from None
-    if args.readme:
-        args.readme.write_text(replace_between_markers(args.readme.read_text(), table))
-    print(table)
+    publish(table, args.readme)
     return table
 
 

@@ -8,16 +8,15 @@ browser cannot run gets ``None`` from ``decoder_url`` and the page falls back to
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
 import math
-import os
 from pathlib import Path
 
 import streamlit as st
 import torch
 
+from gen_core.cache import write_atomically
 from gen_core.export import ExportError, export_decoder
 from gen_core.latent import INACTIVE_KL_NATS, clamp_to_spec, traversal_values
 from gen_core.models import GenerativeModel
@@ -50,13 +49,8 @@ def _exported(stem: str, identity: str) -> tuple[str | None, str | None]:
         except ExportError as err:
             return None, str(err)
         try:
-            STATIC_DECODERS.mkdir(parents=True, exist_ok=True)
-            partial = target.with_suffix(f".{os.getpid()}.tmp")
-            partial.write_bytes(data)
-            partial.replace(target)  # atomic: a browser never reads half a file
+            write_atomically(target, data)  # a browser never reads half a file
         except OSError as err:
-            with contextlib.suppress(OSError):
-                partial.unlink()
             return None, f"the decoder could not be written for the browser ({err.strerror})"
     return DECODER_URL_PREFIX + target.name, None
 
@@ -84,13 +78,20 @@ def live_panel(stem: str, model: GenerativeModel, view: View, url: str, kl: torc
             "inactive_note": "The decoder ignores these (posterior collapse); moving them changes little."}
     result = _panel(key=f"live_panel_{stem}", data=data, default={"z": None}, on_z_change=lambda: None)
     sent = result.z if isinstance(result.z, dict) else {}
-    values = sent.get("z")
-    if sent.get("version") != view.version or not isinstance(values, list):
+    if sent.get("version") != view.version:
         return None
-    if len(values) != model.latent_dim or not all(isinstance(v, (int, float)) and math.isfinite(v)
-                                                  for v in values):
+    z = latent_from_browser(model, sent.get("z"))
+    return z.tolist() if z is not None else None
+
+
+def latent_from_browser(model: GenerativeModel, values) -> torch.Tensor | None:
+    """A latent ``[D]`` a page sent back, checked (a list of ``D`` finite numbers) and clamped to
+    the spec; ``None`` when it is not one."""
+    if not isinstance(values, list) or len(values) != model.latent_dim:
         return None
-    return clamp_to_spec(torch.tensor(values, dtype=torch.float32), model.latent_spec).tolist()
+    if not all(isinstance(v, (int, float)) and math.isfinite(v) for v in values):
+        return None
+    return clamp_to_spec(torch.tensor(values, dtype=torch.float32), model.latent_spec)
 
 
 def live_traversal(stem: str, model: GenerativeModel, view: View, url: str, dims: list[int],

@@ -4,17 +4,16 @@ decoded in the browser, on a point and between points (``ui/components/map_walk.
 from __future__ import annotations
 
 import hashlib
-import math
 from pathlib import Path
 
 import numpy as np
 import torch
 
 from gen_core.cache import write_atomically
-from gen_core.latent import clamp_to_spec
 from gen_core.models import GenerativeModel
 from gen_core.projection import PLACEMENT_NEIGHBOURS
 from ui.in_page import in_page_component
+from ui.live_latent import latent_from_browser
 from ui.render import MEDIUM_PX
 
 # Plotly's default colours, so the walkable and the selectable map colour classes alike.
@@ -64,10 +63,6 @@ def walk_map(key: str, model: GenerativeModel, url: str, coords: np.ndarray, lab
                     "Scroll to zoom, drag to pan, click to pin a place."}
     result = _walk(key=key, data=data, default={"picked": None}, on_picked_change=lambda: None)
     picked = result.picked if isinstance(result.picked, dict) else {}
-    values = picked.get("z")
-    if picked.get("identity") != data["identity"] or not isinstance(values, list):
+    if picked.get("identity") != data["identity"]:
         return None
-    if len(values) != model.latent_dim or not all(isinstance(v, (int, float)) and math.isfinite(v)
-                                                  for v in values):
-        return None
-    return clamp_to_spec(torch.tensor(values, dtype=torch.float32), model.latent_spec)
+    return latent_from_browser(model, picked.get("z"))

@@ -6,6 +6,11 @@
 const MAP_WALKS = new WeakMap();
 const PICK_PX = 5, DRAG_PX = 4, POINT_PX = 3, ZOOM_STEP = 1.2;
 
+// A class's colour, the legend's and the points' alike; unlabelled points (-1) take the last.
+function classColour(colours, label) {
+  return colours[((label % colours.length) + colours.length) % colours.length];
+}
+
 class MapWalk {
   constructor(parent, data, setStateValue) {
     this.data = data;
@@ -58,7 +63,7 @@ class MapWalk {
     for (const label of labels) {
       const item = element("span", "", data.class_names[label] ?? "sampled latents");
       const swatch = element("span", "la-walk-swatch");
-      swatch.style.background = data.colours[((label % data.colours.length) + data.colours.length) % data.colours.length];
+      swatch.style.background = classColour(data.colours, label);
       item.prepend(swatch);
       legend.append(item);
     }
@@ -212,9 +217,8 @@ class MapWalk {
     const ctx = this.canvas.getContext("2d");
     ctx.fillStyle = "#fff";
     ctx.fillRect(0, 0, this.canvas.width, this.canvas.height);
-    const colours = this.data.colours;
     for (const [label, indices] of this.byLabel) {
-      ctx.fillStyle = colours[((label % colours.length) + colours.length) % colours.length];
+      ctx.fillStyle = classColour(this.data.colours, label);
       for (const i of indices) {
         const [sx, sy] = this.toScreen(this.coords[2 * i], this.coords[2 * i + 1]);
         ctx.fillRect(sx - POINT_PX / 2, sy - POINT_PX / 2, POINT_PX, POINT_PX);
