@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import os
 import socket
 import subprocess
 import sys
@@ -78,6 +79,25 @@ class StreamlitServer:
     process: subprocess.Popen
     url: str
     spawned_at: float  # time.perf_counter() just before the process was started
+
+
+def cpu_seconds(pid: int) -> float:
+    """User plus system CPU time of process ``pid`` so far, from /proc."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()  # the name may hold spaces
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def wait_until_idle(pid: int, quiet_s: float = 1.0, busy_share: float = 0.05,
+                    timeout_s: float = 60.0) -> float:
+    """Wait until process ``pid`` has used under ``busy_share`` of one core for ``quiet_s`` seconds
+    (its start-up work done); returns the seconds waited."""
+    started = time.perf_counter()
+    while time.perf_counter() - started < timeout_s:
+        before = cpu_seconds(pid)
+        time.sleep(quiet_s)
+        if cpu_seconds(pid) - before < busy_share * quiet_s:
+            break
+    return time.perf_counter() - started
 
 
 @contextlib.contextmanager

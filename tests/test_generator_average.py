@@ -17,9 +17,20 @@ def test_average_moves_by_one_minus_decay_and_copies_buffers():
     with torch.no_grad():
         live[0].weight.add_(1.0)
         live[1].running_mean.fill_(5.0)
-    average.update()
+    average.update(step=10**6)  # long past the warm-up: the decay itself
     torch.testing.assert_close(average.average[0].weight, before + 0.1)
     assert torch.equal(average.average[1].running_mean, torch.full((2,), 5.0))
+
+
+def test_warm_up_weighs_the_live_weights_early_and_reaches_the_decay():
+    live = nn.Linear(1, 1, bias=False)
+    average = WeightAverage(live, decay=0.999)
+    assert [average.decay_at(n) for n in (0, 90, 10**6)] == [0.1, 0.91, 0.999]
+    with torch.no_grad():
+        live.weight.fill_(0.0)
+        average.average.weight.fill_(1.0)
+    average.update(step=0)  # 0.1 * 1 + 0.9 * 0
+    torch.testing.assert_close(average.average.weight, torch.full((1, 1), 0.1))
 
 
 def test_swapped_in_lends_the_average_and_gives_the_live_weights_back():

@@ -12,6 +12,7 @@ import torch
 
 from ui.catalog import checkpoint_dir, usable_stems
 from ui.presenter import PAGES, bookmark_sidebar, presenter_bar, presenting
+from ui.server_start import wait_for_warm_up
 from ui.state import active_models, apply_url_once, set_active_models
 
 log = logging.getLogger("latent_atlas")
@@ -64,6 +65,7 @@ def guarded(body: Callable) -> Callable:
 
 def start_page(name: str, title: str, *, multi: bool = False) -> list[str] | None:
     """Set up a page; returns the active model stems, or ``None`` when no model can be shown."""
+    wait_for_warm_up()
     freeze_import_heap(name)
     st.set_page_config(page_title=f"{title} · Latent Atlas", layout="wide")
     with st.sidebar:

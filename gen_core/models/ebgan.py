@@ -6,10 +6,12 @@ up to a margin on generated images. The generator is the DCGAN one and is all a 
 
 from __future__ import annotations
 
+import math
+
 import torch
 from torch import nn
 
-from gen_core.models.dcgan import DCGAN, DCGANConfig, init_dcgan_weights
+from gen_core.models.dcgan import DCGAN, DCGANConfig
 from gen_core.models.registry import register
 
 
@@ -17,29 +19,44 @@ class AutoencoderDiscriminator(nn.Module):
     """Images ``[B, C, H, W]`` in [-1, 1] -> energies ``[B]``, each image's mean squared
     reconstruction error (Zhao et al., eq. 4 with the MSE of their experiments).
 
-    ``forward(x, with_features=True)`` also returns the encoder's codes ``[B, F]``, where the
-    pull-away term measures how alike a batch of generated images is.
+    ``forward(x, with_features=True)`` also returns the bottleneck codes ``[B, code_dim]``, where
+    the pull-away term measures how alike a batch of generated images is.
+
+    The bottleneck is what makes the energy mean something: an autoencoder as wide as its input
+    reconstructs any image, noise included, so it can only raise a generated image's energy by
+    learning to fail on it, and the generator gets no pull toward the data. Squeezed through
+    ``code_dim`` numbers it reconstructs what it was trained on and little else. Without batch
+    norm around the bottleneck the autoencoder learned so slowly that the generator collapsed onto
+    one image it reproduced well (every code alike, the pull-away term at its maximum of 1); with
+    it, digits formed within an epoch.
     """
+
+    code_dim = 32
 
     def __init__(self, cfg: DCGANConfig) -> None:
         super().__init__()
-        c, d = cfg.image_shape[0], cfg.ndf
+        c, h, w = cfg.image_shape
+        d = cfg.ndf
+        features = (2 * d, h // 4, w // 4)
         self.encoder = nn.Sequential(
             nn.Conv2d(c, d, 4, 2, 1), nn.LeakyReLU(0.2, True),  # ndf x H/2 x W/2
-            nn.Conv2d(d, 2 * d, 4, 2, 1, bias=False),
-            nn.BatchNorm2d(2 * d), nn.LeakyReLU(0.2, True),  # (ndf*2) x H/4 x W/4
+            nn.Conv2d(d, 2 * d, 4, 2, 1), nn.LeakyReLU(0.2, True),  # (ndf*2) x H/4 x W/4
+            nn.Flatten(), nn.Linear(math.prod(features), self.code_dim),
         )
         self.decoder = nn.Sequential(
-            nn.ConvTranspose2d(2 * d, d, 4, 2, 1, bias=False),
-            nn.BatchNorm2d(d), nn.ReLU(True),  # ndf x H/2 x W/2
+            nn.BatchNorm1d(self.code_dim), nn.ReLU(True),
+            nn.Linear(self.code_dim, math.prod(features)), nn.BatchNorm1d(math.prod(features)), nn.ReLU(True),
+            nn.Unflatten(1, features),
+            nn.ConvTranspose2d(2 * d, d, 4, 2, 1), nn.BatchNorm2d(d), nn.ReLU(True),  # ndf x H/2 x W/2
             nn.ConvTranspose2d(d, c, 4, 2, 1), nn.Tanh(),  # C x H x W, the images' range
         )
-        self.apply(init_dcgan_weights)
+        # torch's default (Kaiming-uniform) initialization, not DCGAN's N(0, 0.02): the encoder has
+        # no batch norm to rescale them, and such small weights left it all but untrained.
 
     def forward(self, x: torch.Tensor, with_features: bool = False):
         code = self.encoder(x)
         energy = (self.decoder(code) - x).pow(2).flatten(1).mean(1)
-        return (energy, code.flatten(1)) if with_features else energy
+        return (energy, code) if with_features else energy
 
 
 @register

@@ -83,7 +83,7 @@ class Trainer:
     def generator_updated(self) -> None:
         """Called by a family's trainer after each generator step: moves the weight average."""
         if self.average is not None:
-            self.average.update()
+            self.average.update(self.steps)
 
     def shipped_weights(self) -> contextlib.AbstractContextManager:
         """A block in which the model holds the weights to ship and sample from (the EMA if any)."""

@@ -1,0 +1,136 @@
+"""The home page: a gallery card per model in the checkpoint folder, filters, and uploads."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from gen_core.checkpoint import MAX_FILE_BYTES, CheckpointError
+from gen_core.checkpoint_info import model_facts
+from gen_core.metric_report import card_summary
+from gen_core.ranking import BASIS as RANK_BASIS
+from ui.cached import preview
+from ui.catalog import add_upload, catalog, get_model, model_info, model_ref, ranking, remove_upload, uploads
+from ui.curves import curves_svg
+from ui.page import guarded, start_page
+from ui.render import show_picture
+from ui.state import active_models, set_active_models, write_url
+
+CARDS_PER_ROW = 3
+TAKEN_UPLOAD = "taken_upload_id"
+MAX_UPLOAD_MB = MAX_FILE_BYTES // 2**20  # also server.maxUploadSize in .streamlit/config.toml
+
+
+def dataset_label(stem: str) -> str:
+    return model_info(stem).dataset_label
+
+
+def open_in_explore(stem: str) -> None:
+    set_active_models([stem, *[s for s in active_models() if s != stem]])
+
+
+@guarded
+def model_card(stem: str, error: str | None, ranks: dict[str, str]) -> None:
+    st.subheader(stem)
+    if error is None:
+        try:
+            model, ref = get_model(stem), model_ref(stem)
+        except CheckpointError as err:  # its header was sound, its weights are not
+            error = str(err)
+    if error is not None:
+        st.error(f"This checkpoint cannot be loaded.\n\n{error}", icon=":material/block:")
+        return
+    info = model.info
+    if stem in ranks:
+        st.caption(f"Quality {ranks[stem]}", help=f"Cards are ordered by {RANK_BASIS}.")
+    show_picture(preview(stem), target_px=360)
+    facts = model_facts(info, model.title, model.parameter_count(), ref.size)
+    st.markdown(f"**{facts['kind']}** · `{facts['arch']}` · dataset **{facts['dataset']}**  \n"
+                f"latent size **{facts['latent size']}** · **{facts['parameters']}** parameters · "
+                f"file {facts['file']}")
+    notes = [card_summary(info.metrics) or "not evaluated yet"]
+    if info.training.epochs:
+        notes.append(f"trained {facts['epochs']} epochs"
+                     + (f" in {facts['training time']}" if info.training.seconds else ""))
+    if ref.uploaded:
+        notes.append("uploaded: only in this browser tab")
+    st.caption(" · ".join(notes))
+    curves = curves_svg(info.training.history)
+    if curves is not None:
+        st.markdown(curves, unsafe_allow_html=True)
+    buttons = st.columns(2 if ref.uploaded else 1)
+    if buttons[0].button("Explore this model", key=f"explore_{stem}", on_click=open_in_explore, args=(stem,)):
+        st.switch_page("pages/1_Explore.py")
+    if ref.uploaded:
+        buttons[1].button("Remove", key=f"remove_{stem}", on_click=remove_upload, args=(stem,))
+
+
+def filtered(cards: list[tuple[str, str | None]]) -> list[tuple[str, str | None]]:
+    """The cards ``(name, load error)`` the dataset and family filters let through; broken files
+    are always shown."""
+    usable = [name for name, error in cards if error is None]
+    datasets = sorted({dataset_label(s) for s in usable})
+    families = sorted({model_info(s).family for s in usable})
+    left, right = st.columns(2)
+    # Keyed by the options: a newly uploaded model's dataset or family starts out chosen.
+    chosen_datasets = left.pills("Dataset", datasets, selection_mode="multi", default=datasets,
+                                 key=f"gallery_datasets_{'|'.join(datasets)}")
+    chosen_families = right.pills("Family", families, selection_mode="multi", default=families,
+                                  key=f"gallery_families_{'|'.join(families)}")
+    return [(name, error) for name, error in cards
+            if error is not None or (dataset_label(name) in chosen_datasets
+                                     and model_info(name).family in chosen_families)]
+
+
+def upload_section() -> None:
+    """Add a model of one's own: checked by the same loader as the folder's files."""
+    with st.expander("Add your own model (.safetensors or .onnx)", icon=":material/upload:"):
+        st.caption("The model is checked like any checkpoint, shown only in this browser tab, and "
+                   "forgotten when the tab closes. A decoder trained elsewhere comes as ONNX "
+                   "(`torch.onnx.export` of a module mapping z [B, D] to images). PyTorch pickles "
+                   "(.pt, .pth, .ckpt) are never opened: convert them first with "
+                   "`python -m gen_core.convert`.")
+        upload = st.file_uploader("Checkpoint file", key="model_upload", max_upload_size=MAX_UPLOAD_MB)
+        if upload is None:
+            return
+        # Each upload is taken once (a removed model must not come back on the next rerun); what
+        # came of it stays on show while the file sits in the uploader.
+        taken = st.session_state.get(TAKEN_UPLOAD)
+        if taken is None or taken[0] != upload.file_id:
+            taken = (upload.file_id, *take_upload(upload.name, upload.getvalue()))
+            st.session_state[TAKEN_UPLOAD] = taken
+        _, ok, message = taken
+        if ok:
+            st.success(message, icon=":material/check_circle:")
+        else:
+            st.error(message, icon=":material/block:")
+
+
+def take_upload(file_name: str, data: bytes) -> tuple[bool, str]:
+    """``(added, message)`` for an uploaded file."""
+    try:
+        name = add_upload(file_name, data)
+    except CheckpointError as err:
+        return False, f"This file was not added. {err}"
+    return True, f"Added **{name}**: its card is below and it is in every page's model list."
+
+
+@guarded
+def gallery() -> None:
+    active = start_page("home", "Latent Atlas", multi=True)
+    st.caption("Explore the latent spaces of trained VAEs and GANs. The models chosen in the sidebar "
+               "are the ones the other pages show.")
+    upload_section()
+    ranked = ranking()
+    broken = [(e.stem, e.error) for e in catalog().values() if not e.ok]
+    cards = filtered([(r.name, None) for r in ranked] + [(n, None) for n in uploads()] + broken)
+    ranks = {r.name: r.basis for r in ranked}
+    if not cards:
+        st.info("No model matches these filters.")
+    for start in range(0, len(cards), CARDS_PER_ROW):
+        for column, card in zip(st.columns(CARDS_PER_ROW), cards[start:start + CARDS_PER_ROW], strict=False):
+            with column, st.container(border=True):  # only filled columns get a card frame
+                model_card(*card, ranks)
+    if active:
+        set_active_models(active)
+        write_url(model=active)
+

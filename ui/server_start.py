@@ -1,0 +1,97 @@
+"""Server start-up: import what the pages import, and scan the checkpoint folder, while the server
+waits for its first viewer.
+
+A fresh server's first page run would otherwise import torch, plotly and the project (about 1.5 s
+here) before it draws anything. ``lifespan`` starts those imports in a background thread as the
+server starts: start-up itself stays as light as before, and the first viewer's page finds the
+modules imported, or waits only for what is left.
+
+Pages wait for the whole warm-up (``wait_for_warm_up``, called by ``ui.page.start_page``)
+before running any code of their own. Python's import locks keep two threads from importing one
+module twice, but not code that looks a module up in ``sys.modules`` from running while another
+thread is still importing it: plotly's optional pandas check then sees a half-built pandas.
+
+This module imports nothing heavy itself: ``app.py`` imports it when the server starts.
+"""
+
+from __future__ import annotations
+
+import ast
+import contextlib
+import importlib
+import logging
+import threading
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+log = logging.getLogger("latent_atlas")
+_warm_up: threading.Thread | None = None
+
+
+def page_scripts(root: Path = ROOT) -> list[Path]:
+    """``app.py`` and every page in ``pages/``, the scripts Streamlit runs."""
+    return [root / "app.py", *sorted((root / "pages").glob("*.py"))]
+
+
+def imported_modules(script: Path) -> list[str]:
+    """The absolute module names ``script`` imports, in order, without importing anything."""
+    names: list[str] = []
+    for node in ast.walk(ast.parse(script.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            names += [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module != "__future__":
+            names.append(node.module)
+    return list(dict.fromkeys(names))
+
+
+def import_page_modules(scripts: list[Path]) -> list[str]:
+    """Import what ``scripts`` import; returns the modules that failed (each logged, never raised:
+    a module that cannot be imported fails again, with its message, on the page that needs it)."""
+    failed = []
+    for name in dict.fromkeys(n for script in scripts for n in imported_modules(script)):
+        try:
+            importlib.import_module(name)
+        except Exception:  # a warm-up must never stop the server
+            log.exception("warm-up import of %s failed", name)
+            failed.append(name)
+    return failed
+
+
+def warm_up() -> None:
+    """Import the pages' modules, then read the checkpoint folder's headers into the catalog's cache
+    (every page's first run needs the catalog; scanning 20 headers took about 0.25 s there)."""
+    import_page_modules(page_scripts())
+    from ui.catalog import catalog
+
+    # Streamlit warns about every cached call made outside a page run; this one is meant to be.
+    quiet = logging.getLogger("streamlit.runtime.scriptrunner_utils.script_run_context")
+    level = quiet.level
+    quiet.setLevel(logging.ERROR)
+    try:
+        catalog()
+    except Exception:  # a folder that cannot be read fails again, with its message, on a page
+        log.exception("warm-up scan of the checkpoint folder failed")
+    finally:
+        quiet.setLevel(level)
+
+
+def start_warm_up() -> None:
+    """Start ``warm_up`` in a daemon thread (once per process)."""
+    global _warm_up
+    if _warm_up is None:
+        _warm_up = threading.Thread(target=warm_up, name="warm-up", daemon=True)
+        _warm_up.start()
+
+
+def wait_for_warm_up() -> None:
+    """Return once the start-up imports are done; at once where none were started (tests)."""
+    if _warm_up is not None:
+        _warm_up.join()
+
+
+@contextlib.asynccontextmanager
+async def lifespan(_app) -> AsyncIterator[None]:
+    """``st.App``'s lifespan hook: the page imports start, then the server runs."""
+    start_warm_up()
+    yield
