@@ -37,6 +37,7 @@ INTERPOLATE_READY = f"canvas.la-grid, {IMAGE}"
 MAIN_UPLOADER = '[data-testid="stMain"] [data-testid="stFileUploaderDropzoneInput"]'
 ACTION_TIMEOUT_MS = 120_000
 FIRST_MINUTE_S = 60
+MEMORY_EVERY_S = 10
 START, END = "<!-- load:start -->", "<!-- load:end -->"
 
 
@@ -116,11 +117,15 @@ async def measure(viewers: int, seconds: float, models: list[str]) -> dict:
             pages = [await c.new_page() for c in contexts]
             started = time.perf_counter()
             until = started + seconds
-            memory = {}
+            memory = {"series": []}  # (seconds since the viewers started, MiB)
+            first_minute = min(FIRST_MINUTE_S, seconds / 2)
 
             async def sample_memory() -> None:
-                await asyncio.sleep(min(FIRST_MINUTE_S, seconds / 2))
-                memory["after_first_minute"] = tree_rss_mib(server.process.pid)
+                while (elapsed := time.perf_counter() - started) < seconds:
+                    memory["series"].append((round(elapsed), tree_rss_mib(server.process.pid)))
+                    if "after_first_minute" not in memory and elapsed >= first_minute:
+                        memory["after_first_minute"] = memory["series"][-1][1]
+                    await asyncio.sleep(MEMORY_EVERY_S)
 
             tasks = [Viewer(i, page, server.url, models, log).run(until) for i, page in enumerate(pages)]
             await asyncio.gather(sample_memory(), *tasks)
@@ -146,7 +151,9 @@ def report(result: dict, viewers: int, seconds: float) -> str:
     lines += ["", f"Errors shown by pages: **{len(log['errors'])}**; actions that did not finish: "
               f"{len(log['failed'])}. Server memory: {memory['after_first_minute']:.0f} MiB after the "
               f"first minute, {memory['end']:.0f} MiB at the end ({growth:+.1%}); "
-              f"{result['threads']} server threads."]
+              f"{result['threads']} server threads.", "",
+              "Server memory (MiB) every " + f"{MEMORY_EVERY_S} s: "
+              + ", ".join(f"{mib:.0f}" for _, mib in memory["series"]) + "."]
     lines += [f"- {line}" for line in (log["errors"] + log["failed"])[:10]]
     return "\n".join(lines)
 

@@ -18,6 +18,7 @@ import torch
 from safetensors import SafetensorError
 from safetensors.torch import load as load_safetensors_bytes
 from safetensors.torch import save_file
+from torch import nn
 
 from gen_core.checkpoint_info import CheckpointInfo
 from gen_core.models import GenerativeModel, LatentDim, build_model
@@ -191,15 +192,23 @@ def _checkpoint_model(where: Path, data: bytes) -> GenerativeModel:
     except (SafetensorError, ValueError, RuntimeError) as err:
         raise CheckpointError(where, f"tensor data is unreadable ({err})") from None
     check_tensors(where, expected, tensors)
-    # assign=True puts the read tensors in place of the meta ones: no second allocation, and no
-    # to_empty, whose meta path imports torch's symbolic-shape machinery on first use.
-    model.load_state_dict({k: tensors[k] for k in expected}, assign=True)
-    leftover = [name for name, t in [*model.named_parameters(), *model.named_buffers()] if t.is_meta]
-    if leftover:
-        raise CheckpointError(where, f"the architecture has tensors no file can hold: {leftover}")
+    assign_weights(where, model, tensors)
     _check_description(where, model, meta)
     model.metadata = meta
     return model
+
+
+def assign_weights(where: Path, model: nn.Module, tensors: dict[str, torch.Tensor]) -> None:
+    """Put checked ``tensors`` in place of the ``meta`` tensors of ``model``, built on the meta
+    device; a tensor the file cannot hold is a ``CheckpointError``.
+
+    ``assign=True`` needs no second allocation and no ``to_empty``, whose meta path imports torch's
+    symbolic-shape machinery (sympy, about 30 MiB) on first use.
+    """
+    model.load_state_dict({k: tensors[k] for k in model.state_dict()}, assign=True)
+    leftover = [name for name, t in [*model.named_parameters(), *model.named_buffers()] if t.is_meta]
+    if leftover:
+        raise CheckpointError(where, f"the architecture has tensors no file can hold: {leftover}")
 
 
 def _meta_model(where: Path, meta: dict) -> GenerativeModel:

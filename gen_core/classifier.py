@@ -19,7 +19,13 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from gen_core.checkpoint import CheckpointError, check_tensors, read_tensors, write_safetensors
+from gen_core.checkpoint import (
+    CheckpointError,
+    assign_weights,
+    check_tensors,
+    read_tensors,
+    write_safetensors,
+)
 from gen_core.data import DataError, ImageData, load_dataset
 from gen_core.models.registry import config_from_dict
 
@@ -107,8 +113,7 @@ def load_classifier(path: str | Path, device: str | torch.device = "cpu") -> Cla
     except (TypeError, ValueError) as err:
         raise CheckpointError(path, f"unusable classifier ({err})") from None
     check_tensors(path, model.state_dict(), tensors)
-    model = model.to_empty(device="cpu")
-    model.load_state_dict(tensors)
+    assign_weights(path, model, tensors)
     model.metadata = meta
     return model.to(device).eval()
 

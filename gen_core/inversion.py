@@ -89,6 +89,35 @@ class _Search(nn.Module):
         return clamp_to_spec(torch.stack(columns, dim=1), self.spec)
 
 
+class LatentAdam:
+    """Adam (Kingma & Ba 2015, with bias correction) over a few tensors, as ``torch.optim.Adam``
+    with its defaults computes it.
+
+    The server inverts uploaded images; ``torch.optim``'s first step imports torch's compiler
+    stack (``torch._dynamo``): about 140 MiB of server memory and a second of the first upload,
+    for an update rule of a few lines on latents of a few dozen numbers.
+    """
+
+    def __init__(self, params: list[torch.Tensor], lr: float, betas: tuple[float, float] = (0.9, 0.999),
+                 eps: float = 1e-8) -> None:
+        self.params, self.lr, self.betas, self.eps = params, lr, betas, eps
+        self.first = [torch.zeros_like(p) for p in params]
+        self.second = [torch.zeros_like(p) for p in params]
+        self.steps = 0
+
+    @torch.no_grad()
+    def step(self, grads: tuple[torch.Tensor, ...]) -> None:
+        """Move every parameter by its gradient in ``grads`` (same order and shapes)."""
+        self.steps += 1
+        beta1, beta2 = self.betas
+        first_correction, second_correction = 1 - beta1 ** self.steps, 1 - beta2 ** self.steps
+        for param, grad, m, v in zip(self.params, grads, self.first, self.second, strict=True):
+            m.lerp_(grad, 1 - beta1)
+            v.mul_(beta2).addcmul_(grad, grad, value=1 - beta2)
+            denominator = (v / second_correction).sqrt_().add_(self.eps)
+            param.addcdiv_(m, denominator, value=-self.lr / first_correction)
+
+
 def invert(model: GenerativeModel, images: torch.Tensor, steps: int = 200, restarts: int = 4,
            generator: torch.Generator | None = None, progress: Callable[[float], None] | None = None,
            features: Callable[[torch.Tensor], torch.Tensor] | None = None) -> torch.Tensor:
@@ -104,7 +133,7 @@ def invert(model: GenerativeModel, images: torch.Tensor, steps: int = 200, resta
     target = images.repeat_interleave(restarts, dim=0)
     target_features = features(target).detach() if features is not None else None
     search = _Search(model, model.sample_latent(batch * restarts, generator).cpu())
-    optimizer = torch.optim.Adam(search.parameters(), lr=LEARNING_RATE)
+    optimizer = LatentAdam(list(search.parameters()), lr=LEARNING_RATE)
     was_training = model.training
     model.eval()
     try:
@@ -118,16 +147,13 @@ def invert(model: GenerativeModel, images: torch.Tensor, steps: int = 200, resta
 
 
 @torch.enable_grad()  # a caller inside no_grad still gets its search
-def _descend(search: _Search, optimizer: torch.optim.Optimizer, target: torch.Tensor,
+def _descend(search: _Search, optimizer: LatentAdam, target: torch.Tensor,
              target_features: torch.Tensor | None, features: Callable[[torch.Tensor], torch.Tensor] | None,
              steps: int, progress: Callable[[float], None] | None) -> None:
-    params = list(search.parameters())
     for step in range(steps):
         # Gradients for the latents only: the model (shared, maybe by other viewers) is never touched.
         loss = _losses(search, target, target_features, features).sum()
-        for param, grad in zip(params, torch.autograd.grad(loss, params), strict=True):
-            param.grad = grad
-        optimizer.step()
+        optimizer.step(torch.autograd.grad(loss, optimizer.params))
         if progress is not None:
             progress((step + 1) / steps)
 

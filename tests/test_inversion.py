@@ -1,10 +1,14 @@
 """GAN inversion and to_latent: images back to latents for every family."""
 
+import subprocess
+import sys
+
 import pytest
 import torch
 
-from gen_core.inversion import invert
+from gen_core.inversion import LatentAdam, invert
 from gen_core.latent import encode_means, to_latent
+from tests.app_support import ROOT
 from tests.conftest import tiny_model
 
 
@@ -86,3 +90,30 @@ def test_inversion_leaves_the_shared_model_untouched():
     invert(model, torch.rand(2, 1, 8, 8), steps=3, restarts=2)
     assert all(p.grad is None for p in model.parameters())
     assert all(torch.equal(before[k], v) for k, v in model.state_dict().items())
+
+
+def test_latent_adam_takes_the_steps_torch_adam_takes():
+    start = [torch.randn(4, 3, generator=torch.Generator().manual_seed(1)), torch.randn(4, 1)]
+    ours = [p.clone().requires_grad_() for p in start]
+    theirs = [p.clone().requires_grad_() for p in start]
+    adam, reference = LatentAdam(ours, lr=0.05), torch.optim.Adam(theirs, lr=0.05)
+    for _ in range(25):
+        adam.step(torch.autograd.grad(sum((p ** 3).sum() for p in ours), ours))
+        reference.zero_grad()
+        sum((p ** 3).sum() for p in theirs).backward()
+        reference.step()
+    for mine, expected in zip(ours, theirs, strict=True):
+        torch.testing.assert_close(mine, expected)
+    assert not torch.equal(ours[0], start[0])
+
+
+def test_inversion_with_a_classifier_imports_no_compiler_stack(digits_classifier_file):
+    # torch.optim's first step imports torch._dynamo, and to_empty on meta tensors sympy: over
+    # 170 MiB of server memory together, for a viewer's first upload.
+    probe = ("import sys, torch; from gen_core.inversion import invert; "
+             "from gen_core.classifier import load_classifier; from tests.conftest import tiny_model; "
+             f"c = load_classifier({str(digits_classifier_file)!r}); m = tiny_model('dcgan'); "
+             "invert(m, torch.rand(1, *m.image_shape), steps=2, restarts=1); "
+             "print(*(name in sys.modules for name in ('torch._dynamo', 'sympy')))")
+    out = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, check=True)
+    assert out.stdout.split()[-2:] == ["False", "False"]
