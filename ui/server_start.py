@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import ast
 import contextlib
-import ctypes
 import importlib
 import logging
 import threading
@@ -27,8 +26,6 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 log = logging.getLogger("latent_atlas")
-M_ARENA_MAX, M_MMAP_THRESHOLD = -8, -3  # mallopt's parameter numbers, from glibc's malloc.h
-MMAP_THRESHOLD = 256 * 1024
 MALLOC_ARENAS = 2
 _warm_up: threading.Thread | None = None
 
@@ -80,22 +77,6 @@ def warm_up() -> None:
         quiet.setLevel(level)
 
 
-def limit_malloc_arenas(arenas: int = MALLOC_ARENAS) -> bool:
-    """Cap glibc's malloc arenas for this process; ``False`` where malloc is not glibc's.
-
-    glibc gives threads that allocate at once their own arenas, up to 8 per core, and an arena's
-    freed memory is seldom returned to the system. Streamlit runs every page run in its own thread,
-    so under many viewers the server's memory kept growing with the number of arenas touched, not
-    with what the pages hold. This is ``MALLOC_ARENA_MAX``, set from inside the process so that
-    ``streamlit run app.py`` needs no environment variable.
-    """
-    try:
-        libc = ctypes.CDLL("libc.so.6")
-    except OSError:
-        return False
-    return libc.mallopt(M_ARENA_MAX, arenas) == 1 and libc.mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD) == 1
-
-
 def start_warm_up() -> None:
     """Start ``warm_up`` in a daemon thread (once per process)."""
     global _warm_up
@@ -112,7 +93,6 @@ def wait_for_warm_up() -> None:
 
 @contextlib.asynccontextmanager
 async def lifespan(_app) -> AsyncIterator[None]:
-    """``st.App``'s lifespan hook: malloc's arenas capped and the warm-up started, then the server runs."""
-    limit_malloc_arenas()
+    """``st.App``'s lifespan hook: the warm-up starts, then the server runs."""
     start_warm_up()
     yield
