@@ -7,6 +7,7 @@ import asyncio
 import subprocess
 import sys
 import textwrap
+import threading
 
 import pytest
 from streamlit.web.server.app_discovery import discover_asgi_app
@@ -64,7 +65,10 @@ def test_the_lifespan_starts_one_warm_up_and_pages_wait_for_it(monkeypatch):
             server_start.wait_for_warm_up()
             server_start.start_warm_up()  # a second start is no second warm-up
 
-    asyncio.run(serve())
+    # In a thread of its own: browser tests may have left an event loop running in this one.
+    runner = threading.Thread(target=asyncio.run, args=(serve(),))
+    runner.start()
+    runner.join()
     assert calls == ["warmed"]
     assert not server_start._warm_up.is_alive()
 

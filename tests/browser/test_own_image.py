@@ -8,6 +8,7 @@ import pickle
 import pytest
 from playwright.sync_api import Page, expect
 
+from bench.ui_measure import IDLE
 from gen_core.checkpoint import save_model
 from tests.app_support import VAE
 from tests.browser.test_live import ERRORS, PAGE_TIMEOUT_MS, PICTURE, canvas_pixels, open_explore
@@ -24,6 +25,9 @@ def open_own_image(page: Page) -> None:
 def start_from_it(page: Page) -> None:
     before = canvas_pixels(page)
     expect(page.get_by_text("what the model sees")).to_be_visible(timeout=PAGE_TIMEOUT_MS)
+    # Clicked once the upload's run has finished, as a person clicks a button they have seen
+    # settle: on a loaded machine a click in the middle of that run was sometimes not acted on.
+    page.locator(IDLE).wait_for(timeout=PAGE_TIMEOUT_MS)
     page.get_by_role("button", name="Start from this image").click()
     # The view is replaced, so the panel draws a new canvas: poll whichever canvas is current.
     for _ in range(PAGE_TIMEOUT_MS // 250):
