@@ -1,7 +1,7 @@
 """Server start-up: import what the pages import, and scan the checkpoint folder, while the server
 waits for its first viewer.
 
-A fresh server's first page run would otherwise import torch, plotly and the project (about 1.5 s
+A fresh server's first page run would otherwise import torch, plotly and the project (about 2 s
 here) before it draws anything. ``lifespan`` starts those imports in a background thread as the
 server starts: start-up itself stays as light as before, and the first viewer's page finds the
 modules imported, or waits only for what is left.
@@ -26,7 +26,6 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 log = logging.getLogger("latent_atlas")
-MALLOC_ARENAS = 2
 _warm_up: threading.Thread | None = None
 
 
