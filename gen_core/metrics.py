@@ -14,7 +14,7 @@ import torch.nn.functional as F
 
 from gen_core.metric_names import MAX_CLASS, MIN_CLASS, MODE_COLLAPSE, PRECISION, RECALL
 from gen_core.models.base import EncoderModel
-from gen_core.models.vae import VAE
+from gen_core.models.vae import VAE, standard_normal
 
 MODE_COLLAPSE_LOW, MODE_COLLAPSE_HIGH = 0.02, 0.20  # class fractions outside count as collapse
 LOG_2PI = math.log(2 * math.pi)
@@ -162,7 +162,7 @@ def importance_log_weights(model: VAE, images: torch.Tensor, k: int,
                            generator: torch.Generator | None = None) -> torch.Tensor:
     """log p(x, z_i) - log q(z_i | x) for ``k`` draws z_i ~ q(z | x): ``[B, C, H, W]`` -> ``[B, k]``."""
     mu, logvar = model.encode(images)  # [B, D] each
-    eps = torch.randn(mu.shape[0], k, mu.shape[1], generator=generator, device=mu.device)
+    eps = standard_normal((mu.shape[0], k, mu.shape[1]), generator, mu)
     z = mu.unsqueeze(1) + torch.exp(0.5 * logvar).unsqueeze(1) * eps  # [B, k, D]
     logits = model.decode_logits(z.flatten(0, 1))  # [B*k, C, H, W]
     targets = images.unsqueeze(1).expand(-1, k, *images.shape[1:]).flatten(0, 1)

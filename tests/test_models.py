@@ -8,7 +8,7 @@ import torch
 from gen_core.data import load_dataset
 from gen_core.models import FAMILIES, build_model
 from gen_core.models.registry import register
-from gen_core.models.vae import VAE, VAEConfig
+from gen_core.models.vae import VAE, VAEConfig, standard_normal
 from gen_core.train.distributed import DistContext
 from gen_core.train.gan_trainer import GANTrainer
 from gen_core.train.loop import RunConfig
@@ -101,3 +101,15 @@ def test_titles_name_the_kind_of_model_and_a_vaes_beta():
     assert tiny_model("vae").title == "VAE"
     beta = VAE(dataclasses.replace(TINY_CONFIGS["vae"][0], beta=4.0))
     assert beta.title == "β-VAE (β=4)"
+
+
+def test_seeded_evaluation_noise_is_the_generators_stream_in_the_tensors_dtype():
+    like = torch.zeros(2, dtype=torch.float64)
+    drawn = standard_normal((3, 4), torch.Generator().manual_seed(5), like)
+    assert drawn.dtype == torch.float64 and drawn.device == like.device
+    expected = torch.randn(3, 4, generator=torch.Generator().manual_seed(5), dtype=torch.float64)
+    assert torch.equal(drawn, expected)
+    torch.manual_seed(9)
+    unseeded = standard_normal((3, 4), None, like)
+    torch.manual_seed(9)
+    assert torch.equal(unseeded, torch.randn(3, 4, dtype=torch.float64))

@@ -145,3 +145,14 @@ def test_resume_with_other_options_is_refused(tmp_path):
     with pytest.raises(ValueError, match="trained with options"):
         _train(tmp_path, "--model", "dcgan", "--dry-run", "--feature-matching", "--resume",
                str(tmp_path / "run-first" / "state.safetensors"), name="second")
+
+
+def test_a_time_budget_stops_between_epochs_and_still_writes_the_checkpoint(tmp_path):
+    common = ("--model", "dcgan", "--batch-size", "512", "--epochs", "3")
+    spent = load_model(_train(tmp_path, *common, "--max-minutes", "0", name="spent"))
+    ample = load_model(_train(tmp_path, *common, "--max-minutes", "60", name="ample"))
+    assert spent.metadata["training"]["epochs"] == 1  # the first epoch always runs
+    assert ample.metadata["training"]["epochs"] == 3
+    state = str(tmp_path / "run-spent" / "state.safetensors")
+    resumed = load_model(_train(tmp_path, *common, "--resume", state, name="resumed"))
+    assert resumed.metadata["training"]["epochs"] == 3

@@ -107,8 +107,20 @@ def reparameterize(mu: torch.Tensor, logvar: torch.Tensor,
 
     ``eps`` comes from ``generator`` when given (evaluation), else from the global stream (training).
     """
-    eps = torch.randn(mu.shape, generator=generator, dtype=mu.dtype, device=mu.device)
-    return mu + torch.exp(0.5 * logvar) * eps
+    return mu + torch.exp(0.5 * logvar) * standard_normal(mu.shape, generator, mu)
+
+
+def standard_normal(shape: torch.Size | tuple[int, ...], generator: torch.Generator | None,
+                    like: torch.Tensor) -> torch.Tensor:
+    """N(0, 1) noise of ``shape`` with ``like``'s dtype and device.
+
+    Drawn from ``generator`` on the generator's own device, then moved: a seeded CPU generator
+    gives the same evaluation noise whether the model runs on the CPU or a GPU. Without a
+    generator, from the global stream of ``like``'s device.
+    """
+    if generator is None:
+        return torch.randn(shape, dtype=like.dtype, device=like.device)
+    return torch.randn(shape, generator=generator, dtype=like.dtype, device=generator.device).to(like.device)
 
 
 def gaussian_kl(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:

@@ -65,6 +65,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--run-dir", type=Path, help="sample grids and resumable state (default: runs/OUT_STEM)")
     p.add_argument("--resume", type=Path, help="a run's state.safetensors to continue from")
     p.add_argument("--epochs", type=int, default=20)
+    p.add_argument("--max-minutes", type=float,
+                   help="wall-time budget: stop before an epoch that would end past it (judged by the "
+                        "last epoch's time) and write the checkpoint; --resume trains on later")
     p.add_argument("--batch-size", type=int, default=128, help="global batch, split over processes")
     p.add_argument("--lr", type=float, help="learning rate (default: the preset's; with --resume, the "
                    "run's, so give it to continue at a lower rate)")
@@ -187,7 +190,8 @@ def main(argv: list[str] | None = None) -> Path:
     batch_size = min(args.batch_size, DRY_RUN_BATCH) if args.dry_run else args.batch_size
     run = RunConfig(epochs=1 if args.dry_run else args.epochs, batch_size=batch_size, lr=lr, lr_d=lr_d,
                     ema_decay=ema_decay(args, model), seed=args.seed,
-                    max_steps_per_epoch=DRY_RUN_STEPS if args.dry_run else None)
+                    max_steps_per_epoch=DRY_RUN_STEPS if args.dry_run else None,
+                    max_seconds=None if args.max_minutes is None else 60 * args.max_minutes)
     run_dir = args.run_dir or Path("runs") / args.out.stem
     trainer = trainer_class(model, train, test, run, ctx, run_dir, options)
     if args.resume:

@@ -37,6 +37,7 @@ class RunConfig:
     ema_decay: float | None = None  # GANs: ship an exponential moving average of the generator
     seed: int = 0
     max_steps_per_epoch: int | None = None  # set by --dry-run
+    max_seconds: float | None = None  # wall-time budget of this fit: no epoch is begun that would overrun it
     sample_grid: int = 64
 
     @property
@@ -115,7 +116,10 @@ class Trainer:
 
     # --- the loop ------------------------------------------------------------------------------
     def fit(self) -> list[dict[str, float]]:
+        began, last_epoch_seconds = time.perf_counter(), 0.0
         for epoch in range(self.start_epoch, self.run.epochs):
+            if self._out_of_time(time.perf_counter() - began + last_epoch_seconds, epoch):
+                break
             started = time.perf_counter()
             logs = mean_across_ranks(self.train_epoch(epoch), self.ctx)
             self.seconds += time.perf_counter() - started
@@ -131,7 +135,23 @@ class Trainer:
                            " ".join(f"{k}={v:.3f}" for k, v in logs.items()) +
                            f" ({self.seconds:.0f} s so far)")
                 self.save_state(epoch + 1)
+            last_epoch_seconds = time.perf_counter() - started
         return self.history
+
+    def _out_of_time(self, projected_seconds: float, epoch: int) -> bool:
+        """Whether the next epoch, expected to take as long as the last, would end past the budget.
+
+        The first epoch of a fit always runs. Ranks stop together (when any rank's clock says
+        so), so that none waits in a collective for ranks that stopped.
+        """
+        if self.run.max_seconds is None or epoch == self.start_epoch:
+            return False
+        over = float(projected_seconds > self.run.max_seconds)
+        stop = mean_across_ranks({"over": over}, self.ctx)["over"] > 0
+        if stop and self.ctx.is_main:
+            tqdm.write(f"stopping after epoch {epoch}: another would end past the "
+                       f"{self.run.max_seconds:.0f} s budget")
+        return stop
 
     def train_epoch(self, epoch: int) -> dict[str, float]:
         self.model.train()
