@@ -161,8 +161,9 @@ class Trainer:
         if self.run.max_steps_per_epoch:
             batches = batches[:self.run.max_steps_per_epoch]
         sums: dict[str, float] = {}
+        # disable=None: a bar on a terminal only, so a log file gets the epoch lines, not the bar
         bar = tqdm(batches, desc=f"epoch {epoch + 1}/{self.run.epochs}", leave=False,
-                   disable=not self.ctx.is_main, dynamic_ncols=True)
+                   disable=None if self.ctx.is_main else True, dynamic_ncols=True)
         for index in bar:
             losses = self.train_step(self.train_data.images[index].to(self.ctx.device, non_blocking=True))
             self.steps += 1
