@@ -50,6 +50,17 @@ def test_facts_are_the_same_wherever_they_are_shown():
     assert "file" not in model_facts(info, "DCGAN", 1)
 
 
+@pytest.mark.parametrize(("training", "shown"), [
+    ({"seconds": 5520.0, "device": "cpu"}, "1.5 h CPU"),
+    ({"seconds": 420.0, "device": "cuda:0"}, "7.0 min GPU"),  # written before the per-device split
+    ({"seconds": 6000.0, "device": "cuda:0", "seconds_by_device": {"cpu": 5580.0, "cuda": 420.0}},
+     "1.6 h CPU + 7.0 min GPU"),
+    ({"seconds": 60.0, "seconds_by_device": {"cpu": "a lot"}}, "1.0 min"),
+])
+def test_training_time_names_the_devices_it_was_spent_on(training, shown):
+    assert CheckpointInfo.from_metadata({"training": training}).training.duration_text == shown
+
+
 def test_inspecting_reads_the_header_alone_and_checks_it_like_a_load(tmp_path):
     model = tiny_model("vae", 0)
     path = save_model(model, tmp_path / "m.safetensors", dataset={"name": "digits"})

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from gen_core.checkpoint import load_model, read_checkpoint
+from gen_core.checkpoint import load_model, read_checkpoint, update_metadata
 from gen_core.train.cli import PRESETS, main
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -156,3 +156,14 @@ def test_a_time_budget_stops_between_epochs_and_still_writes_the_checkpoint(tmp_
     state = str(tmp_path / "run-spent" / "state.safetensors")
     resumed = load_model(_train(tmp_path, *common, "--resume", state, name="resumed"))
     assert resumed.metadata["training"]["epochs"] == 3
+
+
+def test_training_time_is_kept_per_device_across_a_resume(tmp_path):
+    common = ("--model", "dcgan", "--batch-size", "512", "--device", "cpu")
+    _train(tmp_path, *common, "--epochs", "1", name="first")
+    state = tmp_path / "run-first" / "state.safetensors"
+    update_metadata(state, training={"device": "cuda:0", "seconds_by_device": {"cuda": 100.0}})
+    resumed = load_model(_train(tmp_path, *common, "--epochs", "2", "--resume", str(state), name="on"))
+    by_device = resumed.metadata["training"]["seconds_by_device"]
+    assert by_device["cuda"] == 100.0 and by_device["cpu"] > 0
+    assert resumed.info.training.duration_text.startswith("1.7 min GPU + ")

@@ -18,6 +18,7 @@ from torch import nn
 from tqdm import tqdm
 
 from gen_core.checkpoint import read_checkpoint, save_model
+from gen_core.checkpoint_info import TrainingSummary
 from gen_core.data import ImageData
 from gen_core.images import image_grid, save_png
 from gen_core.models import GenerativeModel
@@ -68,6 +69,7 @@ class Trainer:
         self.run, self.ctx, self.run_dir = run, ctx, Path(run_dir)
         self.history: list[dict[str, float]] = []
         self.start_epoch, self.steps, self.seconds = 0, 0, 0.0
+        self.seconds_by_device: dict[str, float] = {}  # "cpu", "cuda": a resumed run may change device
         self.shuffle_gen = torch.Generator().manual_seed(run.seed)  # same order on every rank
         self.fixed_latents = model.sample_latent(run.sample_grid, torch.Generator().manual_seed(run.seed))
         self.setup()
@@ -122,7 +124,10 @@ class Trainer:
                 break
             started = time.perf_counter()
             logs = mean_across_ranks(self.train_epoch(epoch), self.ctx)
-            self.seconds += time.perf_counter() - started
+            elapsed = time.perf_counter() - started
+            self.seconds += elapsed
+            device = self.ctx.device.type
+            self.seconds_by_device[device] = self.seconds_by_device.get(device, 0.0) + elapsed
             if self.ctx.is_main:
                 self.model.eval()
                 logs.update(self.evaluate())
@@ -187,6 +192,7 @@ class Trainer:
         final = self.history[-1] if self.history else {}
         return {
             "epochs": len(self.history), "steps": self.steps, "seconds": round(self.seconds, 1),
+            "seconds_by_device": {k: round(v, 1) for k, v in self.seconds_by_device.items()},
             "batch_size": self.run.batch_size, "lr": self.run.lr, "lr_d": self.run.lr_d,
             "ema_decay": self.run.ema_decay,
             "seed": self.run.seed,
@@ -229,3 +235,4 @@ class Trainer:
             torch.manual_seed(self.run.seed + self.ctx.rank + 1000 * self.start_epoch)
         self.history = meta["training"]["history"]
         self.steps, self.seconds = meta["training"]["steps"], meta["training"]["seconds"]
+        self.seconds_by_device = dict(TrainingSummary.from_metadata(meta["training"]).seconds_by_device)
