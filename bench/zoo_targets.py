@@ -88,8 +88,12 @@ def best_gan(dataset: str) -> Picker:
 def _at_least(key: str, goal: float, percent: bool = False) -> Callable[[Model], tuple[str, bool]]:
     def measure(model: Model) -> tuple[str, bool]:
         value = model.metrics[key]
-        # Three decimals: at two, a precision of 0.7998 would read as the goal it misses.
-        return (f"{100 * value:.1f}%" if percent else f"{value:.3f}"), value >= goal
+        if percent:
+            return f"{100 * value:.1f}%", value >= goal
+        text = f"{value:.2f}"
+        if (float(text) >= goal) != (value >= goal):  # 0.7998 must not read as the 0.80 it misses
+            text = f"{value:.4f}"
+        return text, value >= goal
     return measure
 
 
