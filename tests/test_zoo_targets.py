@@ -26,6 +26,7 @@ def test_each_target_is_judged_on_the_best_model_of_its_group(tmp_path, capsys):
                                                  "category_majority_class": [0, 1, 2, 3, 4, 5, 6, 7, 7, 7]})
     rows = {row[0]: row[1:] for row in main([str(tmp_path)])}
     assert rows["MNIST best GAN: FD"] == ("good-gan", "2.50 ± 0.10 (real halves 0.12)", "≤ 2.8", "yes")
+    assert rows["MNIST best GAN: precision"] == ("good-gan", "0.85", "≥ 0.80", "yes")
     assert rows["MNIST best GAN: recall"] == ("good-gan", "0.7998", "≥ 0.80", "no")
     assert rows["Every MNIST generator: rarest class"][1:] == ("3.0% (worse-gan)", "≥ 5%", "no")
     assert rows["Fashion-MNIST best GAN: FD"][-1] == "no"
