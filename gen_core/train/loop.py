@@ -68,7 +68,7 @@ class Trainer:
         self.model, self.train_data, self.test_data = model.to(ctx.device), train_data, test_data
         self.run, self.ctx, self.run_dir = run, ctx, Path(run_dir)
         self.history: list[dict[str, float]] = []
-        self.start_epoch, self.steps, self.seconds = 0, 0, 0.0
+        self.start_epoch, self.steps = 0, 0
         self.seconds_by_device: dict[str, float] = {}  # "cpu", "cuda": a resumed run may change device
         self.shuffle_gen = torch.Generator().manual_seed(run.seed)  # same order on every rank
         self.fixed_latents = model.sample_latent(run.sample_grid, torch.Generator().manual_seed(run.seed))
@@ -116,6 +116,11 @@ class Trainer:
         """Held-out numbers after each epoch (rank 0 only); none by default."""
         return {}
 
+    @property
+    def seconds(self) -> float:
+        """Training time so far, over every device the run has used."""
+        return sum(self.seconds_by_device.values())
+
     # --- the loop ------------------------------------------------------------------------------
     def fit(self) -> list[dict[str, float]]:
         began, last_epoch_seconds = time.perf_counter(), 0.0
@@ -124,10 +129,9 @@ class Trainer:
                 break
             started = time.perf_counter()
             logs = mean_across_ranks(self.train_epoch(epoch), self.ctx)
-            elapsed = time.perf_counter() - started
-            self.seconds += elapsed
             device = self.ctx.device.type
-            self.seconds_by_device[device] = self.seconds_by_device.get(device, 0.0) + elapsed
+            self.seconds_by_device[device] = (self.seconds_by_device.get(device, 0.0)
+                                              + time.perf_counter() - started)
             if self.ctx.is_main:
                 self.model.eval()
                 logs.update(self.evaluate())
@@ -234,5 +238,5 @@ class Trainer:
         else:  # only rank 0's noise stream is stored; the others restart theirs distinctly
             torch.manual_seed(self.run.seed + self.ctx.rank + 1000 * self.start_epoch)
         self.history = meta["training"]["history"]
-        self.steps, self.seconds = meta["training"]["steps"], meta["training"]["seconds"]
+        self.steps = meta["training"]["steps"]
         self.seconds_by_device = dict(TrainingSummary.from_metadata(meta["training"]).seconds_by_device)
