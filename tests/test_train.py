@@ -167,3 +167,26 @@ def test_training_time_is_kept_per_device_across_a_resume(tmp_path):
     by_device = resumed.metadata["training"]["seconds_by_device"]
     assert by_device["cuda"] == 100.0 and by_device["cpu"] > 0
     assert resumed.info.training.duration_text.startswith("1.7 min GPU + ")
+
+
+def test_a_vae_goes_on_from_a_model_file_with_fresh_optimizers(tmp_path):
+    common = ("--model", "vae-mlp", "--batch-size", "256")
+    first = _train(tmp_path, *common, "--epochs", "2", name="first")
+    longer = load_model(_train(tmp_path, *common, "--epochs", "3", "--lr", "1e-4", "--resume", str(first),
+                               name="longer"))
+    training = longer.metadata["training"]
+    assert training["epochs"] == 3 and [h["lr"] for h in training["history"]] == [1e-3, 1e-3, 1e-4]
+    assert training["optimizer_restarts"] == [2]
+    assert training["steps"] == 3 * load_model(first).metadata["training"]["steps"] // 2
+    before, after = read_checkpoint(first)[1], read_checkpoint(tmp_path / "longer.safetensors")[1]
+    assert not all(torch.equal(before[k], after[k]) for k in before)  # it trained on from there
+    state = tmp_path / "run-longer" / "state.safetensors"
+    again = load_model(_train(tmp_path, *common, "--epochs", "4", "--resume", str(state), name="again"))
+    assert again.metadata["training"]["optimizer_restarts"] == [2]  # kept through a run-state resume
+
+
+@pytest.mark.parametrize("preset", ["dcgan", "vae-gan"])
+def test_a_model_file_cannot_resume_what_it_does_not_hold(tmp_path, preset):
+    first = _train(tmp_path, "--model", preset, "--dry-run", name="first")
+    with pytest.raises(ValueError, match="is a model file, not a run state"):
+        _train(tmp_path, "--model", preset, "--dry-run", "--resume", str(first), name="second")

@@ -63,7 +63,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--no-download", action="store_true", help="never download a missing dataset")
     p.add_argument("--out", type=Path, required=True, help="checkpoint to write (.safetensors)")
     p.add_argument("--run-dir", type=Path, help="sample grids and resumable state (default: runs/OUT_STEM)")
-    p.add_argument("--resume", type=Path, help="a run's state.safetensors to continue from")
+    p.add_argument("--resume", type=Path,
+                   help="a run's state.safetensors to continue from; for a VAE also a model file, "
+                        "which goes on from its weights with fresh optimizers")
     p.add_argument("--epochs", type=int, default=20)
     p.add_argument("--max-minutes", type=float,
                    help="wall-time budget: stop before an epoch that would end past it (judged by the "

@@ -70,6 +70,7 @@ class Trainer:
         self.history: list[dict[str, float]] = []
         self.start_epoch, self.steps = 0, 0
         self.seconds_by_device: dict[str, float] = {}  # "cpu", "cuda": a resumed run may change device
+        self.optimizer_restarts: list[int] = []  # epochs after which training went on with fresh optimizers
         self.shuffle_gen = torch.Generator().manual_seed(run.seed)  # same order on every rank
         self.fixed_latents = model.sample_latent(run.sample_grid, torch.Generator().manual_seed(run.seed))
         self.setup()
@@ -204,6 +205,7 @@ class Trainer:
             "trainer": type(self).__name__, "options": dataclasses.asdict(self.options),
             "final": {k: v for k, v in final.items() if k != "epoch"},
             "history": self.history,
+            **({"optimizer_restarts": self.optimizer_restarts} if self.optimizer_restarts else {}),
             "versions": {"torch": torch.__version__, "python": platform.python_version()},
         }
 
@@ -219,13 +221,25 @@ class Trainer:
         save_model(self.model, self.state_path, training=summary, extra_tensors=tensors)
 
     def resume(self, path: Path) -> None:
-        """Continue from a run state written by ``save_state``: weights, optimizers, RNG, history."""
+        """Continue from ``path``: a run state written by ``save_state`` (weights, optimizers, RNG,
+        history), or a model file whose trainer keeps nothing beside the model (a VAE's), which goes
+        on from its weights and history with fresh optimizers."""
         meta, tensors = read_checkpoint(path)
-        stored, given = meta["training"].get("options"), dataclasses.asdict(self.options)
+        training = meta.get("training") or {}
+        stored, given = training.get("options"), dataclasses.asdict(self.options)
         if stored is not None and stored != given:  # None: a run file older than options
             raise ValueError(f"{path} was trained with options {stored}, not {given}")
+        if "resume" in training:
+            self._restore_run_state(tensors, training["resume"])
+        else:
+            self._restart_from_weights(path, training)
         self.model.load_state_dict({k: v for k, v in tensors.items() if not k.startswith("train.")})
-        resume = meta["training"]["resume"]
+        self.history = list(training.get("history") or [])
+        self.steps = int(training.get("steps") or 0)
+        self.seconds_by_device = dict(TrainingSummary.from_metadata(training).seconds_by_device)
+        self.optimizer_restarts = [*training.get("optimizer_restarts", []), *self.optimizer_restarts]
+
+    def _restore_run_state(self, tensors: dict[str, torch.Tensor], resume: dict) -> None:
         rngs = unpack_state(tensors, resume, self._state_modules(), self.optimizers())
         rates = self.learning_rates()
         for name, optimizer in self.optimizers().items():  # the run's rates: a resume may lower them
@@ -237,6 +251,16 @@ class Trainer:
             torch.set_rng_state(rngs["torch"])
         else:  # only rank 0's noise stream is stored; the others restart theirs distinctly
             torch.manual_seed(self.run.seed + self.ctx.rank + 1000 * self.start_epoch)
-        self.history = meta["training"]["history"]
-        self.steps = meta["training"]["steps"]
-        self.seconds_by_device = dict(TrainingSummary.from_metadata(meta["training"]).seconds_by_device)
+
+    def _restart_from_weights(self, path: Path, training: dict) -> None:
+        """Go on from a model file: its weights and history, new optimizers and random streams."""
+        kept = self._state_modules()
+        if kept:
+            raise ValueError(f"{path} is a model file, not a run state: {type(self).__name__} also "
+                             f"trains {', '.join(sorted(kept))}, which only the run's "
+                             "state.safetensors keeps")
+        self.start_epoch = len(training.get("history") or [])
+        self.optimizer_restarts = [self.start_epoch]
+        # Streams of their own, so the epochs ahead do not replay the first epochs' order and noise.
+        self.shuffle_gen.manual_seed(self.run.seed + 1000 * self.start_epoch)
+        torch.manual_seed(self.run.seed + self.ctx.rank + 1000 * self.start_epoch)
