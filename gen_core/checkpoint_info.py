@@ -77,15 +77,15 @@ class TrainingSummary:
         if self.seconds is None:
             return "–"
         if not self.seconds_by_device:
-            return _duration(self.seconds)
-        return " + ".join(f"{_duration(seconds)} {DEVICE_NAMES.get(device, device.upper())}"
+            return format_duration(self.seconds)
+        return " + ".join(f"{format_duration(seconds)} {DEVICE_NAMES.get(device, device.upper())}"
                           for device, seconds in self.seconds_by_device.items())
 
 
 DEVICE_NAMES = {"cpu": "CPU", "cuda": "GPU"}
 
 
-def _duration(seconds: float) -> str:
+def format_duration(seconds: float) -> str:
     return f"{seconds / 60:.1f} min" if seconds < 5400 else f"{seconds / 3600:.1f} h"
 
 
