@@ -32,7 +32,6 @@ from gen_core.models import GenerativeModel
 from gen_core.train.cli import PRESETS
 from gen_core.train.distributed import DistContext
 from gen_core.train.loop import RunConfig, Trainer
-from gen_core.training_options import OPTIONS_BY_TRAINER
 from gen_core.zoo_table import checkpoint_files, publish
 
 START, END = "<!-- epoch-cost:start -->", "<!-- epoch-cost:end -->"
@@ -45,11 +44,10 @@ FAMILY_TRAINERS: dict[str, type[Trainer]] = {family: trainer for family, _, trai
 def step_seconds(model: GenerativeModel, steps: int, run_dir: Path) -> list[float]:
     """Seconds of each of ``steps`` training steps of ``model`` with its recorded trainer settings,
     on random images ``[batch, C, H, W]``, after ``WARM_UP_STEPS`` untimed ones."""
-    training = model.metadata["training"]
+    summary, training = model.info.training, model.metadata["training"]
     # Files written before the trainer was recorded were trained by their family's only trainer.
-    trainer_class = TRAINERS.get(training.get("trainer", ""), FAMILY_TRAINERS[model.family])
-    options = OPTIONS_BY_TRAINER.get(trainer_class.__name__)
-    options = options(**training.get("options") or {}) if options else None
+    trainer_class = TRAINERS.get(summary.trainer, FAMILY_TRAINERS[model.family])
+    options = trainer_class.options_class(**summary.options)
     batch = int(training.get("batch_size") or 128)
     images = torch.rand(batch * (steps + WARM_UP_STEPS), *model.image_shape,
                         generator=torch.Generator().manual_seed(0))

@@ -229,15 +229,15 @@ class Trainer:
         stored, given = training.get("options"), dataclasses.asdict(self.options)
         if stored is not None and stored != given:  # None: a run file older than options
             raise ValueError(f"{path} was trained with options {stored}, not {given}")
-        if "resume" in training:
-            self._restore_run_state(tensors, training["resume"])
-        else:
-            self._restart_from_weights(path, training)
-        self.model.load_state_dict({k: v for k, v in tensors.items() if not k.startswith("train.")})
         self.history = list(training.get("history") or [])
         self.steps = int(training.get("steps") or 0)
         self.seconds_by_device = dict(TrainingSummary.from_metadata(training).seconds_by_device)
-        self.optimizer_restarts = [*training.get("optimizer_restarts", []), *self.optimizer_restarts]
+        self.optimizer_restarts = list(training.get("optimizer_restarts") or [])
+        if "resume" in training:
+            self._restore_run_state(tensors, training["resume"])
+        else:
+            self._restart_from_weights(path)
+        self.model.load_state_dict({k: v for k, v in tensors.items() if not k.startswith("train.")})
 
     def _restore_run_state(self, tensors: dict[str, torch.Tensor], resume: dict) -> None:
         rngs = unpack_state(tensors, resume, self._state_modules(), self.optimizers())
@@ -252,15 +252,15 @@ class Trainer:
         else:  # only rank 0's noise stream is stored; the others restart theirs distinctly
             torch.manual_seed(self.run.seed + self.ctx.rank + 1000 * self.start_epoch)
 
-    def _restart_from_weights(self, path: Path, training: dict) -> None:
+    def _restart_from_weights(self, path: Path) -> None:
         """Go on from a model file: its weights and history, new optimizers and random streams."""
         kept = self._state_modules()
         if kept:
             raise ValueError(f"{path} is a model file, not a run state: {type(self).__name__} also "
                              f"trains {', '.join(sorted(kept))}, which only the run's "
                              "state.safetensors keeps")
-        self.start_epoch = len(training.get("history") or [])
-        self.optimizer_restarts = [self.start_epoch]
+        self.start_epoch = len(self.history)
+        self.optimizer_restarts.append(self.start_epoch)
         # Streams of their own, so the epochs ahead do not replay the first epochs' order and noise.
         self.shuffle_gen.manual_seed(self.run.seed + 1000 * self.start_epoch)
         torch.manual_seed(self.run.seed + self.ctx.rank + 1000 * self.start_epoch)
