@@ -19,7 +19,6 @@ from pathlib import Path
 import torch
 
 from gen_core.checkpoint import load_model, read_header
-from gen_core.checkpoint_info import CheckpointInfo
 from gen_core.classifier import default_classifier_path, load_classifier
 from gen_core.data import DataError, ImageData, load_dataset, load_probe
 from gen_core.directions import class_direction
@@ -38,7 +37,7 @@ def best_mnist_encoder(folder: Path) -> Path:
     """The best-ranked MNIST checkpoint with an encoder, as the gallery ranks them."""
     described, paths = {}, {}
     for path in checkpoint_files(folder):
-        info = CheckpointInfo.from_metadata(read_header(path)[0])
+        info = read_header(path)[0]
         if info.dataset == "mnist" and issubclass(family_class(info.family), EncoderModel):
             described[path.stem], paths[path.stem] = (info.dataset, dict(info.metrics)), path
     if not described:

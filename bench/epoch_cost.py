@@ -26,8 +26,8 @@ from pathlib import Path
 import torch
 
 from gen_core.checkpoint import load_model
-from gen_core.checkpoint_info import format_duration
 from gen_core.data import ImageData
+from gen_core.model_card import format_duration
 from gen_core.models import GenerativeModel
 from gen_core.train.cli import PRESETS
 from gen_core.train.distributed import DistContext
@@ -44,11 +44,12 @@ FAMILY_TRAINERS: dict[str, type[Trainer]] = {family: trainer for family, _, trai
 def step_seconds(model: GenerativeModel, steps: int, run_dir: Path) -> list[float]:
     """Seconds of each of ``steps`` training steps of ``model`` with its recorded trainer settings,
     on random images ``[batch, C, H, W]``, after ``WARM_UP_STEPS`` untimed ones."""
-    summary, training = model.info.training, model.metadata["training"]
+    summary = model.card.training
+    training = summary.record
     # Files written before the trainer was recorded were trained by their family's only trainer.
     trainer_class = TRAINERS.get(summary.trainer, FAMILY_TRAINERS[model.family])
     options = trainer_class.options_class(**summary.options)
-    batch = int(training.get("batch_size") or 128)
+    batch = summary.batch_size or 128
     images = torch.rand(batch * (steps + WARM_UP_STEPS), *model.image_shape,
                         generator=torch.Generator().manual_seed(0))
     data = ImageData("random", images, torch.zeros(len(images), dtype=torch.int64), ())
@@ -67,11 +68,10 @@ def step_seconds(model: GenerativeModel, steps: int, run_dir: Path) -> list[floa
 
 def recorded_step_ms(model: GenerativeModel) -> str:
     """Milliseconds per step the file records, where all of its time was spent on a CPU."""
-    training = model.info.training
-    steps = model.metadata["training"].get("steps")
-    if set(training.seconds_by_device) != {"cpu"} or not steps:
+    training = model.card.training
+    if set(training.seconds_by_device) != {"cpu"} or not training.steps:
         return "–"
-    return f"{1000 * training.seconds / steps:.0f}"
+    return f"{1000 * training.seconds / training.steps:.0f}"
 
 
 def cost_rows(folder: Path, steps: int, rounds: int) -> list[tuple[str, ...]]:
@@ -87,9 +87,9 @@ def cost_rows(folder: Path, steps: int, rounds: int) -> list[tuple[str, ...]]:
 
 
 def cost_row(model: GenerativeModel, name: str, times: list[float]) -> tuple[str, ...]:
-    training = model.info.training
+    training = model.card.training
     per_step = statistics.median(times)
-    batch = int(model.metadata["training"].get("batch_size") or 128)
+    batch = training.batch_size or 128
     per_epoch = per_step * math.ceil(EPOCH_IMAGES / batch)
     epochs = training.epochs or 0
     return (name, str(epochs), f"{1000 * per_step:.0f} ({1000 * min(times):.0f}–{1000 * max(times):.0f})",

@@ -24,7 +24,7 @@ from pathlib import Path
 import torch
 
 from gen_core.checkpoint import CheckpointError, inspect_checkpoint, load_model, load_model_bytes, save_model
-from gen_core.metric_names import FD
+from gen_core.metric_keys import FD
 from gen_core.models import build_model
 from gen_core.models.dcgan import DCGANConfig
 from gen_core.models.vae import VAEConfig

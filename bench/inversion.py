@@ -25,7 +25,7 @@ from gen_core.checkpoint import load_model, read_header
 from gen_core.classifier import default_classifier_path, load_classifier
 from gen_core.data import load_probe
 from gen_core.inversion import invert
-from gen_core.metric_names import FD
+from gen_core.metric_keys import FD
 from gen_core.models import EncoderModel
 from gen_core.models.registry import family_class
 from gen_core.zoo_table import checkpoint_files, publish
@@ -37,10 +37,10 @@ def best_mnist_gan(folder: Path) -> Path:
     """The MNIST model without an encoder whose metadata has the lowest FD."""
     scored = []
     for path in checkpoint_files(folder):
-        meta = read_header(path)[0]
-        evaluated = meta.get("dataset", {}).get("name") == "mnist" and FD in meta.get("metrics", {})
-        if evaluated and not issubclass(family_class(meta["family"]), EncoderModel):
-            scored.append((meta["metrics"][FD], path))
+        card = read_header(path)[0]
+        evaluated = card.dataset == "mnist" and FD in card.metrics
+        if evaluated and not issubclass(family_class(card.family), EncoderModel):
+            scored.append((card.metrics[FD], path))
     if not scored:
         raise SystemExit(f"no evaluated MNIST GAN in {folder}")
     return min(scored)[1]

@@ -16,8 +16,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from gen_core.checkpoint import read_header
-from gen_core.checkpoint_info import CheckpointInfo
-from gen_core.metric_names import (
+from gen_core.metric_keys import (
     CATEGORIES_MATCHED,
     CATEGORY_AGREEMENT,
     CATEGORY_MAJORITY,
@@ -67,7 +66,7 @@ class Target:
 def read_models(folder: Path) -> list[Model]:
     models = []
     for path in checkpoint_files(folder):
-        info = CheckpointInfo.from_metadata(read_header(path)[0])
+        info = read_header(path)[0]
         models.append(Model(path.stem, info.family, info.dataset, bool(info.training.options.get("binarize")),
                             dict(info.metrics)))
     return models

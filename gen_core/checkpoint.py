@@ -20,15 +20,15 @@ from safetensors.torch import load as load_safetensors_bytes
 from safetensors.torch import save_file
 from torch import nn
 
-from gen_core.checkpoint_info import CheckpointInfo
-from gen_core.models import GenerativeModel, LatentDim, build_model
+from gen_core.errors import CheckpointError
+from gen_core.model_card import SCHEMA_VERSION, ModelCard
+from gen_core.models import GenerativeModel, build_model
 from gen_core.models.registry import family_class
+from gen_core.onnx_decoder import load_onnx_bytes
 
-SCHEMA_VERSION = 1
 METADATA_KEY = "gen_core"
 MAX_FILE_BYTES = 200 * 1024 * 1024
 MAX_HEADER_BYTES = 16 * 1024 * 1024
-REQUIRED_FIELDS = ("schema_version", "family", "arch", "config", "latent_spec", "image_shape")
 PICKLE_SUFFIXES = (".pt", ".pth", ".ckpt", ".pkl", ".bin")
 ONNX_SUFFIX = ".onnx"
 MODEL_SUFFIXES = (".safetensors", ONNX_SUFFIX)  # what a model folder lists
@@ -37,23 +37,15 @@ SAFETENSORS_DTYPES = {torch.float32: "F32", torch.float64: "F64", torch.float16:
                       torch.bool: "BOOL"}
 
 
-class CheckpointError(Exception):
-    """A checkpoint file cannot be used; the message names the file and what is wrong."""
-
-    def __init__(self, path: str | Path, problem: str) -> None:
-        super().__init__(f"{Path(path).name}: {problem}")
-        self.path = Path(path)
-        self.problem = problem
-
-
 def model_files(folder: str | Path) -> list[Path]:
     """The model files in ``folder`` (checkpoints and ONNX decoders), in name order."""
     return sorted(p for p in Path(folder).iterdir() if p.suffix.lower() in MODEL_SUFFIXES and p.is_file())
 
 
-def model_metadata(model: GenerativeModel, dataset: dict | None = None,
-                   training: dict | None = None, metrics: dict | None = None) -> dict:
-    """The JSON document stored under the ``gen_core`` metadata key."""
+def model_metadata(model: GenerativeModel, dataset: dict | None = None, training: dict | None = None,
+                   metrics: dict | None = None, **optional) -> dict:
+    """The card's JSON, stored under the ``gen_core`` metadata key; ``optional`` holds the card's
+    other fields (``provenance``, ``recipe``) where they are known."""
     return {
         "schema_version": SCHEMA_VERSION,
         "family": model.family,
@@ -64,20 +56,24 @@ def model_metadata(model: GenerativeModel, dataset: dict | None = None,
         "dataset": dataset or {},
         "training": training or {},
         "metrics": metrics or {},
+        **{key: value for key, value in optional.items() if value},
     }
 
 
 def save_model(model: GenerativeModel, path: str | Path, *, dataset: dict | None = None,
-               training: dict | None = None, metrics: dict | None = None,
-               extra_tensors: dict[str, torch.Tensor] | None = None) -> Path:
-    """Write ``model`` and its description to one ``.safetensors`` file; returns the path.
+               training: dict | None = None, metrics: dict | None = None, provenance: dict | None = None,
+               recipe: str | None = None, extra_tensors: dict[str, torch.Tensor] | None = None) -> Path:
+    """Write ``model`` and its card to one ``.safetensors`` file; returns the path.
 
-    ``extra_tensors`` (for example a discriminator kept for resuming) are stored under their own
-    names and ignored by ``load_model``.
+    The card is parsed before anything is written, so a file this writes always opens again (a
+    metric key outside ``gen_core.metric_keys`` is a ``CheckpointError``). ``extra_tensors`` (for
+    example a discriminator kept for resuming) are stored under their own names and ignored by
+    ``load_model``.
     """
     path = Path(path)
+    meta = model_metadata(model, dataset, training, metrics, provenance=provenance, recipe=recipe)
+    ModelCard.parse(path, meta)
     path.parent.mkdir(parents=True, exist_ok=True)
-    meta = model_metadata(model, dataset, training, metrics)
     tensors = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
     for name, tensor in (extra_tensors or {}).items():
         tensors[name] = tensor.detach().cpu().contiguous()
@@ -96,22 +92,23 @@ def write_safetensors(path: Path, tensors: dict[str, torch.Tensor], key: str, me
 
 
 def update_metadata(path: str | Path, drop: tuple[str, ...] = (), **sections: dict) -> dict:
-    """Merge ``sections`` (e.g. ``metrics={...}``) into a checkpoint's metadata, in place; keys
-    named in ``drop`` leave those sections (figures no longer reported)."""
+    """Merge ``sections`` (e.g. ``metrics={...}``) into a checkpoint's card, in place; keys named
+    in ``drop`` leave those sections."""
     meta, tensors = read_checkpoint(path)
     for key, values in sections.items():
         kept = {k: v for k, v in meta.get(key, {}).items() if k not in drop}
         meta[key] = {**kept, **values}
+    ModelCard.parse(Path(path), meta)
     write_safetensors(Path(path), tensors, METADATA_KEY, meta)
     return meta
 
 
-def read_header(path: str | Path) -> tuple[dict, dict]:
-    """Validate the container and return ``(gen_core metadata, raw tensor index)`` without tensors."""
+def read_header(path: str | Path) -> tuple[ModelCard, dict]:
+    """Validate the container and return ``(model card, raw tensor index)`` without tensors."""
     path = Path(path)
     header = _parse_header(path, *_read_head(path))
-    meta = _parse_metadata(path, header.pop("__metadata__", None))
-    return meta, header
+    card = ModelCard.parse(path, _parse_metadata(path, header.pop("__metadata__", None)))
+    return card, header
 
 
 def read_tensors(path: str | Path) -> tuple[dict[str, str], dict[str, torch.Tensor]]:
@@ -131,9 +128,11 @@ def read_tensors(path: str | Path) -> tuple[dict[str, str], dict[str, torch.Tens
 
 
 def read_checkpoint(path: str | Path) -> tuple[dict, dict[str, torch.Tensor]]:
-    """Return ``(metadata, all tensors)`` of a validated checkpoint file."""
+    """Return ``(card JSON, all tensors)`` of a validated checkpoint file: what rewriting it needs."""
     raw, tensors = read_tensors(path)
-    return _parse_metadata(Path(path), raw), tensors
+    meta = _parse_metadata(Path(path), raw)
+    ModelCard.parse(Path(path), meta)
+    return meta, tensors
 
 
 def load_model(path: str | Path, device: str | torch.device = "cpu") -> GenerativeModel:
@@ -150,32 +149,28 @@ def load_model_bytes(data: bytes, name: str, device: str | torch.device = "cpu")
     return _model_from_bytes(where, bytes(data), device)
 
 
-def inspect_checkpoint(path: str | Path) -> CheckpointInfo:
+def inspect_checkpoint(path: str | Path) -> ModelCard:
     """The file's header checked as ``load_model`` checks it (container, metadata, config, every
     declared tensor's name, shape and dtype against the architecture built on the ``meta`` device),
     without reading the weights: what listing a folder needs. ``load_model`` still checks the
     weights themselves (present, finite) when the model is opened."""
     path = Path(path)
     if path.suffix.lower() == ONNX_SUFFIX:
-        return load_model(path).info  # small files whose graph must be read to be checked at all
-    header = _parse_header(path, *_read_head(path))
-    meta = _parse_metadata(path, header.pop("__metadata__", None))
-    model = _meta_model(path, meta)
+        return load_model(path).card  # small files whose graph must be read to be checked at all
+    card, header = read_header(path)
+    model = _meta_model(path, card)
     _check_declared(path, model.state_dict(), header)
-    _check_description(path, model, meta)
-    return CheckpointInfo.from_metadata(meta)
+    _check_description(path, model, card)
+    return card
 
 
 def _model_from_bytes(where: Path, data: bytes, device: str | torch.device) -> GenerativeModel:
-    """The model in a file's bytes, its header parsed once into ``model.info``. An ``.onnx`` file
+    """The model in a file's bytes, its card parsed once into ``model.card``. An ``.onnx`` file
     is a decoder trained elsewhere (``gen_core.onnx_decoder``)."""
     if where.suffix.lower() == ONNX_SUFFIX:
-        from gen_core.onnx_decoder import load_onnx_bytes  # it imports this module's CheckpointError
-
         model = load_onnx_bytes(data, where)
     else:
         model = _checkpoint_model(where, data)
-    model.info = CheckpointInfo.from_metadata(model.metadata)
     return model.to(device).eval()
 
 
@@ -183,8 +178,8 @@ def _checkpoint_model(where: Path, data: bytes) -> GenerativeModel:
     """Header, metadata and declared tensor shapes are all checked against the architecture, built
     on the ``meta`` device, before a single weight is read or allocated."""
     header = _parse_header(where, data, len(data))
-    meta = _parse_metadata(where, header.pop("__metadata__", None))
-    model = _meta_model(where, meta)
+    card = ModelCard.parse(where, _parse_metadata(where, header.pop("__metadata__", None)))
+    model = _meta_model(where, card)
     expected = model.state_dict()
     _check_declared(where, expected, header)
     try:
@@ -193,8 +188,8 @@ def _checkpoint_model(where: Path, data: bytes) -> GenerativeModel:
         raise CheckpointError(where, f"tensor data is unreadable ({err})") from None
     check_tensors(where, expected, tensors)
     assign_weights(where, model, tensors)
-    _check_description(where, model, meta)
-    model.metadata = meta
+    _check_description(where, model, card)
+    model.card = card
     return model
 
 
@@ -211,13 +206,16 @@ def assign_weights(where: Path, model: nn.Module, tensors: dict[str, torch.Tenso
         raise CheckpointError(where, f"the architecture has tensors no file can hold: {leftover}")
 
 
-def _meta_model(where: Path, meta: dict) -> GenerativeModel:
-    """The architecture the metadata describes, on the ``meta`` device: shapes, no memory."""
+def _meta_model(where: Path, card: ModelCard) -> GenerativeModel:
+    """The architecture the card describes, on the ``meta`` device: shapes, no memory."""
     try:
+        family_class(card.family)
         with torch.device("meta"):
-            return build_model(meta["family"], meta["config"])
+            return build_model(card.family, dict(card.config))
+    except KeyError as err:
+        raise CheckpointError(where, str(err).strip('"')) from None
     except (TypeError, ValueError) as err:
-        raise CheckpointError(where, f"invalid config for family {meta['family']!r}: {err}") from None
+        raise CheckpointError(where, f"invalid config for family {card.family!r}: {err}") from None
 
 
 def _check_declared(where: Path, expected: dict[str, torch.Tensor], header: dict) -> None:
@@ -320,20 +318,6 @@ def _parse_metadata(path: Path, metadata: dict | None) -> dict:
         raise CheckpointError(path, f"'{METADATA_KEY}' metadata is not valid JSON ({err})") from None
     if not isinstance(meta, dict):
         raise CheckpointError(path, f"'{METADATA_KEY}' metadata is not a JSON object")
-    missing = [f for f in REQUIRED_FIELDS if f not in meta]
-    if missing:
-        raise CheckpointError(path, f"metadata lacks required field(s) {missing}")
-    if meta["schema_version"] != SCHEMA_VERSION:
-        raise CheckpointError(path, f"unknown schema version {meta['schema_version']!r} "
-                              f"(this gen_core reads version {SCHEMA_VERSION})")
-    try:
-        family_class(meta["family"])
-    except (KeyError, TypeError) as err:
-        raise CheckpointError(path, str(err).strip('"')) from None
-    if not isinstance(meta["config"], dict):
-        raise CheckpointError(path, "metadata 'config' is not a JSON object")
-    for section in ("dataset", "training", "metrics"):
-        meta.setdefault(section, {})
     return meta
 
 
@@ -359,15 +343,12 @@ def check_tensors(path: Path, expected: dict[str, torch.Tensor],
             raise CheckpointError(path, f"tensor {name!r} holds non-finite values (NaN or inf)")
 
 
-def _check_description(path: Path, model: GenerativeModel, meta: dict) -> None:
-    """The stored latent spec and image shape must agree with the rebuilt model."""
-    try:
-        spec = [LatentDim.from_json(d) for d in meta["latent_spec"]]
-    except (TypeError, ValueError, AttributeError) as err:
-        raise CheckpointError(path, f"invalid latent_spec ({str(err)[:120]})") from None
-    if spec != model.latent_spec:
+def _check_description(path: Path, model: GenerativeModel, card: ModelCard) -> None:
+    """The card's family, architecture, latent spec and image shape must be the rebuilt model's."""
+    if list(card.latent_spec) != model.latent_spec:
         raise CheckpointError(path, "latent_spec does not match the model's config")
-    stored = meta["image_shape"]
-    if not isinstance(stored, list) or stored != list(model.image_shape):
-        raise CheckpointError(path, f"image_shape {str(stored)[:80]} does not match the "
+    if card.image_shape != tuple(model.image_shape):
+        raise CheckpointError(path, f"image_shape {list(card.image_shape)} does not match the "
                               f"config's {list(model.image_shape)}")
+    if card.arch != model.arch:
+        raise CheckpointError(path, f"arch {card.arch[:40]!r} does not match the config's {model.arch!r}")

@@ -31,7 +31,7 @@ def convert(source: Path, family: str, config: dict, out: Path, dataset: str | N
     except (RuntimeError, TypeError, AttributeError) as err:
         raise CheckpointError(source, f"weights do not fit {family} {config}: {err}") from None
     return save_model(model, out, dataset={"name": dataset} if dataset else None,
-                      training={"converted_from": source.name})
+                      provenance={"format": "state dict", "converted_from": source.name})
 
 
 def main(argv: list[str] | None = None) -> None:

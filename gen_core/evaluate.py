@@ -22,16 +22,23 @@ import torch
 from gen_core.checkpoint import CheckpointError, load_model, update_metadata
 from gen_core.classifier import Classifier, default_classifier_path, load_classifier
 from gen_core.data import DataError, ImageData, fixed_binarization, load_eval_images
-from gen_core.metric_names import (
+from gen_core.metric_keys import (
     CATEGORIES_MATCHED,
     CATEGORY_AGREEMENT,
     CATEGORY_MAJORITY,
+    EVAL_CLASSIFIER,
+    EVAL_N,
+    EVAL_SECONDS,
+    EVAL_SEED,
+    EVAL_TEST_IMAGES,
     FD,
     FD_SPREAD,
     IWAE_K,
     KID,
     KID_SPREAD,
     LIKELIHOOD_IMAGES,
+    LIKELIHOOD_KEYS,
+    METRIC,
     RECONSTRUCTION_MSE,
 )
 from gen_core.metrics import (
@@ -47,10 +54,6 @@ from gen_core.metrics import (
 from gen_core.models import GenerativeModel
 from gen_core.zoo_table import markdown_table
 
-# Figures earlier evaluations wrote and this one no longer does: the train-vs-test "floor" was
-# finite-sample bias, and grey-pixel bounds were named as likelihoods.
-RETIRED_METRICS = ("fd_train_test_floor", "fd_ratio_to_floor", "iwae_nll_nats", "iwae_images",
-                   "eval_samples", "test_neg_elbo_nats", "test_bce_nats", "test_kl_nats")
 CATEGORY_MATCH = 0.8  # a code value "is" a class when this share of its samples gets that class
 
 
@@ -91,7 +94,7 @@ def build_reference(dataset: str, settings: EvalSettings) -> Reference:
     order = torch.randperm(len(test), generator=torch.Generator().manual_seed(settings.seed))
     n = min(settings.samples, len(test) // 2)
     real, held_out = features[order[:n]], features[order[n:2 * n]]
-    real_scores = {f"{key}_real_halves": value
+    real_scores = {METRIC[key].reference: value
                    for key, value in feature_scores(real, held_out, settings).items()}
     return Reference(classifier, Path(path).name, test, held_out, real, real_scores)
 
@@ -101,10 +104,10 @@ def feature_scores(features: torch.Tensor, held_out: torch.Tensor, settings: Eva
     ``features`` ``[n, F]`` against the held-out real half ``[n, F]``."""
     generator = torch.Generator().manual_seed(settings.seed)
     kid, kid_spread = kernel_inception_distance(features, held_out, generator=generator)
-    scores = {"fd": frechet_distance(features, held_out),
+    scores = {FD: frechet_distance(features, held_out),
               FD_SPREAD: bootstrap_fd(features, held_out, settings.bootstrap, generator),
               KID: kid, KID_SPREAD: kid_spread, **precision_recall(held_out, features)}
-    return {key: round(value, 5 if key.startswith(KID) else 4) for key, value in scores.items()}
+    return {key: round(value, 5 if key in (KID, KID_SPREAD) else 4) for key, value in scores.items()}
 
 
 @torch.no_grad()
@@ -120,8 +123,7 @@ def sample_metrics(model: GenerativeModel, ref: Reference, settings: EvalSetting
     half's value, and the class coverage of the samples."""
     features, predicted = ref.classifier.embed(draw_samples(model, len(ref.held_out), settings.seed))
     scores = feature_scores(features, ref.held_out, settings)
-    scores[FD] = scores.pop("fd")
-    return {**scores, **ref.real_scores, "eval_n": len(ref.held_out),
+    return {**scores, **ref.real_scores, EVAL_N: len(ref.held_out),
             **class_coverage(predicted, ref.classifier.config.num_classes)}
 
 
@@ -132,7 +134,7 @@ def likelihood_metrics(model: GenerativeModel, test: ImageData, settings: EvalSe
     "likelihood" is a binary cross-entropy whose floor is the pixels' own entropy, not zero, so
     there they are reported as BCE-ELBO and BCE-IWAE, never as an NLL.
     """
-    binarized = bool(model.metadata.get("training", {}).get("options", {}).get("binarize"))
+    binarized = bool(model.card.training.options.get("binarize"))
     if binarized:
         test = fixed_binarization(test)  # the same bits the training run evaluated on
     images = test.images
@@ -142,8 +144,8 @@ def likelihood_metrics(model: GenerativeModel, test: ImageData, settings: EvalSe
     elbo = held_out_elbo(model, images, torch.Generator().manual_seed(settings.seed))["neg_elbo"]
     samples = torch.Generator().manual_seed(settings.seed + 1)
     bound = -iwae_bound(model, images, settings.iwae_k, generator=samples)
-    prefix = "nll" if binarized else "bce"
-    return {f"{prefix}_elbo_nats": round(elbo, 3), f"{prefix}_iwae_nats": round(bound, 3),
+    elbo_key, iwae_key = LIKELIHOOD_KEYS[binarized]
+    return {elbo_key: round(elbo, 3), iwae_key: round(bound, 3),
             IWAE_K: settings.iwae_k, LIKELIHOOD_IMAGES: len(images)}
 
 
@@ -169,7 +171,7 @@ def evaluate_checkpoint(path: Path, settings: EvalSettings, references: dict[str
     """All metrics of one checkpoint, also written into its metadata; ``references`` caches datasets."""
     started = time.perf_counter()
     model = load_model(path, settings.device)
-    dataset = model.metadata["dataset"].get("name")
+    dataset = model.card.dataset
     if dataset not in references:
         references[dataset] = build_reference(dataset, settings)
     ref = references[dataset]
@@ -183,10 +185,9 @@ def evaluate_checkpoint(path: Path, settings: EvalSettings, references: dict[str
         metrics[RECONSTRUCTION_MSE] = round(reconstruction_mse(model, ref.test.images), 5)
     if any(d.kind == "categorical" for d in model.latent_spec):
         metrics.update(category_agreement(model, ref.classifier, settings.samples // 10, settings.seed))
-    metrics.update({"eval_test_images": len(ref.test),
-                    "eval_classifier": ref.classifier_file, "eval_seed": settings.seed,
-                    "eval_seconds": round(time.perf_counter() - started, 1)})
-    update_metadata(path, drop=RETIRED_METRICS, metrics=metrics)
+    metrics.update({EVAL_TEST_IMAGES: len(ref.test), EVAL_CLASSIFIER: ref.classifier_file,
+                    EVAL_SEED: settings.seed, EVAL_SECONDS: round(time.perf_counter() - started, 1)})
+    update_metadata(path, metrics=metrics)
     return metrics
 
 
@@ -216,7 +217,7 @@ def main(argv: list[str] | None = None) -> dict[str, dict]:
             results[str(path)] = evaluate_checkpoint(path, settings, references)
         except (CheckpointError, DataError) as err:
             raise SystemExit(f"error: {err}") from None
-        print(f"evaluated {path} in {results[str(path)]['eval_seconds']:.0f} s", flush=True)
+        print(f"evaluated {path} in {results[str(path)][EVAL_SECONDS]:.0f} s", flush=True)
     print(markdown_table(args.checkpoints))
     return results
 

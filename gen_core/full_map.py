@@ -94,7 +94,7 @@ def build(checkpoint: Path, data_root: Path) -> Path:
     """Encode every image of the model's dataset and project them; returns the map file."""
     model = load_model(checkpoint)
     cache = ArtifactCache.beside(checkpoint)
-    dataset = model.info.dataset
+    dataset = model.card.dataset
     cache.folder.mkdir(parents=True, exist_ok=True)
     report = lambda stage, done: _write_progress(cache, dataset, {"stage": stage, "done": done,  # noqa: E731
                                                                   "pid": os.getpid()})
@@ -107,7 +107,7 @@ def build(checkpoint: Path, data_root: Path) -> Path:
         latents = []
         with torch.no_grad():
             for start in range(0, len(images), ENCODE_BATCH):
-                latents.append(model.encode(images[start:start + ENCODE_BATCH])[0])
+                latents.append(model.encode(images[start:start + ENCODE_BATCH]).mean)
                 report(f"encoding {len(images):,} images", 0.5 * (start + ENCODE_BATCH) / len(images))
         latents = torch.cat(latents).numpy().astype(np.float32)
         report(f"projecting {len(images):,} points with UMAP (the first fit compiles for a minute)", 0.5)
@@ -155,7 +155,7 @@ def main(argv: list[str] | None = None) -> None:
     try:
         print(build(args.checkpoint, args.data_root))
     except Exception as err:  # the page shows why the build stopped instead of waiting forever
-        dataset = load_model(args.checkpoint).info.dataset if args.checkpoint.is_file() else ""
+        dataset = load_model(args.checkpoint).card.dataset if args.checkpoint.is_file() else ""
         _write_progress(cache, dataset, {"stage": "failed", "done": 0.0, "pid": os.getpid(),
                                          "error": f"{type(err).__name__}: {err}"})
         raise

@@ -124,7 +124,7 @@ def traversal_grid(z: torch.Tensor, dims: list[int], spec: list[LatentDim], step
 @torch.no_grad()
 def encode_means(model: EncoderModel, images: torch.Tensor, batch_size: int = 500) -> torch.Tensor:
     """Posterior means ``[N, D]`` of images ``[N, C, H, W]``, batched to bound memory."""
-    return torch.cat([model.encode(images[i:i + batch_size].to(model.device))[0].cpu()
+    return torch.cat([model.encode(images[i:i + batch_size].to(model.device)).mean.cpu()
                       for i in range(0, len(images), batch_size)])
 
 
@@ -136,9 +136,7 @@ def mean_kl_per_dim(model: EncoderModel, images: torch.Tensor, batch_size: int =
     """
     total = torch.zeros(model.latent_dim)
     for i in range(0, len(images), batch_size):
-        mu, logvar = model.encode(images[i:i + batch_size].to(model.device))
-        kl = 0.5 * (mu.pow(2) + logvar.exp() - 1 - logvar)
-        total += kl.sum(0).cpu()
+        total += model.encode(images[i:i + batch_size].to(model.device)).kl().sum(0).cpu()
     return total / len(images)
 
 

@@ -6,9 +6,7 @@ read this one list, so a metric has the same name and the same digits everywhere
 
 from __future__ import annotations
 
-import dataclasses
-
-from gen_core.metric_names import (
+from gen_core.metric_keys import (
     BCE_ELBO,
     BCE_IWAE,
     CATEGORIES_MATCHED,
@@ -18,7 +16,9 @@ from gen_core.metric_names import (
     FD_SPREAD,
     KID,
     KID_REAL,
+    LIKELIHOOD_KEYS,
     MAX_CLASS,
+    METRIC,
     MIN_CLASS,
     MODE_COLLAPSE,
     NLL_ELBO,
@@ -28,51 +28,14 @@ from gen_core.metric_names import (
     RECALL,
     RECALL_REAL,
     RECONSTRUCTION_MSE,
+    SCORES,
+    MetricKey,
 )
 
-
-@dataclasses.dataclass(frozen=True)
-class MetricInfo:
-    """One metric of a checkpoint's ``metrics`` metadata."""
-
-    key: str
-    label: str
-    better: str | None  # "lower", "higher", or None for context that is not a score
-    digits: int = 2
-    percent: bool = False
-
-    def format(self, value) -> str:
-        """The value as shown to people; ``–`` when it was not measured."""
-        if value is None:
-            return "–"
-        if isinstance(value, bool):
-            return "yes" if value else "no"
-        if self.percent:
-            return f"{100 * value:.{self.digits}f}%"
-        return f"{value:.{self.digits}f}"
-
-
-METRICS = (
-    MetricInfo(FD, "FD, classifier features", "lower"),
-    MetricInfo(FD_SPREAD, "FD bootstrap spread", None),
-    MetricInfo(FD_REAL, "FD of two real halves (same n)", None),
-    MetricInfo(KID, "KID, classifier features", "lower", 4),
-    MetricInfo(KID_REAL, "KID of two real halves", None, 4),
-    MetricInfo(PRECISION, "Precision (k=3)", "higher"),
-    MetricInfo(PRECISION_REAL, "Precision of real vs real", None),
-    MetricInfo(RECALL, "Recall (k=3)", "higher"),
-    MetricInfo(RECALL_REAL, "Recall of real vs real", None),
-    MetricInfo(MIN_CLASS, "Rarest class", "higher", 1, percent=True),
-    MetricInfo(MAX_CLASS, "Commonest class", "lower", 1, percent=True),
-    MetricInfo(MODE_COLLAPSE, "Mode-collapse flag", None),
-    MetricInfo(NLL_ELBO, "Test NLL bound, ELBO (nats, binarized)", "lower"),
-    MetricInfo(NLL_IWAE, "Test NLL bound, IWAE (nats, binarized)", "lower"),
-    MetricInfo(BCE_ELBO, "Test BCE-ELBO (nats, grey pixels)", "lower"),
-    MetricInfo(BCE_IWAE, "Test BCE-IWAE (nats, grey pixels)", "lower"),
-    MetricInfo(RECONSTRUCTION_MSE, "Test reconstruction error (MSE)", "lower", 4),
-    MetricInfo(CATEGORIES_MATCHED, "InfoGAN categories matched", "higher", 0),
-)
-METRIC = {m.key: m for m in METRICS}
+# The rows a table of metrics shows (Compare, the card's headline), in this order.
+METRICS: tuple[MetricKey, ...] = tuple(METRIC[key] for key in (
+    FD, FD_SPREAD, FD_REAL, KID, KID_REAL, PRECISION, PRECISION_REAL, RECALL, RECALL_REAL, MIN_CLASS,
+    MAX_CLASS, MODE_COLLAPSE, NLL_ELBO, NLL_IWAE, BCE_ELBO, BCE_IWAE, RECONSTRUCTION_MSE, CATEGORIES_MATCHED))
 
 
 def fmt(key: str, metrics: dict) -> str:
@@ -100,11 +63,12 @@ def card_summary(metrics: dict) -> str:
         beside = f" (real data: {fmt(FD_REAL, metrics)})" if real is not None else ""
         parts.append(f"FD **{fmt(FD, metrics)}**{beside}")
         parts.append(f"precision **{fmt(PRECISION, metrics)}** · recall **{fmt(RECALL, metrics)}**")
-    for kind, what in (("nll", "test NLL ≤"), ("bce", "test BCE-ELBO")):
-        if f"{kind}_elbo_nats" in metrics:
-            bound = f"{what} **{fmt(f'{kind}_elbo_nats', metrics)}** nats"
-            if f"{kind}_iwae_nats" in metrics:
-                bound += f" (IWAE **{fmt(f'{kind}_iwae_nats', metrics)}**)"
+    for binarized, what in ((True, "test NLL ≤"), (False, "test BCE-ELBO")):
+        elbo, iwae = LIKELIHOOD_KEYS[binarized]
+        if elbo in metrics:
+            bound = f"{what} **{fmt(elbo, metrics)}** nats"
+            if iwae in metrics:
+                bound += f" (IWAE **{fmt(iwae, metrics)}**)"
             parts.append(bound)
     if CATEGORIES_MATCHED in metrics:
         matched, values = categories_cell(metrics).split("/")
@@ -117,9 +81,9 @@ def card_summary(metrics: dict) -> str:
 def best_models(metrics_by_model: dict[str, dict]) -> dict[str, str]:
     """For each score that at least two models have and that differs: the model that does best."""
     best = {}
-    for info in METRICS:
+    for info in SCORES:
         values = {name: m[info.key] for name, m in metrics_by_model.items()
-                  if info.better and isinstance(m.get(info.key), (int, float))
+                  if isinstance(m.get(info.key), (int, float))
                   and not isinstance(m.get(info.key), bool)}
         if len(values) > 1 and len(set(values.values())) > 1:
             pick = min if info.better == "lower" else max

@@ -10,14 +10,12 @@ from __future__ import annotations
 import math
 
 import torch
-import torch.nn.functional as F
 
-from gen_core.metric_names import MAX_CLASS, MIN_CLASS, MODE_COLLAPSE, PRECISION, RECALL
+from gen_core.metric_keys import CLASS_FRACTIONS, MAX_CLASS, MIN_CLASS, MODE_COLLAPSE, PRECISION, RECALL
 from gen_core.models.base import EncoderModel
-from gen_core.models.vae import VAE, standard_normal
+from gen_core.models.vae import VAE
 
 MODE_COLLAPSE_LOW, MODE_COLLAPSE_HIGH = 0.02, 0.20  # class fractions outside count as collapse
-LOG_2PI = math.log(2 * math.pi)
 
 
 def gaussian_stats(features: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -119,7 +117,7 @@ def class_coverage(predicted: torch.Tensor, num_classes: int) -> dict:
     """
     fractions = torch.bincount(predicted.long(), minlength=num_classes).double() / predicted.numel()
     low, high = float(fractions.min()), float(fractions.max())
-    return {"class_fractions": [round(float(f), 4) for f in fractions],
+    return {CLASS_FRACTIONS: [round(float(f), 4) for f in fractions],
             MIN_CLASS: low, MAX_CLASS: high,
             MODE_COLLAPSE: low < MODE_COLLAPSE_LOW or high > MODE_COLLAPSE_HIGH}
 
@@ -134,13 +132,8 @@ def reconstruction_mse(model: EncoderModel, images: torch.Tensor, batch_size: in
     total = 0.0
     for chunk in images.split(batch_size):
         chunk = chunk.to(model.device)
-        total += (model.decode(model.encode(chunk)[0]) - chunk).pow(2).mean((1, 2, 3)).sum().item()
+        total += (model.decode(model.encode(chunk).mean) - chunk).pow(2).mean((1, 2, 3)).sum().item()
     return total / len(images)
-
-
-def _normal_log_density(x: torch.Tensor, mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
-    """log N(x; mu, diag(exp(logvar))) summed over the last dim: ``[..., D]`` -> ``[...]``."""
-    return -0.5 * (LOG_2PI + logvar + (x - mu).pow(2) / logvar.exp()).sum(-1)
 
 
 @torch.no_grad()
@@ -158,21 +151,6 @@ def held_out_elbo(model: VAE, images: torch.Tensor, generator: torch.Generator |
 
 
 @torch.no_grad()
-def importance_log_weights(model: VAE, images: torch.Tensor, k: int,
-                           generator: torch.Generator | None = None) -> torch.Tensor:
-    """log p(x, z_i) - log q(z_i | x) for ``k`` draws z_i ~ q(z | x): ``[B, C, H, W]`` -> ``[B, k]``."""
-    mu, logvar = model.encode(images)  # [B, D] each
-    eps = standard_normal((mu.shape[0], k, mu.shape[1]), generator, mu)
-    z = mu.unsqueeze(1) + torch.exp(0.5 * logvar).unsqueeze(1) * eps  # [B, k, D]
-    logits = model.decode_logits(z.flatten(0, 1))  # [B*k, C, H, W]
-    targets = images.unsqueeze(1).expand(-1, k, *images.shape[1:]).flatten(0, 1)
-    log_px_z = -F.binary_cross_entropy_with_logits(logits, targets, reduction="none").flatten(1).sum(1)
-    log_pz = _normal_log_density(z, torch.zeros_like(z), torch.zeros_like(z))
-    log_qz_x = _normal_log_density(z, mu.unsqueeze(1), logvar.unsqueeze(1))
-    return log_px_z.view(-1, k) + log_pz - log_qz_x
-
-
-@torch.no_grad()
 def iwae_bound(model: VAE, images: torch.Tensor, k: int, max_decodes: int = 20000,
                generator: torch.Generator | None = None) -> float:
     """Mean importance-weighted bound L_k on log p(x) (Burda et al. 2015, eq. 8) in nats.
@@ -187,7 +165,7 @@ def iwae_bound(model: VAE, images: torch.Tensor, k: int, max_decodes: int = 2000
     total = 0.0
     for chunk in images.split(images_per_pass):
         chunk = chunk.to(model.device)
-        parts = [importance_log_weights(model, chunk, min(samples_per_pass, k - done), generator)
+        parts = [model.log_importance_weights(chunk, min(samples_per_pass, k - done), generator)
                  for done in range(0, k, samples_per_pass)]
         log_w = torch.cat(parts, dim=1).double()  # [B, k]
         total += float((torch.logsumexp(log_w, dim=1) - math.log(k)).sum())

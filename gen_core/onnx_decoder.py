@@ -30,7 +30,8 @@ import numpy as np
 import torch
 from torch import nn
 
-from gen_core.checkpoint import CheckpointError
+from gen_core.errors import CheckpointError
+from gen_core.model_card import ModelCard
 from gen_core.models import GenerativeModel, LatentDim
 from gen_core.models.base import ScaleShift, gaussian_spec
 
@@ -97,14 +98,17 @@ def load_onnx_bytes(data: bytes, where: Path) -> OnnxDecoder:
     if len(graph.output) != 1 or graph.output[0].name != current:
         raise CheckpointError(where, "the graph's one output must be the end of the chain")
     properties = {p.key: p.value for p in proto.metadata_props}
-    image_shape = builder.finish_image(_output_range(where, properties, builder.layers))
+    output_range = _output_range(where, properties, builder.layers)
+    image_shape = builder.finish_image(output_range)
     spec = _latent_spec(where, properties, latent_dim)
-    model = OnnxDecoder(OnnxDecoderConfig(latent_dim, image_shape), builder.layers, spec).eval()
-    model.metadata = {"family": "onnx", "arch": "onnx", "image_shape": list(image_shape),
-                      "latent_spec": [d.to_json() for d in spec],
-                      "dataset": {"name": properties.get(PROPERTY_PREFIX + "dataset", "")[:64]},
-                      "onnx": {"producer": f"{proto.producer_name} {proto.producer_version}"[:80],
-                               "ops": [n.op_type for n in graph.node]}}
+    config = OnnxDecoderConfig(latent_dim, image_shape)
+    model = OnnxDecoder(config, builder.layers, spec).eval()
+    model.card = ModelCard(family=OnnxDecoder.family, arch=config.arch, config=dataclasses.asdict(config),
+                           latent_spec=tuple(spec), image_shape=image_shape, output_range=output_range,
+                           dataset=properties.get(PROPERTY_PREFIX + "dataset", "")[:64],
+                           provenance={"format": "onnx",
+                                       "producer": f"{proto.producer_name} {proto.producer_version}"[:80],
+                                       "ops": tuple(n.op_type for n in graph.node)})
     return model
 
 

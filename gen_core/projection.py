@@ -214,7 +214,7 @@ def precompute(folder: Path, params: list[ProjectionParams]) -> list[Path]:
         cache = ArtifactCache.beside(checkpoint)
         preview_grid(model, cache)
         written.append(cache.file("preview", "png"))
-        data = map_data(model, model.metadata.get("dataset", {}).get("name", ""), cache=cache)
+        data = map_data(model, model.card.dataset, cache=cache)
         if model.has_encoder:
             written.append(cache.file(f"encodings-{data.fingerprint}", "npz"))
         for p in params:

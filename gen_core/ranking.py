@@ -12,7 +12,7 @@ from __future__ import annotations
 import dataclasses
 import math
 
-from gen_core.metric_names import FD, MODE_COLLAPSE, RECALL
+from gen_core.metric_keys import FD, MODE_COLLAPSE, RECALL
 
 MODE_COLLAPSE_PENALTY = 2.0
 BASIS = ("FD in the dataset classifier's features relative to the best of its dataset (lower first; "

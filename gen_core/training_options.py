@@ -21,6 +21,12 @@ def option(default, help: str, choices: tuple[str, ...] | None = None):
 class VAEOptions:
     binarize: bool = option(False, "VAE: resample each batch as Bernoulli(pixel), "
                                    "dynamically binarized MNIST")
+    iwae_samples: int = option(1, "VAE: train on the importance-weighted bound with k samples per image "
+                                  "(Burda et al. 2015); 1 is the ELBO")
+
+    def __post_init__(self) -> None:
+        if not 1 <= self.iwae_samples <= 5000:
+            raise ValueError(f"iwae_samples must lie in [1, 5000], got {self.iwae_samples}")
 
 
 @dataclasses.dataclass(frozen=True)

@@ -13,16 +13,15 @@ import math
 from pathlib import Path
 
 from gen_core.checkpoint import CheckpointError, read_header
-from gen_core.checkpoint_info import CheckpointInfo, TrainingSummary, model_facts
-from gen_core.metric_names import (
+from gen_core.metric_keys import (
     FD,
-    FD_REAL,
     FD_SPREAD,
     IWAE_K,
     KID,
-    KID_REAL,
     LIKELIHOOD_IMAGES,
+    LIKELIHOOD_KEYS,
     MAX_CLASS,
+    METRIC,
     MIN_CLASS,
     PRECISION,
     PRECISION_REAL,
@@ -30,6 +29,7 @@ from gen_core.metric_names import (
     RECALL_REAL,
 )
 from gen_core.metric_report import categories_cell, fmt
+from gen_core.model_card import ModelCard, TrainingSummary, model_facts
 from gen_core.models import build_model
 from gen_core.training_options import OPTIONS_BY_TRAINER
 
@@ -50,26 +50,25 @@ def non_default_options(training: TrainingSummary) -> str:
 def likelihood_cell(metrics: dict) -> str:
     """``NLL ELBO / IWAE (k=K, N images)`` on binarized data, ``BCE-ELBO / BCE-IWAE (…)`` on grey
     pixels (a cross-entropy, not a likelihood), both bounds on the same test images."""
-    kind = next((k for k in ("nll", "bce") if f"{k}_elbo_nats" in metrics), None)
-    if kind is None:
+    binarized = next((b for b, (elbo, _) in LIKELIHOOD_KEYS.items() if elbo in metrics), None)
+    if binarized is None:
         return "–"
-    name = "NLL" if kind == "nll" else "BCE"
+    elbo, iwae = LIKELIHOOD_KEYS[binarized]
     on = f", {metrics[LIKELIHOOD_IMAGES]} images" if LIKELIHOOD_IMAGES in metrics else ""
-    return (f"{name} {fmt(f'{kind}_elbo_nats', metrics)} / {fmt(f'{kind}_iwae_nats', metrics)} "
+    return (f"{'NLL' if binarized else 'BCE'} {fmt(elbo, metrics)} / {fmt(iwae, metrics)} "
             f"(k={metrics.get(IWAE_K)}{on})")
 
 
-def beside_real(key: str, real_key: str, metrics: dict, spread: str | None = None) -> str:
-    """``value ± spread (real-halves value)``, ``–`` when not measured."""
+def beside_real(key: str, metrics: dict, spread: str | None = None) -> str:
+    """``value ± spread (its reference's value)``, ``–`` when not measured."""
     if key not in metrics:
         return "–"
     value = fmt(key, metrics) + (f" ± {fmt(spread, metrics)}" if spread and spread in metrics else "")
-    return f"{value} ({fmt(real_key, metrics)})"
+    return f"{value} ({fmt(METRIC[key].reference, metrics)})"
 
 
-def table_row(name: str, meta: dict, tensors: dict) -> tuple[str, ...]:
+def table_row(name: str, info: ModelCard, tensors: dict) -> tuple[str, ...]:
     """One markdown row of ``HEADER`` from a checkpoint's metadata and tensor index."""
-    info = CheckpointInfo.from_metadata(meta)
     metrics = info.metrics
     params = sum(math.prod(t["shape"]) for k, t in tensors.items() if not k.startswith("train."))
     pr_cell = "–"
@@ -83,8 +82,8 @@ def table_row(name: str, meta: dict, tensors: dict) -> tuple[str, ...]:
     facts = model_facts(info, kind, params)
     return (name, f"{facts['kind']} ({facts['arch']})", facts["dataset"], non_default_options(info.training),
             facts["parameters"], facts["epochs"], facts["training time"],
-            beside_real(FD, FD_REAL, metrics, FD_SPREAD),
-            beside_real(KID, KID_REAL, metrics), pr_cell, classes, likelihood_cell(metrics),
+            beside_real(FD, metrics, FD_SPREAD),
+            beside_real(KID, metrics), pr_cell, classes, likelihood_cell(metrics),
             categories_cell(metrics))
 
 
@@ -92,8 +91,8 @@ def markdown_table(paths: list[Path]) -> str:
     """A markdown table with one row per readable checkpoint in ``paths``, in the given order."""
     lines = ["| " + " | ".join(HEADER) + " |", "|" + "---|" * len(HEADER)]
     for path in paths:
-        meta, tensors = read_header(path)
-        lines.append("| " + " | ".join(table_row(path.stem, meta, tensors)) + " |")
+        card, tensors = read_header(path)
+        lines.append("| " + " | ".join(table_row(path.stem, card, tensors)) + " |")
     return "\n".join(lines)
 
 

@@ -31,7 +31,7 @@ PICKABLE_IMAGES = 500
 
 @torch.no_grad()
 def encode_image(stem: str, index: int) -> None:
-    mu, _ = get_model(stem).encode(eval_images(stem, PICKABLE_IMAGES)[index:index + 1])
+    mu = get_model(stem).encode(eval_images(stem, PICKABLE_IMAGES)[index:index + 1]).mean
     set_view(stem, get_view(stem).seed, mu[0].tolist())
 
 

@@ -95,7 +95,7 @@ def map_view(stem: str) -> None:
     full = chosen_full_map(stem, model)
     if full is not None:  # the whole dataset, projected once in the background with UMAP's defaults
         data = MapData(torch.from_numpy(full["latents"]), torch.from_numpy(full["labels"].astype(np.int64)),
-                       data.class_names, None, f"all {len(full['labels']):,} {model.info.dataset} images",
+                       data.class_names, None, f"all {len(full['labels']):,} {model.card.dataset} images",
                        f"full-{len(full['labels'])}")
         params, coords = ProjectionParams("umap"), full["coords"]
     else:

@@ -6,9 +6,9 @@ import pandas as pd
 import streamlit as st
 import torch
 
-from gen_core.checkpoint_info import model_facts
 from gen_core.latent import seed_latent
 from gen_core.metric_report import METRICS, best_models, headline
+from gen_core.model_card import model_facts
 from ui.cached import dataset_name, eval_images
 from ui.catalog import get_model, model_ref
 from ui.page import guarded, start_page
@@ -78,7 +78,7 @@ def reconstructions(stems: list[str]) -> None:
         errors = {}
         for stem in group:
             model = get_model(stem)
-            recon = model.decode(model.encode(images)[0])
+            recon = model.decode(model.encode(images).mean)
             errors[stem] = ((recon - images) ** 2).flatten(1).mean(1).tolist()
             show_images(recon, nrow=RECONSTRUCTED, target_px=LARGE_PX * 2, caption=f"{stem} reconstructions")
         table = pd.DataFrame(errors, index=[f"image {i + 1}" for i in range(RECONSTRUCTED)]).T
@@ -92,8 +92,8 @@ def metrics_table(stems: list[str]) -> None:
     facts, scores = {}, {}
     for stem in stems:
         model = get_model(stem)
-        facts[stem] = model_facts(model.info, model.title, model.parameter_count(), model_ref(stem).size)
-        scores[stem] = model.info.metrics
+        facts[stem] = model_facts(model.card, model.title, model.parameter_count(), model_ref(stem).size)
+        scores[stem] = model.card.metrics
     st.dataframe(pd.DataFrame(facts), width="stretch")
     table = pd.DataFrame({stem: headline(m) for stem, m in scores.items()})
     if table.empty:

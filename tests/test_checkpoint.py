@@ -20,14 +20,14 @@ from tests.conftest import tiny_model, tiny_models
 def test_save_load_round_trip_is_bit_identical(tmp_path, family, config):
     model = tiny_model(family, [c for f, c in tiny_models() if f == family].index(config))
     path = save_model(model, tmp_path / "m.safetensors", dataset={"name": "digits"},
-                      training={"epochs": 3}, metrics={"score": 1.5})
+                      training={"epochs": 3}, metrics={"fd_classifier_features": 1.5})
     loaded = load_model(path)
     z = model.sample_latent(7, torch.Generator().manual_seed(3))
     assert torch.equal(model.decode(z), loaded.decode(z))
-    meta = loaded.metadata
-    assert meta["family"] == family and meta["arch"] == model.arch
-    assert meta["image_shape"] == [1, 8, 8] and len(meta["latent_spec"]) == model.latent_dim
-    assert meta["training"] == {"epochs": 3} and meta["metrics"] == {"score": 1.5}
+    card = loaded.card
+    assert card.family == family and card.arch == model.arch
+    assert card.image_shape == (1, 8, 8) and card.latent_spec == tuple(model.latent_spec)
+    assert card.training.record == {"epochs": 3} and card.metrics == {"fd_classifier_features": 1.5}
 
 
 def test_metadata_is_plain_json_under_gen_core_key(vae_file):
@@ -41,9 +41,9 @@ def test_metadata_is_plain_json_under_gen_core_key(vae_file):
 
 
 def test_update_metadata_merges_and_keeps_weights(vae_file, tiny_vae):
-    update_metadata(vae_file, metrics={"fd": 2.0})
+    update_metadata(vae_file, metrics={"fd_classifier_features": 2.0})
     loaded = load_model(vae_file)
-    assert loaded.metadata["metrics"] == {"fd": 2.0}
+    assert loaded.card.metrics == {"fd_classifier_features": 2.0}
     z = torch.zeros(1, 4)
     assert torch.equal(loaded.decode(z), tiny_vae.decode(z))
 

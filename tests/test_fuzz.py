@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from bench.fuzz import LIMIT_S, run
-from gen_core.checkpoint import save_model
+from gen_core.checkpoint import model_metadata, write_safetensors
 from tests.app_support import assert_clean, checkpoint_env, open_page, shared_model_dir  # noqa: F401
 from tests.conftest import tiny_model
 
@@ -20,15 +20,19 @@ def test_every_mutation_ends_in_a_checkpoint_error_or_a_valid_model_within_the_l
 
 
 @pytest.mark.usefixtures("checkpoint_env")
-def test_hostile_optional_sections_leave_the_gallery_working(tmp_path):
-    path = save_model(tiny_model("vae", 0), tmp_path / "odd.safetensors",
-                      dataset={"name": ["not", "a", "name"]},
-                      metrics={"fd_classifier_features": "low", "precision": [None], "recall": float("inf"),
-                               "categories_matched": {"x": 1}},
-                      training={"epochs": "many", "seconds": -5, "history": "zzz", "options": [1]})
+def test_hostile_optional_sections_are_refused_and_the_gallery_keeps_working(tmp_path):
+    model = tiny_model("vae", 0)
+    meta = model_metadata(model, dataset={"name": ["not", "a", "name"]},
+                          metrics={"fd_classifier_features": "low", "precision": [None],
+                                   "recall": float("inf"), "categories_matched": {"x": 1}},
+                          training={"epochs": "many", "seconds": -5, "history": "zzz", "options": [1]})
+    path = write_safetensors(tmp_path / "odd.safetensors", dict(model.state_dict()), "gen_core", meta)
     at = open_page("home")
     upload = ("odd.safetensors", path.read_bytes(), "application/octet-stream")
     at.file_uploader(key="model_upload").set_value(upload)
     at.run()
     assert_clean(at)
-    assert "odd (uploaded)" in [h.value for h in at.subheader]
+    assert any("card field 'dataset.name' is not a string" in e.value and "was not added" in e.value
+               for e in at.error)
+    assert "odd (uploaded)" not in [h.value for h in at.subheader]
+    assert "a-vae" in [h.value for h in at.subheader]  # every other model still shows

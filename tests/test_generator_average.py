@@ -79,11 +79,11 @@ def test_a_gan_run_ships_the_average_and_keeps_the_live_weights_for_resuming(tmp
     key = "generator.net.0.weight"
     assert torch.equal(shipped[key], state["train.module.weight_average.net.0.weight"])
     assert not torch.equal(shipped[key], state[key])
-    assert load_model(tmp_path / "ema.safetensors").metadata["training"]["ema_decay"] == 0.9
+    assert load_model(tmp_path / "ema.safetensors").card.training.record["ema_decay"] == 0.9
 
 
 def test_ema_is_on_by_default_for_gans_and_off_with_zero(tmp_path):
-    assert load_model(_train(tmp_path, "default")).metadata["training"]["ema_decay"] == 0.999
+    assert load_model(_train(tmp_path, "default")).card.training.record["ema_decay"] == 0.999
     plain = _train(tmp_path, "plain", "--ema-decay", "0", "--gan-loss", "hinge")
-    training = load_model(plain).metadata["training"]
+    training = load_model(plain).card.training.record
     assert training["ema_decay"] is None and training["options"]["gan_loss"] == "hinge"

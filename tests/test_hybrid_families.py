@@ -213,7 +213,8 @@ def test_codes_drawn_from_the_prior_leave_the_discriminator_at_chance():
 def test_deterministic_aae_codes_are_their_means_with_zero_logvar():
     model = tiny_model("aae", 0)
     images = torch.rand(6, *TINY_SHAPE)
-    mu, logvar = model.encode(images)
+    posterior = model.encode(images)
+    mu, logvar = posterior.mean, posterior.logvar
     assert mu.shape == (6, 4) and torch.equal(logvar, torch.zeros_like(mu))
     torch.testing.assert_close(model.code(images), mu)
     # The Explore page's per-dimension KL reads 0.5 * E[mu^2]: ~0 for an unused dimension.
@@ -223,7 +224,8 @@ def test_deterministic_aae_codes_are_their_means_with_zero_logvar():
 def test_gaussian_aae_codes_are_draws_from_its_posterior():
     model = tiny_model("aae", 1)
     images = torch.rand(6, *TINY_SHAPE)
-    mu, logvar = model.encode(images)
+    posterior = model.encode(images)
+    mu, logvar = posterior.mean, posterior.logvar
     assert mu.shape == logvar.shape == (6, 4)
     torch.manual_seed(0)
     draws = torch.stack([model.code(images) for _ in range(4000)])
@@ -252,19 +254,20 @@ def test_vae_gan_decodes_with_its_generator():
     model = tiny_model("vae-gan")
     z = model.sample_latent(3, torch.Generator().manual_seed(0))
     torch.testing.assert_close(model.decode(z), (model.generator(z) + 1) / 2)
-    mu, logvar = model.encode(torch.rand(3, *TINY_SHAPE))
+    posterior = model.encode(torch.rand(3, *TINY_SHAPE))
+    mu, logvar = posterior.mean, posterior.logvar
     assert model.has_encoder and not model.has_likelihood and mu.shape == logvar.shape == (3, 4)
 
 
 def test_vae_gan_gives_each_network_only_its_own_loss(tmp_path, digits):
     trainer = _trainer(tmp_path, "vae-gan", digits)
     batch = digits.images[:16]
-    mu, logvar = trainer.model.encode(batch)
-    recon = trainer.model.generator(mu)
-    prior = trainer.model.generator(torch.randn_like(mu))
+    posterior = trainer.model.encode(batch)
+    recon = trainer.model.generator(posterior.mean)
+    prior = trainer.model.generator(torch.randn_like(posterior.mean))
     trainer.disc.zero_grad(set_to_none=True)
     before = [p.detach().clone() for p in trainer.disc.parameters()]
-    trainer.autoencoder_step(batch * 2 - 1, mu, logvar, recon, prior)
+    trainer.autoencoder_step(batch * 2 - 1, posterior, recon, prior)
     assert all(p.grad is None for p in trainer.disc.parameters())  # D is not moved by the others' losses
     assert all(torch.equal(a, b) for a, b in zip(before, trainer.disc.parameters(), strict=True))
     assert all(p.grad is not None for p in trainer.encoder_params + trainer.decoder_params)
@@ -293,25 +296,25 @@ def _train(tmp_path, preset, *extra, name="m"):
     out = tmp_path / f"{name}.safetensors"
     main(["--model", preset, "--dataset", "digits", "--dry-run", "--latent-dim", "3", "--out", str(out),
           "--run-dir", str(tmp_path / f"run-{name}"), *extra])
-    return load_model(out).metadata
+    return load_model(out).card
 
 
 def test_the_divergence_is_recorded_and_refused_elsewhere(tmp_path):
-    options = _train(tmp_path, "f-gan", "--divergence", "pearson")["training"]["options"]
+    options = _train(tmp_path, "f-gan", "--divergence", "pearson").training.options
     assert options == {"divergence": "pearson"}
     with pytest.raises(SystemExit, match="--divergence does not apply"):
         _train(tmp_path, "dcgan", "--divergence", "kl")
 
 
 def test_the_generator_average_is_on_by_default_only_for_gans(tmp_path):
-    defaults = {preset: _train(tmp_path, preset, name=preset)["training"]["ema_decay"]
+    defaults = {preset: _train(tmp_path, preset, name=preset).training.record["ema_decay"]
                 for preset in ("ebgan", "f-gan", "vae-gan", "aae")}
     assert defaults == {"ebgan": 0.999, "f-gan": 0.999, "vae-gan": None, "aae": None}
-    assert _train(tmp_path, "vae-gan", "--ema-decay", "0.9", name="avg")["training"]["ema_decay"] == 0.9
+    assert _train(tmp_path, "vae-gan", "--ema-decay", "0.9", name="avg").training.record["ema_decay"] == 0.9
     with pytest.raises(SystemExit, match="needs a generator"):
         _train(tmp_path, "aae", "--ema-decay", "0.9", name="refused")
 
 
 def test_encoder_models_without_a_likelihood_record_their_reconstruction_error(tmp_path):
-    metrics = _train(tmp_path, "aae")["metrics"]
+    metrics = _train(tmp_path, "aae").metrics
     assert set(metrics) == {"test_reconstruction_mse"} and 0 < metrics["test_reconstruction_mse"] < 1

@@ -7,8 +7,9 @@ import torch
 
 from gen_core.data import load_dataset
 from gen_core.models import FAMILIES, build_model
+from gen_core.models.posterior import standard_normal
 from gen_core.models.registry import register
-from gen_core.models.vae import VAE, VAEConfig, standard_normal
+from gen_core.models.vae import VAE, VAEConfig
 from gen_core.train.distributed import DistContext
 from gen_core.train.gan_trainer import GANTrainer
 from gen_core.train.loop import RunConfig
@@ -36,7 +37,8 @@ def test_decode_and_sample_shapes_and_range(family, config):
 @pytest.mark.parametrize("index", range(len(TINY_CONFIGS["vae"])))
 def test_vae_encode_shapes(index):
     model = tiny_model("vae", index)
-    mu, logvar = model.encode(torch.rand(3, *TINY_SHAPE))
+    posterior = model.encode(torch.rand(3, *TINY_SHAPE))
+    mu, logvar = posterior.mean, posterior.logvar
     assert mu.shape == logvar.shape == (3, 4)
 
 

@@ -128,7 +128,7 @@ def test_a_conv_generator_with_tanh_is_mapped_into_unit_range(tmp_path):
         "latent_atlas.dataset": "mnist",
         "latent_atlas.latent_spec": '[{"name": "stroke", "kind": "uniform", "low": -1, "high": 1}'
                                     + ', {"name": "z1"}' * 7 + "]"}))
-    assert model.metadata["dataset"]["name"] == "mnist"
+    assert model.card.dataset == "mnist"
     assert model.latent_spec[0].name == "stroke" and model.latent_spec[0].kind == "uniform"
     z = torch.randn(4, 8, generator=torch.Generator().manual_seed(2))
     with torch.no_grad():

@@ -25,15 +25,15 @@ def test_dry_run_writes_a_loadable_checkpoint_and_samples(tmp_path, preset):
     out = _train(tmp_path, "--model", preset, "--dry-run", "--latent-dim", "3")
     model = load_model(out)
     assert model.latent_dim == 3 and model.image_shape == (1, 8, 8)
-    training = model.metadata["training"]
+    training = model.card.training.record
     assert training["epochs"] == 1 and training["steps"] == 4 and len(training["history"]) == 1
-    assert model.metadata["dataset"]["name"] == "digits"
+    assert model.card.dataset == "digits"
     assert (tmp_path / "run-m" / "samples" / "epoch_001.png").is_file()
     assert not any(k.startswith("train.") for k in read_checkpoint(out)[1])
     if model.has_likelihood:
-        assert model.metadata["metrics"]["test_neg_elbo_nats"] > 0
+        assert model.card.metrics["bce_elbo_nats"] > 0
     elif model.has_encoder:
-        assert model.metadata["metrics"]["test_reconstruction_mse"] > 0
+        assert model.card.metrics["test_reconstruction_mse"] > 0
 
 
 def test_same_seed_gives_identical_weights(tmp_path):
@@ -55,16 +55,16 @@ def test_resume_continues_exactly(tmp_path, preset):
                      str(tmp_path / "run-half" / "state.safetensors"), name="resumed")
     expected, found = read_checkpoint(straight)[1], read_checkpoint(resumed)[1]
     assert all(torch.equal(expected[k], found[k]) for k in expected)
-    assert len(load_model(resumed).metadata["training"]["history"]) == 2
+    assert len(load_model(resumed).card.training.record["history"]) == 2
 
 
 def test_resume_keeps_the_runs_learning_rate_unless_given_a_new_one(tmp_path):
     common = ("--model", "vae-mlp", "--batch-size", "256")
     _train(tmp_path, *common, "--epochs", "1", "--lr", "3e-4", name="first")
     state = ("--resume", str(tmp_path / "run-first" / "state.safetensors"), "--epochs", "2")
-    kept = load_model(_train(tmp_path, *common, *state, name="kept")).metadata["training"]
+    kept = load_model(_train(tmp_path, *common, *state, name="kept")).card.training.record
     lowered = load_model(_train(tmp_path, *common, *state, "--lr", "1e-5", name="lowered"))
-    lowered = lowered.metadata["training"]
+    lowered = lowered.card.training.record
     assert kept["lr"] == 3e-4 and [h["lr"] for h in kept["history"]] == [3e-4, 3e-4]
     assert lowered["lr"] == 1e-5 and [h["lr"] for h in lowered["history"]] == [3e-4, 1e-5]
     saved = read_checkpoint(tmp_path / "run-lowered" / "state.safetensors")[0]["training"]["resume"]
@@ -81,7 +81,7 @@ def test_two_time_scale_rates_reach_each_optimizer_and_survive_a_resume(tmp_path
     assert first["lr_d"] == 2e-4 and first["history"][0]["lr_d"] == 2e-4
     resumed = _train(tmp_path, *common, "--resume", str(tmp_path / "run-first" / "state.safetensors"),
                      name="again")
-    assert load_model(resumed).metadata["training"]["lr_d"] == 2e-4
+    assert load_model(resumed).card.training.record["lr_d"] == 2e-4
 
 
 def test_a_vae_has_no_discriminator_rate(tmp_path):
@@ -101,9 +101,9 @@ def test_two_process_ddp_run(tmp_path, preset):
     result = subprocess.run(command, env=env, cwd=tmp_path, capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr[-3000:]
     model = load_model(out)
-    assert model.metadata["training"]["world_size"] == 2
+    assert model.card.training.record["world_size"] == 2
     # 1437 digits split over 2 ranks with 64 per rank per step: ceil(718 / 64) steps.
-    assert model.metadata["training"]["steps"] == 12
+    assert model.card.training.record["steps"] == 12
     assert torch.isfinite(model.sample(4)).all()
 
 
@@ -123,10 +123,10 @@ def test_offline_missing_data_exits_with_the_layout(tmp_path):
 ])
 def test_training_options_are_recorded_in_the_checkpoint(tmp_path, preset, flags, expected):
     model = load_model(_train(tmp_path, "--model", preset, "--dry-run", *flags))
-    options = model.metadata["training"]["options"]
+    options = model.card.training.record["options"]
     assert expected.items() <= options.items()
     if "--binarize" in flags:
-        assert "binarized" in model.metadata["dataset"]["normalization"]
+        assert "binarized" in model.card.normalization
 
 
 @pytest.mark.parametrize(("preset", "flags", "message"), [
@@ -151,11 +151,11 @@ def test_a_time_budget_stops_between_epochs_and_still_writes_the_checkpoint(tmp_
     common = ("--model", "dcgan", "--batch-size", "512", "--epochs", "3")
     spent = load_model(_train(tmp_path, *common, "--max-minutes", "0", name="spent"))
     ample = load_model(_train(tmp_path, *common, "--max-minutes", "60", name="ample"))
-    assert spent.metadata["training"]["epochs"] == 1  # the first epoch always runs
-    assert ample.metadata["training"]["epochs"] == 3
+    assert spent.card.training.record["epochs"] == 1  # the first epoch always runs
+    assert ample.card.training.record["epochs"] == 3
     state = str(tmp_path / "run-spent" / "state.safetensors")
     resumed = load_model(_train(tmp_path, *common, "--resume", state, name="resumed"))
-    assert resumed.metadata["training"]["epochs"] == 3
+    assert resumed.card.training.record["epochs"] == 3
 
 
 def test_training_time_is_kept_per_device_across_a_resume(tmp_path):
@@ -164,9 +164,9 @@ def test_training_time_is_kept_per_device_across_a_resume(tmp_path):
     state = tmp_path / "run-first" / "state.safetensors"
     update_metadata(state, training={"device": "cuda:0", "seconds_by_device": {"cuda": 100.0}})
     resumed = load_model(_train(tmp_path, *common, "--epochs", "2", "--resume", str(state), name="on"))
-    by_device = resumed.metadata["training"]["seconds_by_device"]
+    by_device = resumed.card.training.record["seconds_by_device"]
     assert by_device["cuda"] == 100.0 and by_device["cpu"] > 0
-    assert resumed.info.training.duration_text.startswith("1.7 min GPU + ")
+    assert resumed.card.training.duration_text.startswith("1.7 min GPU + ")
 
 
 def test_a_vae_goes_on_from_a_model_file_with_fresh_optimizers(tmp_path):
@@ -174,15 +174,15 @@ def test_a_vae_goes_on_from_a_model_file_with_fresh_optimizers(tmp_path):
     first = _train(tmp_path, *common, "--epochs", "2", name="first")
     longer = load_model(_train(tmp_path, *common, "--epochs", "3", "--lr", "1e-4", "--resume", str(first),
                                name="longer"))
-    training = longer.metadata["training"]
+    training = longer.card.training.record
     assert training["epochs"] == 3 and [h["lr"] for h in training["history"]] == [1e-3, 1e-3, 1e-4]
-    assert training["optimizer_restarts"] == [2]
-    assert training["steps"] == 3 * load_model(first).metadata["training"]["steps"] // 2
+    assert training["optimizer_restarts"] == (2,)
+    assert training["steps"] == 3 * load_model(first).card.training.record["steps"] // 2
     before, after = read_checkpoint(first)[1], read_checkpoint(tmp_path / "longer.safetensors")[1]
     assert not all(torch.equal(before[k], after[k]) for k in before)  # it trained on from there
     state = tmp_path / "run-longer" / "state.safetensors"
     again = load_model(_train(tmp_path, *common, "--epochs", "4", "--resume", str(state), name="again"))
-    assert again.metadata["training"]["optimizer_restarts"] == [2]  # kept through a run-state resume
+    assert again.card.training.record["optimizer_restarts"] == (2,)  # kept through a run-state resume
 
 
 @pytest.mark.parametrize("preset", ["dcgan", "vae-gan"])

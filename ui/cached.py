@@ -13,7 +13,7 @@ from gen_core.classifier import Classifier, default_classifier_path, load_classi
 from gen_core.data import load_eval_images
 from gen_core.latent import mean_kl_per_dim
 from gen_core.projection import MapData, ProjectionParams, cached_projection, map_data
-from ui.catalog import artifact_cache, get_model, model_info, model_ref
+from ui.catalog import artifact_cache, get_model, model_card, model_ref
 
 KL_IMAGES = 3000
 
@@ -33,7 +33,7 @@ def _preview(stem: str, file_hash: str) -> np.ndarray:
 
 
 def dataset_name(stem: str) -> str:
-    return model_info(stem).dataset
+    return model_card(stem).dataset
 
 
 def eval_images(stem: str, n: int) -> torch.Tensor:

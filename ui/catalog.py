@@ -17,7 +17,7 @@ import streamlit as st
 
 from gen_core.cache import CACHE_DIR_NAME, ArtifactCache, bytes_identity, file_identity
 from gen_core.checkpoint import CheckpointError, inspect_checkpoint, load_model, load_model_bytes, model_files
-from gen_core.checkpoint_info import CheckpointInfo, size_text
+from gen_core.model_card import ModelCard, size_text
 from gen_core.models import FAMILIES, EncoderModel, GenerativeModel
 from gen_core.models.registry import family_class
 from gen_core.ranking import Ranked, rank_models
@@ -35,7 +35,7 @@ class CatalogEntry:
     stem: str
     path: Path
     error: str | None
-    info: CheckpointInfo | None = None
+    card: ModelCard | None = None
 
     @property
     def ok(self) -> bool:
@@ -84,11 +84,11 @@ def _scan(files: tuple[tuple[str, int, int], ...]) -> dict[str, CatalogEntry]:
     for name, _size, _mtime in files:
         path = Path(name)
         try:
-            info, error = inspect_checkpoint(path), None
+            card, error = inspect_checkpoint(path), None
         except CheckpointError as err:
-            info, error = None, str(err)
+            card, error = None, str(err)
         name = path.stem if path.stem not in entries else path.name  # x.safetensors beside x.onnx
-        entries[name] = CatalogEntry(name, path, error, info)
+        entries[name] = CatalogEntry(name, path, error, card)
     return entries
 
 
@@ -110,7 +110,7 @@ def file_stems() -> list[str]:
 def ranking() -> list[Ranked]:
     """The folder's usable models, best first, with the basis of each one's rank."""
     entries = [e for e in catalog().values() if e.ok]
-    return rank_models({e.stem: (e.info.dataset, dict(e.info.metrics)) for e in entries})
+    return rank_models({e.stem: (e.card.dataset, dict(e.card.metrics)) for e in entries})
 
 
 def default_model() -> str | None:
@@ -118,19 +118,19 @@ def default_model() -> str | None:
     and encoding all work with it), else the best-ranked model with an encoder, else the best."""
     usable = usable_stems()
     encoders = [s for s in usable if has_encoder(s)]
-    on_mnist = [s for s in encoders if model_info(s).dataset == "mnist"]
+    on_mnist = [s for s in encoders if model_card(s).dataset == "mnist"]
     return next(iter(on_mnist + encoders + usable), None)
 
 
-def model_info(stem: str) -> CheckpointInfo:
+def model_card(stem: str) -> ModelCard:
     """The header facts of the model named ``stem``, without loading a listed file's weights."""
     entry = catalog().get(stem) if stem not in uploads() else None
-    return entry.info if entry is not None and entry.info is not None else get_model(stem).info
+    return entry.card if entry is not None and entry.card is not None else get_model(stem).card
 
 
 def has_encoder(stem: str) -> bool:
     """Whether the model named ``stem`` maps images to latents, from its family."""
-    family = model_info(stem).family
+    family = model_card(stem).family
     return family in FAMILIES and issubclass(family_class(family), EncoderModel)
 
 

@@ -28,7 +28,7 @@ def chosen_full_map(stem: str, model: GenerativeModel) -> dict[str, np.ndarray] 
     Models with an encoder only (a GAN's map is of its own samples), listed from the folder (the
     background process opens the file), with the dataset's files under the data root.
     """
-    dataset, ref = model.info.dataset, model_ref(stem)
+    dataset, ref = model.card.dataset, model_ref(stem)
     if not model.has_encoder or ref.uploaded or not has_full_split(dataset):
         return None
     cache = artifact_cache(stem)

@@ -5,11 +5,11 @@ from __future__ import annotations
 import streamlit as st
 
 from gen_core.checkpoint import MAX_FILE_BYTES, CheckpointError
-from gen_core.checkpoint_info import model_facts
 from gen_core.metric_report import card_summary
+from gen_core.model_card import model_facts
 from gen_core.ranking import BASIS as RANK_BASIS
 from ui.cached import preview
-from ui.catalog import add_upload, catalog, get_model, model_info, model_ref, ranking, remove_upload, uploads
+from ui.catalog import add_upload, catalog, get_model, model_card, model_ref, ranking, remove_upload, uploads
 from ui.curves import curves_svg
 from ui.page import guarded, start_page
 from ui.render import show_picture
@@ -21,7 +21,7 @@ MAX_UPLOAD_MB = MAX_FILE_BYTES // 2**20  # also server.maxUploadSize in .streaml
 
 
 def dataset_label(stem: str) -> str:
-    return model_info(stem).dataset_label
+    return model_card(stem).dataset_label
 
 
 def open_in_explore(stem: str) -> None:
@@ -29,7 +29,7 @@ def open_in_explore(stem: str) -> None:
 
 
 @guarded
-def model_card(stem: str, error: str | None, ranks: dict[str, str]) -> None:
+def gallery_card(stem: str, error: str | None, ranks: dict[str, str]) -> None:
     st.subheader(stem)
     if error is None:
         try:
@@ -39,22 +39,22 @@ def model_card(stem: str, error: str | None, ranks: dict[str, str]) -> None:
     if error is not None:
         st.error(f"This checkpoint cannot be loaded.\n\n{error}", icon=":material/block:")
         return
-    info = model.info
+    card = model.card
     if stem in ranks:
         st.caption(f"Quality {ranks[stem]}", help=f"Cards are ordered by {RANK_BASIS}.")
     show_picture(preview(stem), target_px=360)
-    facts = model_facts(info, model.title, model.parameter_count(), ref.size)
+    facts = model_facts(card, model.title, model.parameter_count(), ref.size)
     st.markdown(f"**{facts['kind']}** · `{facts['arch']}` · dataset **{facts['dataset']}**  \n"
                 f"latent size **{facts['latent size']}** · **{facts['parameters']}** parameters · "
                 f"file {facts['file']}")
-    notes = [card_summary(info.metrics) or "not evaluated yet"]
-    if info.training.epochs:
+    notes = [card_summary(card.metrics) or "not evaluated yet"]
+    if card.training.epochs:
         notes.append(f"trained {facts['epochs']} epochs"
-                     + (f" in {facts['training time']}" if info.training.seconds else ""))
+                     + (f" in {facts['training time']}" if card.training.seconds else ""))
     if ref.uploaded:
         notes.append("uploaded: only in this browser tab")
     st.caption(" · ".join(notes))
-    curves = curves_svg(info.training.history)
+    curves = curves_svg(card.training.history)
     if curves is not None:
         st.markdown(curves, unsafe_allow_html=True)
     buttons = st.columns(2 if ref.uploaded else 1)
@@ -69,7 +69,7 @@ def filtered(cards: list[tuple[str, str | None]]) -> list[tuple[str, str | None]
     are always shown."""
     usable = [name for name, error in cards if error is None]
     datasets = sorted({dataset_label(s) for s in usable})
-    families = sorted({model_info(s).family for s in usable})
+    families = sorted({model_card(s).family for s in usable})
     left, right = st.columns(2)
     # Keyed by the options: a newly uploaded model's dataset or family starts out chosen.
     chosen_datasets = left.pills("Dataset", datasets, selection_mode="multi", default=datasets,
@@ -78,7 +78,7 @@ def filtered(cards: list[tuple[str, str | None]]) -> list[tuple[str, str | None]
                                   key=f"gallery_families_{'|'.join(families)}")
     return [(name, error) for name, error in cards
             if error is not None or (dataset_label(name) in chosen_datasets
-                                     and model_info(name).family in chosen_families)]
+                                     and model_card(name).family in chosen_families)]
 
 
 def upload_section() -> None:
@@ -129,7 +129,7 @@ def gallery() -> None:
     for start in range(0, len(cards), CARDS_PER_ROW):
         for column, card in zip(st.columns(CARDS_PER_ROW), cards[start:start + CARDS_PER_ROW], strict=False):
             with column, st.container(border=True):  # only filled columns get a card frame
-                model_card(*card, ranks)
+                gallery_card(*card, ranks)
     if active:
         set_active_models(active)
         write_url(model=active)

@@ -6,7 +6,7 @@ import streamlit as st
 import torch
 
 from gen_core.latent import INACTIVE_KL_NATS
-from gen_core.metric_names import CATEGORY_AGREEMENT, CATEGORY_MAJORITY
+from gen_core.metric_keys import CATEGORY_AGREEMENT, CATEGORY_MAJORITY
 from gen_core.models import GenerativeModel, LatentDim
 from ui.state import View
 
@@ -20,7 +20,7 @@ def category_labels(model: GenerativeModel) -> dict[int, tuple[str, ...]]:
     ``gen_core.evaluate`` measured, with the dataset classifier, which class most samples of each
     value are read as; an InfoGAN's value "1" may well draw a 0, so it is labelled that way.
     """
-    metrics, names = model.info.metrics, model.info.class_names
+    metrics, names = model.card.metrics, model.card.class_names
     majority, shares = metrics.get(CATEGORY_MAJORITY), metrics.get(CATEGORY_AGREEMENT)
     column = next((i for i, d in enumerate(model.latent_spec) if d.kind == "categorical"), None)
     if column is None or not majority or not shares:

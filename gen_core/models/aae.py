@@ -14,8 +14,9 @@ import torch
 from torch import nn
 
 from gen_core.models.base import EncoderModel, LatentDim, gaussian_spec
+from gen_core.models.posterior import DiagonalGaussian
 from gen_core.models.registry import register
-from gen_core.models.vae import BernoulliDecoder, conv_decoder, conv_encoder, reparameterize
+from gen_core.models.vae import BernoulliDecoder, conv_decoder, conv_encoder
 
 AAE_POSTERIORS = ("deterministic", "gaussian")  # q(z|x) of Makhzani et al., sec. 2
 AAE_PRIORS = ("gaussian", "uniform")  # N(0, I), or U[-1, 1] in every dimension
@@ -77,25 +78,19 @@ class AAE(BernoulliDecoder, EncoderModel):
             return [LatentDim(f"z{i}", "uniform", -1.0, 1.0) for i in range(self.config.latent_dim)]
         return gaussian_spec(self.config.latent_dim)
 
-    def encode(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """Images ``[B, C, H, W]`` in [0, 1] -> ``(mu, logvar)``, each ``[B, D]``.
-
-        A Gaussian posterior gives its mean and log-variance. A deterministic encoder gives its
-        code as ``mu`` and zeros as ``logvar``: not a variance it has (its posterior is a point
-        mass), but a neutral stand-in, so that what reads posterior means reads the code, and a
-        dimension's KL to N(0, 1) becomes 0.5 * mu^2, about 0 where the encoder leaves the
-        dimension unused, as for a VAE's collapsed dimensions.
-        """
+    def encode(self, x: torch.Tensor) -> DiagonalGaussian:
+        """Images ``[B, C, H, W]`` in [0, 1] -> q(z | x) over ``[B, D]``: a Gaussian posterior, or
+        a deterministic encoder's code as ``DiagonalGaussian.point``."""
         out = self.to_code(self.encoder(x))
         if self.config.posterior == "gaussian":
-            return out.chunk(2, dim=1)
-        return out, torch.zeros_like(out)
+            return DiagonalGaussian.from_stats(out)
+        return DiagonalGaussian.point(out)
 
     def code(self, x: torch.Tensor) -> torch.Tensor:
         """Images ``[B, C, H, W]`` -> codes ``[B, D]`` drawn from q(z|x): what the decoder
         reconstructs from and the discriminator judges."""
-        mu, logvar = self.encode(x)
-        return reparameterize(mu, logvar) if self.config.posterior == "gaussian" else mu
+        posterior = self.encode(x)
+        return posterior.sample() if self.config.posterior == "gaussian" else posterior.mean
 
     def build_discriminator(self) -> CodeDiscriminator:
         return CodeDiscriminator(self.config.latent_dim, self.config.discriminator_width)

@@ -14,6 +14,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from gen_core.models.posterior import DiagonalGaussian
+
 LATENT_KINDS = ("gaussian", "uniform", "categorical")
 
 
@@ -174,5 +176,5 @@ class EncoderModel(GenerativeModel):
         return True
 
     @abstractmethod
-    def encode(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """Map images ``[B, C, H, W]`` in [0, 1] to posterior ``(mu, logvar)``, each ``[B, D]``."""
+    def encode(self, x: torch.Tensor) -> DiagonalGaussian:
+        """Map images ``[B, C, H, W]`` in [0, 1] to the posterior q(z | x) over ``[B, D]``."""

@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import dataclasses
 import itertools
+import math
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
 from gen_core.models.base import EncoderModel, LatentDim, gaussian_spec
+from gen_core.models.posterior import DiagonalGaussian, normal_log_density
 from gen_core.models.registry import register
 
 VAE_ARCHS = ("mlp", "conv")
@@ -101,34 +103,6 @@ class _ConvNets(nn.Module):
         self.decoder = conv_decoder(cfg.latent_dim, cfg.image_shape, cfg.hidden)
 
 
-def reparameterize(mu: torch.Tensor, logvar: torch.Tensor,
-                   generator: torch.Generator | None = None) -> torch.Tensor:
-    """z = mu + sigma * eps, so gradients flow through mu and sigma (Kingma & Welling, sec. 2.4).
-
-    ``eps`` comes from ``generator`` when given (evaluation), else from the global stream (training).
-    """
-    return mu + torch.exp(0.5 * logvar) * standard_normal(mu.shape, generator, mu)
-
-
-def standard_normal(shape: torch.Size | tuple[int, ...], generator: torch.Generator | None,
-                    like: torch.Tensor) -> torch.Tensor:
-    """N(0, 1) noise of ``shape`` with ``like``'s dtype and device.
-
-    Drawn from ``generator`` on the generator's own device, then moved: a seeded CPU generator
-    gives the same evaluation noise whether the model runs on the CPU or a GPU. Without a
-    generator, from the global stream of ``like``'s device.
-    """
-    if generator is None:
-        return torch.randn(shape, dtype=like.dtype, device=like.device)
-    return torch.randn(shape, generator=generator, dtype=like.dtype, device=generator.device).to(like.device)
-
-
-def gaussian_kl(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
-    """KL(N(mu, exp(logvar)) || N(0, I)) in closed form (Kingma & Welling, Appendix B), summed over
-    the latent ``[B, D]`` and averaged over the batch: a scalar in nats per image."""
-    return -0.5 * torch.sum(1 + logvar - mu.pow(2) - logvar.exp()) / mu.shape[0]
-
-
 class BernoulliDecoder:
     """For models whose ``self.decoder`` maps latents to Bernoulli logits (VAE, AAE)."""
 
@@ -171,13 +145,36 @@ class VAE(BernoulliDecoder, EncoderModel):
     def latent_spec(self) -> list[LatentDim]:
         return gaussian_spec(self.config.latent_dim)
 
-    def encode(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """Images ``[B, C, H, W]`` -> ``(mu, logvar)``, each ``[B, D]``."""
-        return self.to_stats(self.encoder(x)).chunk(2, dim=1)
+    def encode(self, x: torch.Tensor) -> DiagonalGaussian:
+        """Images ``[B, C, H, W]`` -> q(z | x) over ``[B, D]``."""
+        return DiagonalGaussian.from_stats(self.to_stats(self.encoder(x)))
 
-    def forward(self, x: torch.Tensor) -> dict[str, torch.Tensor]:
-        """The loss terms of ``loss``; being ``forward``, it is what DDP wraps."""
-        return self.loss(x)
+    def forward(self, x: torch.Tensor, iwae_samples: int = 1) -> dict[str, torch.Tensor]:
+        """The loss terms of ``loss`` (``iwae_samples`` = 1) or ``iwae_loss``; being ``forward``, it
+        is what DDP wraps."""
+        return self.loss(x) if iwae_samples == 1 else self.iwae_loss(x, iwae_samples)
+
+    def log_importance_weights(self, x: torch.Tensor, k: int,
+                               generator: torch.Generator | None = None) -> torch.Tensor:
+        """log p(x, z_i) - log q(z_i | x) for ``k`` draws z_i ~ q(z | x): ``[B, C, H, W]`` -> ``[B, k]``.
+
+        Differentiable (reparameterized draws), so it serves both the IWAE bound and its training.
+        """
+        posterior = self.encode(x)
+        z = posterior.sample(generator, k)  # [B, k, D]
+        logits = self.decode_logits(z.flatten(0, 1))  # [B*k, C, H, W]
+        targets = x.unsqueeze(1).expand(-1, k, *x.shape[1:]).flatten(0, 1)
+        log_px_z = -F.binary_cross_entropy_with_logits(logits, targets, reduction="none").flatten(1).sum(1)
+        log_pz = normal_log_density(z, torch.zeros_like(z), torch.zeros_like(z))
+        return log_px_z.view(-1, k) + log_pz - posterior.log_density(z)
+
+    def iwae_loss(self, x: torch.Tensor, k: int) -> dict[str, torch.Tensor]:
+        """Negative importance-weighted bound -L_k (Burda et al. 2015, eq. 8) for a batch ``x``
+        ``[B, C, H, W]``, averaged per image in nats: training on it tightens the bound that
+        ``gen_core.metrics.iwae_bound`` reports. Returned as ``loss`` and ``neg_iwae``."""
+        log_w = self.log_importance_weights(x, k)  # [B, k]
+        neg_bound = -(torch.logsumexp(log_w, dim=1) - math.log(k)).mean()
+        return {"loss": neg_bound, "neg_iwae": neg_bound}
 
     def loss(self, x: torch.Tensor, generator: torch.Generator | None = None) -> dict[str, torch.Tensor]:
         """Negative ELBO terms for a batch ``x`` ``[B, C, H, W]`` in [0, 1], averaged per image.
@@ -185,9 +182,9 @@ class VAE(BernoulliDecoder, EncoderModel):
         ``loss`` = BCE + beta * KL is what training minimizes; ``neg_elbo`` = BCE + KL is the
         beta-independent bound on -log p(x) reported in nats.
         """
-        mu, logvar = self.encode(x)
-        logits = self.decode_logits(reparameterize(mu, logvar, generator))
+        posterior = self.encode(x)
+        logits = self.decode_logits(posterior.sample(generator))
         batch = x.shape[0]
         bce = F.binary_cross_entropy_with_logits(logits, x, reduction="sum") / batch
-        kl = gaussian_kl(mu, logvar)
+        kl = posterior.kl().sum() / batch
         return {"loss": bce + self.config.beta * kl, "neg_elbo": bce + kl, "bce": bce, "kl": kl}

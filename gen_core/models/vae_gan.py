@@ -16,6 +16,7 @@ from torch import nn
 
 from gen_core.models.base import EncoderModel
 from gen_core.models.dcgan import DCGAN
+from gen_core.models.posterior import DiagonalGaussian
 from gen_core.models.registry import register
 from gen_core.models.vae import conv_encoder
 
@@ -51,6 +52,6 @@ class VAEGAN(EncoderModel, DCGAN):
         self.encoder, dense = conv_encoder(config.image_shape, config.encoder_hidden)
         self.to_stats = nn.Linear(dense, 2 * config.latent_dim)
 
-    def encode(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """Images ``[B, C, H, W]`` in [0, 1] -> ``(mu, logvar)``, each ``[B, D]``."""
-        return self.to_stats(self.encoder(x)).chunk(2, dim=1)
+    def encode(self, x: torch.Tensor) -> DiagonalGaussian:
+        """Images ``[B, C, H, W]`` in [0, 1] -> q(z | x) over ``[B, D]``."""
+        return DiagonalGaussian.from_stats(self.to_stats(self.encoder(x)))

@@ -14,6 +14,7 @@ import torch
 
 from gen_core.checkpoint import read_header, save_model
 from gen_core.data import DataError, ImageData, load_dataset
+from gen_core.metric_keys import LIKELIHOOD_IMAGES, LIKELIHOOD_KEYS, RECONSTRUCTION_MSE
 from gen_core.metrics import held_out_elbo, reconstruction_mse
 from gen_core.models import GenerativeModel, build_model
 from gen_core.models.aae import AAEConfig
@@ -128,7 +129,7 @@ def learning_rates(args: argparse.Namespace, preset_lr: float) -> tuple[float, f
     if args.lr_d and PRESETS[args.model][0] == "vae":
         raise SystemExit("error: --lr-d applies to models trained with a discriminator (GANs, "
                          "VAE-GAN, AAE) only")
-    stored = read_header(args.resume)[0]["training"] if args.resume else {}
+    stored = read_header(args.resume)[0].training.record if args.resume else {}
     return args.lr or stored.get("lr") or preset_lr, args.lr_d or stored.get("lr_d")
 
 
@@ -146,7 +147,7 @@ def ema_decay(args: argparse.Namespace, model: GenerativeModel) -> float | None:
                              "has none")
         return args.ema_decay or None
     if args.resume:
-        return read_header(args.resume)[0]["training"].get("ema_decay")
+        return read_header(args.resume)[0].training.record.get("ema_decay")
     return GENERATOR_EMA_DECAY if has_generator and not model.has_encoder else None
 
 
@@ -212,21 +213,24 @@ def write_checkpoint(trainer: Trainer, args: argparse.Namespace, train: ImageDat
     dataset = {"name": args.dataset, "split": "train", "images": len(train),
                "image_shape": list(train.image_shape), "class_names": list(train.class_names),
                "normalization": "pixel intensities scaled to [0, 1]"}
-    if getattr(trainer.options, "binarize", False):
+    binarized = bool(getattr(trainer.options, "binarize", False))
+    if binarized:
         dataset["normalization"] = BINARIZED_NORMALIZATION
     with trainer.shipped_weights():
         save_model(trainer.model, args.out, dataset=dataset, training=trainer.training_summary(),
-                   metrics=held_out_metrics(trainer.model, trainer.test_data))
+                   metrics=held_out_metrics(trainer.model, trainer.test_data, binarized))
 
 
-def held_out_metrics(model: GenerativeModel, test: ImageData | None) -> dict:
-    """What a run measures on the test set: the ELBO of a likelihood model, the reconstruction
-    error of any other model with an encoder; nothing for GANs."""
+def held_out_metrics(model: GenerativeModel, test: ImageData | None, binarized: bool) -> dict:
+    """What a run measures on the test set (binarized once when the run trained on binarized
+    pixels): the ELBO of a likelihood model, the reconstruction error of any other model with an
+    encoder; nothing for GANs. ``gen_core.evaluate`` later adds the rest under the same keys."""
     if test is None:
         return {}
     if model.has_likelihood:
         terms = held_out_elbo(model, test.images, torch.Generator().manual_seed(0))
-        return {f"test_{k}_nats": round(v, 3) for k, v in terms.items()}
+        elbo_key = LIKELIHOOD_KEYS[binarized][0]
+        return {elbo_key: round(terms["neg_elbo"], 3), LIKELIHOOD_IMAGES: len(test)}
     if model.has_encoder:
-        return {"test_reconstruction_mse": round(reconstruction_mse(model, test.images), 5)}
+        return {RECONSTRUCTION_MSE: round(reconstruction_mse(model, test.images), 5)}
     return {}

@@ -18,9 +18,9 @@ from torch import nn
 from tqdm import tqdm
 
 from gen_core.checkpoint import read_checkpoint, save_model
-from gen_core.checkpoint_info import TrainingSummary
 from gen_core.data import ImageData
 from gen_core.images import image_grid, save_png
+from gen_core.model_card import TrainingSummary
 from gen_core.models import GenerativeModel
 from gen_core.train.distributed import DistContext, mean_across_ranks, shard
 from gen_core.train.ema import WeightAverage
@@ -226,12 +226,18 @@ class Trainer:
         on from its weights and history with fresh optimizers."""
         meta, tensors = read_checkpoint(path)
         training = meta.get("training") or {}
-        stored, given = training.get("options"), dataclasses.asdict(self.options)
-        if stored is not None and stored != given:  # None: a run file older than options
+        given = dataclasses.asdict(self.options)
+        stored = training.get("options")
+        if stored is not None:  # None: a run file older than options
+            # A field added after the file was written was, for that run, its default.
+            stored = {**dataclasses.asdict(type(self.options)()), **stored}
+        # A run state continues one run, so its options must match; a model file starts a new
+        # phase (fresh optimizers), which may change them, e.g. from the ELBO to the IWAE bound.
+        if stored is not None and stored != given and "resume" in training:
             raise ValueError(f"{path} was trained with options {stored}, not {given}")
         self.history = list(training.get("history") or [])
         self.steps = int(training.get("steps") or 0)
-        self.seconds_by_device = dict(TrainingSummary.from_metadata(training).seconds_by_device)
+        self.seconds_by_device = dict(TrainingSummary.parse(path, training).seconds_by_device)
         self.optimizer_restarts = list(training.get("optimizer_restarts") or [])
         if "resume" in training:
             self._restore_run_state(tensors, training["resume"])

@@ -19,7 +19,7 @@ import torch
 from torch import nn
 
 from gen_core.metrics import reconstruction_mse
-from gen_core.models.vae import gaussian_kl, reparameterize
+from gen_core.models.posterior import DiagonalGaussian
 from gen_core.train.distributed import broadcast_weights, synced_step
 from gen_core.train.gan_trainer import discriminator_loss, generator_loss
 from gen_core.train.loop import Trainer
@@ -58,12 +58,12 @@ class VAEGANTrainer(Trainer):
         return {"discriminator": self.disc}
 
     def train_step(self, batch: torch.Tensor) -> dict[str, float]:
-        mu, logvar = self.model.encode(batch)
-        recon = self.model.generator(reparameterize(mu, logvar))  # tanh range, as the real images below
-        prior = self.model.generator(torch.randn_like(mu))
+        posterior = self.model.encode(batch)
+        recon = self.model.generator(posterior.sample())  # tanh range, as the real images below
+        prior = self.model.generator(torch.randn_like(posterior.mean))
         real = batch * 2 - 1
         logs = self.discriminator_step(real, recon.detach(), prior.detach())
-        logs.update(self.autoencoder_step(real, mu, logvar, recon, prior))
+        logs.update(self.autoencoder_step(real, posterior, recon, prior))
         return logs
 
     def discriminator_step(self, real: torch.Tensor, recon: torch.Tensor,
@@ -79,13 +79,13 @@ class VAEGANTrainer(Trainer):
                 "d_recon": torch.sigmoid(scores_recon).mean().item(),
                 "d_prior": torch.sigmoid(scores_prior).mean().item()}
 
-    def autoencoder_step(self, real: torch.Tensor, mu: torch.Tensor, logvar: torch.Tensor,
+    def autoencoder_step(self, real: torch.Tensor, posterior: DiagonalGaussian,
                          recon: torch.Tensor, prior: torch.Tensor) -> dict[str, float]:
         scores, features = self.disc(torch.cat([real, recon, prior]), with_features=True)
         _, scores_recon, scores_prior = scores.chunk(3)
         real_features, recon_features, _ = features.chunk(3)
         llike = feature_reconstruction_nll(recon_features, real_features.detach())
-        kl = gaussian_kl(mu, logvar)
+        kl = posterior.kl().sum() / real.shape[0]
         loss_gan = (generator_loss(scores_recon, "non-saturating")
                     + generator_loss(scores_prior, "non-saturating"))
         self.opt_enc.zero_grad(set_to_none=True)

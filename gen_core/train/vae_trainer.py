@@ -32,7 +32,7 @@ class VAETrainer(Trainer):
     def train_step(self, batch: torch.Tensor) -> dict[str, float]:
         if self.options.binarize:
             batch = torch.bernoulli(batch)
-        terms = self.net(batch)
+        terms = self.net(batch, iwae_samples=self.options.iwae_samples)
         self.optimizer.zero_grad(set_to_none=True)
         terms["loss"].backward()
         self.optimizer.step()
