@@ -18,15 +18,15 @@ from pathlib import Path
 
 import torch
 
-from gen_core.checkpoint import load_model, read_header
-from gen_core.classifier import default_classifier_path, load_classifier
 from gen_core.data import DataError, ImageData, load_dataset, load_probe
-from gen_core.directions import class_direction
-from gen_core.latent import encode_means
+from gen_core.eval.classifier import default_classifier_path, load_classifier
+from gen_core.eval.ranking import rank_models
+from gen_core.eval.zoo_table import checkpoint_files, publish
+from gen_core.files.checkpoint import load_model, read_header
+from gen_core.latent.directions import class_direction
+from gen_core.latent.encoding import encode_means
 from gen_core.models import EncoderModel
 from gen_core.models.registry import family_class
-from gen_core.ranking import rank_models
-from gen_core.zoo_table import checkpoint_files, publish
 
 START, END = "<!-- directions:start -->", "<!-- directions:end -->"
 STEPS = (0.0, 0.25, 0.5, 0.75, 1.0)

@@ -25,14 +25,14 @@ from pathlib import Path
 
 import torch
 
-from gen_core.checkpoint import load_model
 from gen_core.data import ImageData
-from gen_core.model_card import format_duration
+from gen_core.eval.zoo_table import checkpoint_files, publish
+from gen_core.files.card import format_duration
+from gen_core.files.checkpoint import load_model
 from gen_core.models import GenerativeModel
 from gen_core.train.cli import PRESETS
 from gen_core.train.distributed import DistContext
 from gen_core.train.loop import RunConfig, Trainer
-from gen_core.zoo_table import checkpoint_files, publish
 
 START, END = "<!-- epoch-cost:start -->", "<!-- epoch-cost:end -->"
 EPOCH_IMAGES = 60_000  # the MNIST and Fashion-MNIST training sets

@@ -23,12 +23,18 @@ from pathlib import Path
 
 import torch
 
-from gen_core.checkpoint import CheckpointError, inspect_checkpoint, load_model, load_model_bytes, save_model
-from gen_core.metric_keys import FD
+from gen_core.eval.metric_keys import FD
+from gen_core.eval.zoo_table import publish
+from gen_core.files.checkpoint import (
+    CheckpointError,
+    inspect_checkpoint,
+    load_model,
+    load_model_bytes,
+    save_model,
+)
 from gen_core.models import build_model
 from gen_core.models.dcgan import DCGANConfig
 from gen_core.models.vae import VAEConfig
-from gen_core.zoo_table import publish
 
 LIMIT_S = 1.0
 START, END = "<!-- fuzz:start -->", "<!-- fuzz:end -->"

@@ -1,7 +1,7 @@
 """GAN inversion on real digits: does the inverted latent redraw the digit the image shows?
 
 For ``--images`` MNIST test digits (the bundled probe set), each image is inverted
-(``gen_core.inversion.invert`` with the shipped classifier's features) and the shipped MNIST
+(``gen_core.latent.inversion.invert`` with the shipped classifier's features) and the shipped MNIST
 classifier reads the reconstruction; the figure is how often it reads the image's own class,
 beside the same classifier on the originals (the ceiling) and on random samples of the model
 (what a latent that ignores the image scores). Time per image is measured inverting one image
@@ -21,14 +21,14 @@ from pathlib import Path
 
 import torch
 
-from gen_core.checkpoint import load_model, read_header
-from gen_core.classifier import default_classifier_path, load_classifier
 from gen_core.data import load_probe
-from gen_core.inversion import invert
-from gen_core.metric_keys import FD
+from gen_core.eval.classifier import default_classifier_path, load_classifier
+from gen_core.eval.metric_keys import FD
+from gen_core.eval.zoo_table import checkpoint_files, publish
+from gen_core.files.checkpoint import load_model, read_header
+from gen_core.latent.inversion import invert
 from gen_core.models import EncoderModel
 from gen_core.models.registry import family_class
-from gen_core.zoo_table import checkpoint_files, publish
 
 START, END = "<!-- inversion:start -->", "<!-- inversion:end -->"
 

@@ -28,7 +28,7 @@ from playwright.async_api import Page, async_playwright
 
 from bench.browser import CHROMIUM, CHROMIUM_ARGS, DRAG_IN_PAGE, streamlit_server
 from bench.ui_measure import ERRORS, IDLE, IMAGE, LIVE_PICTURE, LIVE_SLIDER, tree_rss_mib
-from gen_core.zoo_table import publish
+from gen_core.eval.zoo_table import publish
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_MODELS = ("mnist-vae-mlp-binarized", "mnist-dcgan", "mnist-vae-conv", "fashion-mnist-dcgan")

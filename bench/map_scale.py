@@ -1,6 +1,6 @@
 """The Latent Map at the scale of the whole dataset: first paint and pan/zoom frame times in Chromium.
 
-For one model with an encoder whose whole-dataset map is built (``python -m gen_core.full_map``),
+For one model with an encoder whose whole-dataset map is built (``python -m gen_core.maps.full_map``),
 both maps are opened in the same run on the same server: the 3,000 cached test images and every
 image of the dataset (70,000 for MNIST). Figures: seconds from choosing the map until its WebGL
 canvas is drawn, and the time of each of ``--frames`` zoom and pan steps (a Plotly relayout of the
@@ -26,8 +26,8 @@ from bench.directions import best_mnist_encoder
 from bench.ui_measure import MAP_DRAWN, fresh_page, settle
 from gen_core.cache import ArtifactCache
 from gen_core.data import DATA_ROOT_ENV
-from gen_core.full_map import map_file
-from gen_core.zoo_table import publish
+from gen_core.eval.zoo_table import publish
+from gen_core.maps.full_map import map_file
 
 ROOT = Path(__file__).resolve().parents[1]
 START, END = "<!-- map-scale:start -->", "<!-- map-scale:end -->"
@@ -80,7 +80,7 @@ def main(argv: list[str] | None = None) -> str:
     args = parse_args(argv)
     model = args.model or best_mnist_encoder(ROOT / "checkpoints")
     if not map_file(ArtifactCache.beside(model), "mnist").is_file():
-        raise SystemExit(f"build the whole-dataset map first: python -m gen_core.full_map {model} "
+        raise SystemExit(f"build the whole-dataset map first: python -m gen_core.maps.full_map {model} "
                          f"--data-root {args.data_root}")
     env = {**os.environ, DATA_ROOT_ENV: str(args.data_root.resolve())}
     with tempfile.TemporaryFile("w") as log, sync_playwright() as playwright:

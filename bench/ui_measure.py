@@ -21,7 +21,7 @@ from PIL import Image
 from playwright.sync_api import Browser, Locator, Page
 
 from bench.browser import DRAG_IN_PAGE, StreamlitServer, runtime_page
-from gen_core.export import export_decoder
+from gen_core.media.browser_decoder import export_decoder
 from gen_core.models import GenerativeModel
 
 PAGE_TIMEOUT_MS = 120_000

@@ -41,9 +41,9 @@ from bench import ui_report as report
 from bench.browser import launch_chromium, streamlit_server, wait_until_idle
 from bench.ui_report import FLOOR, OURS, Figure
 from gen_core.cache import CACHE_DIR_NAME
-from gen_core.checkpoint import load_model
+from gen_core.eval.zoo_table import publish
+from gen_core.files.checkpoint import load_model
 from gen_core.models import GenerativeModel
-from gen_core.zoo_table import publish
 from ui.catalog import CHECKPOINTS_ENV
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -1,4 +1,4 @@
-"""The model zoo's quality targets, checked against the metrics ``gen_core.evaluate`` wrote.
+"""The model zoo's quality targets, checked against the metrics ``gen_core.eval.evaluate`` wrote.
 
 Reads only the checkpoints' headers (no data, no sampling), picks the best model of each group
 and prints one row per target: the model, what it measured, the goal and whether it is met.
@@ -15,8 +15,7 @@ import dataclasses
 from collections.abc import Callable
 from pathlib import Path
 
-from gen_core.checkpoint import read_header
-from gen_core.metric_keys import (
+from gen_core.eval.metric_keys import (
     CATEGORIES_MATCHED,
     CATEGORY_AGREEMENT,
     CATEGORY_MAJORITY,
@@ -31,9 +30,10 @@ from gen_core.metric_keys import (
     RECALL,
     RECONSTRUCTION_MSE,
 )
+from gen_core.eval.zoo_table import checkpoint_files, publish
+from gen_core.files.checkpoint import read_header
 from gen_core.models import EncoderModel
 from gen_core.models.registry import family_class
-from gen_core.zoo_table import checkpoint_files, publish
 
 START, END = "<!-- zoo-targets:start -->", "<!-- zoo-targets:end -->"
 BURDA_VAE_NATS = 86.76  # Burda et al. 2015, Table 1: one-stochastic-layer VAE, k = 1

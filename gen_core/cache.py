@@ -21,8 +21,8 @@ import numpy as np
 import torch
 from PIL import Image
 
-from gen_core.checkpoint import model_files
-from gen_core.images import image_grid, png_bytes
+from gen_core.files.checkpoint import model_files
+from gen_core.media.images import image_grid, png_bytes
 from gen_core.models import GenerativeModel
 
 CACHE_DIR_NAME = "cache"

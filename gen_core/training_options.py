@@ -1,6 +1,6 @@
 """Each trainer's options: the training choices a run records in its checkpoint.
 
-They live outside ``gen_core.train`` so that reports (``gen_core.zoo_table``) can tell a run's
+They live outside ``gen_core.train`` so that reports (``gen_core.eval.zoo_table``) can tell a run's
 non-default choices without importing any trainer.
 """
 

@@ -11,8 +11,9 @@ import random
 import streamlit as st
 import torch
 
-from gen_core.exports import npy_bytes, sweep_gif
-from gen_core.latent import order_by_kl, traversal_grid, traversal_width, zero_latent
+from gen_core.latent.encoding import order_by_kl
+from gen_core.latent.operations import traversal_grid, traversal_width, zero_latent
+from gen_core.media.downloads import npy_bytes, sweep_gif
 from gen_core.models import GenerativeModel
 from ui.cached import eval_images, kl_per_dim
 from ui.catalog import get_model

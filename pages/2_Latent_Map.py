@@ -6,10 +6,8 @@ import numpy as np
 import streamlit as st
 import torch
 
-from gen_core.exports import map_csv, npy_bytes
-from gen_core.latent import clamp_to_spec
-from gen_core.models import GenerativeModel
-from gen_core.projection import (
+from gen_core.latent.operations import clamp_to_spec
+from gen_core.maps.projection import (
     MapData,
     ProjectionError,
     ProjectionParams,
@@ -17,6 +15,8 @@ from gen_core.projection import (
     place_on_map,
     uses_umap,
 )
+from gen_core.media.downloads import map_csv, npy_bytes
+from gen_core.models import GenerativeModel
 from ui.cached import latent_map_data, projection
 from ui.catalog import artifact_cache, get_model
 from ui.full_map_view import chosen_full_map

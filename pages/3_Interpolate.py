@@ -9,8 +9,9 @@ from __future__ import annotations
 import streamlit as st
 import torch
 
-from gen_core.exports import sweep_gif
-from gen_core.latent import bilinear_grid, clamp_to_spec, encode_means, lerp, seed_latent, slerp
+from gen_core.latent.encoding import encode_means
+from gen_core.latent.operations import bilinear_grid, clamp_to_spec, lerp, seed_latent, slerp
+from gen_core.media.downloads import sweep_gif
 from gen_core.models import GenerativeModel
 from ui.cached import eval_images
 from ui.catalog import get_model

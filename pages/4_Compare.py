@@ -6,9 +6,9 @@ import pandas as pd
 import streamlit as st
 import torch
 
-from gen_core.latent import seed_latent
-from gen_core.metric_report import METRICS, best_models, headline
-from gen_core.model_card import model_facts
+from gen_core.eval.report import METRICS, best_models, headline
+from gen_core.files.card import model_facts
+from gen_core.latent.operations import seed_latent
 from ui.cached import dataset_name, eval_images
 from ui.catalog import get_model, model_ref
 from ui.page import guarded, start_page
@@ -97,7 +97,7 @@ def metrics_table(stems: list[str]) -> None:
     st.dataframe(pd.DataFrame(facts), width="stretch")
     table = pd.DataFrame({stem: headline(m) for stem, m in scores.items()})
     if table.empty:
-        st.info("None of these models has been evaluated yet (`python -m gen_core.evaluate`).")
+        st.info("None of these models has been evaluated yet (`python -m gen_core.eval.evaluate`).")
         return
     if len({dataset_name(s) for s in stems}) > 1:
         st.caption("These models were trained on different datasets: their metrics are not comparable.")

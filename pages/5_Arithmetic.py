@@ -10,7 +10,7 @@ from __future__ import annotations
 import streamlit as st
 import torch
 
-from gen_core.latent import clamp_to_spec, seed_latent
+from gen_core.latent.operations import clamp_to_spec, seed_latent
 from gen_core.models import GenerativeModel
 from ui.cached import eval_images
 from ui.catalog import get_model

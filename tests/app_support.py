@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from gen_core.checkpoint import save_model
+from gen_core.files.checkpoint import save_model
 from tests.conftest import tiny_model
 from ui.catalog import CHECKPOINTS_ENV
 
@@ -31,7 +31,7 @@ def write_model_dir(folder: Path) -> Path:
                metrics={"bce_elbo_nats": 40.25, "precision": 0.5})
     save_model(tiny_model("dcgan", 0), folder / f"{GAN}.safetensors", dataset={"name": "digits"})
     (folder / f"{BROKEN}.safetensors").write_bytes(b"\x10\x00\x00\x00\x00\x00\x00\x00{not json")
-    # An InfoGAN whose category values were measured (value 1 draws a 0), as gen_core.evaluate does.
+    # An InfoGAN whose category values were measured (value 1 draws a 0), as gen_core.eval.evaluate does.
     categories = {"category_majority_class": [3, 0, 1, 2, 4, 5, 6, 7, 8, 9],
                   "category_agreement": [0.9] * 10, "categories_matched": 10}
     save_model(tiny_model("infogan"), folder / f"{INFOGAN}.safetensors",

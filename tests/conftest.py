@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from gen_core.checkpoint import save_model
+from gen_core.files.checkpoint import save_model
 from gen_core.models import FAMILIES, GenerativeModel, build_model
 from gen_core.models.aae import AAEConfig
 from gen_core.models.dcgan import DCGANConfig
@@ -56,8 +56,8 @@ def vae_file(tmp_path, tiny_vae):
 @pytest.fixture(scope="session")
 def digits_classifier_file(tmp_path_factory):
     """A dataset classifier trained on the 8x8 digits (about 97% test accuracy), saved once."""
-    from gen_core.classifier import save_classifier, train_classifier
     from gen_core.data import load_dataset
+    from gen_core.eval.classifier import save_classifier, train_classifier
 
     train, test = load_dataset("digits", train=True), load_dataset("digits", train=False)
     threads = torch.get_num_threads()

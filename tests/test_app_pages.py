@@ -200,7 +200,7 @@ def test_explore_names_infogan_categories_by_what_they_draw():
 
 
 def test_gallery_orders_evaluated_models_best_first(tmp_path, monkeypatch):
-    from gen_core.checkpoint import update_metadata
+    from gen_core.files.checkpoint import update_metadata
     from tests.app_support import write_model_dir
     from ui.catalog import CHECKPOINTS_ENV
 

@@ -10,9 +10,9 @@ import pytest
 import torch
 from safetensors.torch import save_file
 
-from gen_core import checkpoint
-from gen_core.checkpoint import CheckpointError, load_model, model_metadata, save_model, update_metadata
-from gen_core.convert import convert
+from gen_core.files import checkpoint
+from gen_core.files.checkpoint import CheckpointError, load_model, model_metadata, save_model, update_metadata
+from gen_core.files.convert import convert
 from tests.conftest import tiny_model, tiny_models
 
 
@@ -172,7 +172,7 @@ def test_pickle_files_are_never_unpickled(tmp_path, monkeypatch):
     monkeypatch.setattr(pickle, "load", forbidden)
     pt_path = tmp_path / "model.pt"
     torch.save({"w": torch.zeros(2)}, pt_path)
-    assert "gen_core.convert" in _load_error(pt_path)
+    assert "gen_core.files.convert" in _load_error(pt_path)
     disguised = tmp_path / "disguised.safetensors"
     disguised.write_bytes(pt_path.read_bytes())
     assert "pickled" in _load_error(disguised)

@@ -3,9 +3,9 @@
 import pytest
 import torch
 
-from gen_core.checkpoint import CheckpointError
-from gen_core.classifier import Classifier, ClassifierConfig, accuracy, load_classifier, main
 from gen_core.data import load_dataset
+from gen_core.eval.classifier import Classifier, ClassifierConfig, accuracy, load_classifier, main
+from gen_core.files.checkpoint import CheckpointError
 
 
 def test_the_trained_classifier_is_accurate(digits_classifier_file):

@@ -7,8 +7,8 @@ import pytest
 import torch
 from torch import nn
 
-from gen_core.directions import class_direction, principal_directions
-from gen_core.projection import ProjectionError, ProjectionParams, fit_projection, latent_at, uses_umap
+from gen_core.latent.directions import class_direction, principal_directions
+from gen_core.maps.projection import ProjectionError, ProjectionParams, fit_projection, latent_at, uses_umap
 from tests.conftest import tiny_model
 
 UMAP = ProjectionParams("umap", n_neighbors=15)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from gen_core.directions import (
+from gen_core.latent.directions import (
     class_direction,
     class_means,
     code_directions,

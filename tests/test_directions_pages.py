@@ -70,7 +70,7 @@ def test_arithmetic_shows_three_operands_and_the_result_and_opens_it_in_explore(
 
 
 def test_arithmetic_is_a_minus_b_plus_c():
-    from gen_core.latent import clamp_to_spec, seed_latent
+    from gen_core.latent.operations import clamp_to_spec, seed_latent
     from ui.catalog import get_model
 
     at = open_page("arithmetic", state={"active_models": [GAN]})

@@ -1,7 +1,7 @@
 """The training-cost benchmark times each shipped model's own trainer and writes its table."""
 
 from bench.epoch_cost import END, START, main
-from gen_core.checkpoint import update_metadata
+from gen_core.files.checkpoint import update_metadata
 from gen_core.train.cli import main as train
 
 

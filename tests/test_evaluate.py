@@ -5,11 +5,11 @@ import dataclasses
 import pytest
 import torch
 
-from gen_core.checkpoint import read_header, save_model
-from gen_core.evaluate import EvalSettings, build_reference, draw_samples, evaluate_checkpoint, main
+from gen_core.eval.evaluate import EvalSettings, build_reference, draw_samples, evaluate_checkpoint, main
+from gen_core.eval.zoo_table import END, START, markdown_table
+from gen_core.eval.zoo_table import main as zoo_main
+from gen_core.files.checkpoint import read_header, save_model
 from gen_core.models.vae import VAE
-from gen_core.zoo_table import END, START, markdown_table
-from gen_core.zoo_table import main as zoo_main
 from tests.conftest import TINY_CONFIGS, tiny_model
 
 FEATURE_KEYS = {"fd", "fd_spread", "kid", "kid_spread", "precision", "recall"}

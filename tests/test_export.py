@@ -6,7 +6,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from gen_core.export import ExportError, export_decoder, read_export
+from gen_core.media.browser_decoder import ExportError, export_decoder, read_export
 from gen_core.models import build_model
 from tests.conftest import tiny_model, tiny_models
 

@@ -9,8 +9,8 @@ import numpy as np
 import torch
 from PIL import Image
 
-from gen_core.exports import SLIDE_PX, map_csv, npy_bytes, sweep_gif
-from gen_core.images import crisp
+from gen_core.media.downloads import SLIDE_PX, map_csv, npy_bytes, sweep_gif
+from gen_core.media.images import crisp
 
 
 def test_latents_round_trip_through_npy_without_pickle():

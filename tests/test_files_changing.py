@@ -11,8 +11,8 @@ import pytest
 import torch
 
 from gen_core.cache import ArtifactCache, preview_grid, read_npz, write_npz
-from gen_core.checkpoint import save_model
-from gen_core.projection import ProjectionParams, cached_projection, map_data, projection_cache_file
+from gen_core.files.checkpoint import save_model
+from gen_core.maps.projection import ProjectionParams, cached_projection, map_data, projection_cache_file
 from tests.app_support import SERVER_DECODING, assert_clean, open_page, write_model_dir
 from tests.conftest import tiny_model
 from ui.catalog import CHECKPOINTS_ENV

@@ -11,10 +11,10 @@ import numpy as np
 import pytest
 import torch
 
-from gen_core import full_map
 from gen_core.cache import ArtifactCache
-from gen_core.checkpoint import save_model
 from gen_core.data import has_full_split
+from gen_core.files.checkpoint import save_model
+from gen_core.maps import full_map
 from gen_core.models import build_model
 from gen_core.models.vae import VAEConfig
 

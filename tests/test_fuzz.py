@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from bench.fuzz import LIMIT_S, run
-from gen_core.checkpoint import model_metadata, write_safetensors
+from gen_core.files.checkpoint import model_metadata, write_safetensors
 from tests.app_support import assert_clean, checkpoint_env, open_page, shared_model_dir  # noqa: F401
 from tests.conftest import tiny_model
 

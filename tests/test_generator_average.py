@@ -4,7 +4,7 @@ import pytest
 import torch
 from torch import nn
 
-from gen_core.checkpoint import load_model, read_checkpoint
+from gen_core.files.checkpoint import load_model, read_checkpoint
 from gen_core.train.cli import main
 from gen_core.train.ema import WeightAverage
 from gen_core.train.gan_trainer import discriminator_loss, generator_loss

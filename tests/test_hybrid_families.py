@@ -6,9 +6,9 @@ import pytest
 import torch
 from torch import nn
 
-from gen_core.checkpoint import load_model
 from gen_core.data import load_dataset
-from gen_core.latent import mean_kl_per_dim
+from gen_core.files.checkpoint import load_model
+from gen_core.latent.encoding import mean_kl_per_dim
 from gen_core.models.aae import CodeDiscriminator
 from gen_core.train.aae_trainer import AAETrainer, code_discriminator_loss, encoder_adversarial_loss
 from gen_core.train.cli import main

@@ -6,8 +6,8 @@ import sys
 import pytest
 import torch
 
-from gen_core.inversion import LatentAdam, invert
-from gen_core.latent import encode_means, to_latent
+from gen_core.latent.encoding import encode_means, to_latent
+from gen_core.latent.inversion import LatentAdam, invert
 from tests.app_support import ROOT
 from tests.conftest import tiny_model
 
@@ -110,8 +110,8 @@ def test_latent_adam_takes_the_steps_torch_adam_takes():
 def test_inversion_with_a_classifier_imports_no_compiler_stack(digits_classifier_file):
     # torch.optim's first step imports torch._dynamo, and to_empty on meta tensors sympy: over
     # 170 MiB of server memory together, for a viewer's first upload.
-    probe = ("import sys, torch; from gen_core.inversion import invert; "
-             "from gen_core.classifier import load_classifier; from tests.conftest import tiny_model; "
+    probe = ("import sys, torch; from gen_core.latent.inversion import invert; "
+             "from gen_core.eval.classifier import load_classifier; from tests.conftest import tiny_model; "
              f"c = load_classifier({str(digits_classifier_file)!r}); m = tiny_model('dcgan'); "
              "invert(m, torch.rand(1, *m.image_shape), steps=2, restarts=1); "
              "print(*(name in sys.modules for name in ('torch._dynamo', 'sympy')))")

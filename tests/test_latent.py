@@ -7,12 +7,11 @@ import math
 import pytest
 import torch
 
-from gen_core.latent import (
+from gen_core.latent.encoding import mean_kl_per_dim, order_by_kl
+from gen_core.latent.operations import (
     bilinear_grid,
     clamp_to_spec,
     lerp,
-    mean_kl_per_dim,
-    order_by_kl,
     seed_latent,
     slerp,
     traversal,

@@ -31,7 +31,7 @@ def test_no_part_of_the_core_imports_streamlit(module):
     assert "streamlit" not in imported_after(module)
 
 
-@pytest.mark.parametrize("module", ["gen_core.evaluate", "gen_core.zoo_table"])
+@pytest.mark.parametrize("module", ["gen_core.eval.evaluate", "gen_core.eval.zoo_table"])
 def test_reports_do_not_pull_in_the_training_package(module):
     assert not {m for m in imported_after(module) if m == "gen_core.train" or m.startswith("gen_core.train.")}
 

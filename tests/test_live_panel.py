@@ -9,8 +9,8 @@ import torch
 from torch import nn
 
 from gen_core.cache import content_hash
-from gen_core.checkpoint import load_model, save_model
-from gen_core.export import export_decoder
+from gen_core.files.checkpoint import load_model, save_model
+from gen_core.media.browser_decoder import export_decoder
 from gen_core.models import vae
 from gen_core.models.registry import FAMILIES, register
 from tests.app_support import VAE, assert_clean, open_page, write_model_dir

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from gen_core.checkpoint import CheckpointError, model_files, read_header, save_model, update_metadata
-from gen_core.metric_keys import METRIC, SCORES, MetricKey, _register, check_metric_keys
+from gen_core.eval.metric_keys import METRIC, SCORES, MetricKey, _register, check_metric_keys
+from gen_core.files.checkpoint import CheckpointError, model_files, read_header, save_model, update_metadata
 from tests.conftest import tiny_model
 
 SHIPPED = Path(__file__).resolve().parent.parent / "checkpoints"

@@ -1,6 +1,6 @@
 """Metric names and formats shared by the README table, the gallery and Compare."""
 
-from gen_core.metric_report import METRIC, best_models, card_summary, fmt, headline
+from gen_core.eval.report import METRIC, best_models, card_summary, fmt, headline
 
 
 def test_values_are_written_with_their_digits_units_and_missing_marker():

@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from gen_core.data import load_dataset
-from gen_core.metrics import (
+from gen_core.eval.metrics import (
     bootstrap_fd,
     class_coverage,
     frechet_distance,

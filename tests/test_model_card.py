@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from gen_core.checkpoint import CheckpointError, inspect_checkpoint, load_model, save_model
-from gen_core.model_card import ModelCard, model_facts
+from gen_core.files.card import ModelCard, model_facts
+from gen_core.files.checkpoint import CheckpointError, inspect_checkpoint, load_model, save_model
 from gen_core.models.base import LatentDim
 from tests.conftest import tiny_model
 

@@ -12,9 +12,9 @@ import torch
 from onnx import TensorProto, helper
 from torch import nn
 
-from gen_core.checkpoint import CheckpointError, load_model, load_model_bytes
-from gen_core.export import export_decoder, read_export
-from gen_core.inversion import invert
+from gen_core.files.checkpoint import CheckpointError, load_model, load_model_bytes
+from gen_core.latent.inversion import invert
+from gen_core.media.browser_decoder import export_decoder, read_export
 
 
 class ExamplesVAE(nn.Module):

@@ -1,4 +1,4 @@
-"""gen_core.projection and gen_core.cache: maps, placement of new latents, the disk cache, precompute."""
+"""gen_core.maps.projection and gen_core.cache: maps, placement of new latents, the disk cache, precompute."""
 
 from __future__ import annotations
 
@@ -6,10 +6,10 @@ import numpy as np
 import pytest
 import torch
 
-from gen_core import projection
 from gen_core.cache import ArtifactCache, content_hash, preview_grid
-from gen_core.checkpoint import save_model, update_metadata
-from gen_core.projection import (
+from gen_core.files.checkpoint import save_model, update_metadata
+from gen_core.maps import projection
+from gen_core.maps.projection import (
     ProjectionParams,
     cached_projection,
     fit_projection,
@@ -139,7 +139,7 @@ def test_map_encodings_are_cached_and_read_back(tmp_path, monkeypatch):
 
 
 def test_latent_at_is_exact_on_a_point_and_a_weighted_mean_between_points():
-    from gen_core.projection import latent_at
+    from gen_core.maps.projection import latent_at
 
     coords = np.array([[0.0, 0.0], [2.0, 0.0], [50.0, 50.0]], dtype=np.float32)
     latents = np.array([[1.0, 0.0], [0.0, 1.0], [9.0, 9.0]], dtype=np.float32)

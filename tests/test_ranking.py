@@ -2,7 +2,7 @@
 
 import math
 
-from gen_core.ranking import rank_models
+from gen_core.eval.ranking import rank_models
 
 
 def test_models_rank_by_fd_relative_to_the_best_of_their_dataset():

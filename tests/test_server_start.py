@@ -79,7 +79,7 @@ def test_without_a_warm_up_pages_do_not_wait(monkeypatch):
 
 
 def test_the_warm_up_fills_the_catalog_of_the_checkpoint_folder(monkeypatch, tmp_path, tiny_vae):
-    from gen_core.checkpoint import save_model
+    from gen_core.files.checkpoint import save_model
     from ui.catalog import CHECKPOINTS_ENV, _scan, catalog
 
     save_model(tiny_vae, tmp_path / "tiny.safetensors")

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from gen_core.checkpoint import save_model
+from gen_core.files.checkpoint import save_model
 from tests.app_support import PAGES, VAE, assert_clean, checkpoint_env, open_page, shared_model_dir  # noqa: F401
 from tests.conftest import tiny_model
 

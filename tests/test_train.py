@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from gen_core.checkpoint import load_model, read_checkpoint, update_metadata
+from gen_core.files.checkpoint import load_model, read_checkpoint, update_metadata
 from gen_core.train.cli import PRESETS, main
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -7,7 +7,7 @@ import pickle
 
 import pytest
 
-from gen_core.checkpoint import model_metadata, save_model
+from gen_core.files.checkpoint import model_metadata, save_model
 from tests.app_support import GAN, assert_clean, checkpoint_env, open_page, shared_model_dir  # noqa: F401
 from tests.conftest import tiny_model
 

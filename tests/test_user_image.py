@@ -11,9 +11,9 @@ import pytest
 import torch
 from PIL import Image, ImageDraw
 
-from gen_core.classifier import default_classifier_path, load_classifier
 from gen_core.data import load_probe
-from gen_core.images import UserImageError, from_user_image, open_user_image
+from gen_core.eval.classifier import default_classifier_path, load_classifier
+from gen_core.media.images import UserImageError, from_user_image, open_user_image
 from tests.digit_photos import digit_photos
 
 MNIST = (1, 28, 28)

@@ -1,7 +1,7 @@
 """The zoo's target check picks the right model of each group and judges it by the metadata."""
 
 from bench.zoo_targets import END, START, main
-from gen_core.checkpoint import save_model
+from gen_core.files.checkpoint import save_model
 from tests.conftest import tiny_model
 
 GAN_METRICS = {"fd_spread": 0.1, "fd_real_halves": 0.12, "precision": 0.85, "recall": 0.7998,

@@ -9,10 +9,10 @@ import streamlit as st
 import torch
 
 from gen_core.cache import preview_grid
-from gen_core.classifier import Classifier, default_classifier_path, load_classifier
 from gen_core.data import load_eval_images
-from gen_core.latent import mean_kl_per_dim
-from gen_core.projection import MapData, ProjectionParams, cached_projection, map_data
+from gen_core.eval.classifier import Classifier, default_classifier_path, load_classifier
+from gen_core.latent.encoding import mean_kl_per_dim
+from gen_core.maps.projection import MapData, ProjectionParams, cached_projection, map_data
 from ui.catalog import artifact_cache, get_model, model_card, model_ref
 
 KL_IMAGES = 3000

@@ -16,11 +16,17 @@ from pathlib import Path
 import streamlit as st
 
 from gen_core.cache import CACHE_DIR_NAME, ArtifactCache, bytes_identity, file_identity
-from gen_core.checkpoint import CheckpointError, inspect_checkpoint, load_model, load_model_bytes, model_files
-from gen_core.model_card import ModelCard, size_text
+from gen_core.eval.ranking import Ranked, rank_models
+from gen_core.files.card import ModelCard, size_text
+from gen_core.files.checkpoint import (
+    CheckpointError,
+    inspect_checkpoint,
+    load_model,
+    load_model_bytes,
+    model_files,
+)
 from gen_core.models import FAMILIES, EncoderModel, GenerativeModel
 from gen_core.models.registry import family_class
-from gen_core.ranking import Ranked, rank_models
 
 CHECKPOINTS_ENV = "LATENT_ATLAS_CHECKPOINTS"
 DEFAULT_CHECKPOINTS = "checkpoints"

@@ -13,15 +13,15 @@ import streamlit as st
 import torch
 
 from gen_core.data import CLASS_NAMES
-from gen_core.directions import (
+from gen_core.latent.directions import (
     Direction,
     class_direction,
     code_directions,
     labelled_samples,
     principal_directions,
 )
-from gen_core.exports import sweep_gif as animated_sweep
-from gen_core.latent import clamp_to_spec
+from gen_core.latent.operations import clamp_to_spec
+from gen_core.media.downloads import sweep_gif as animated_sweep
 from gen_core.models import GenerativeModel
 from ui.cached import dataset_classifier, dataset_name, latent_map_data
 from ui.catalog import get_model, model_ref

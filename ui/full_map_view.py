@@ -1,6 +1,6 @@
 """The Latent Map's choice of points: the 3,000 cached test images, or the whole dataset.
 
-The whole dataset (70,000 MNIST images) is encoded and projected by ``gen_core.full_map`` in a
+The whole dataset (70,000 MNIST images) is encoded and projected by ``gen_core.maps.full_map`` in a
 process of its own; this page starts it, follows its progress file every two seconds, and reads
 the result from the cache once it is there.
 """
@@ -13,8 +13,8 @@ from pathlib import Path
 import numpy as np
 import streamlit as st
 
-from gen_core import full_map
 from gen_core.data import has_full_split, resolve_data_root
+from gen_core.maps import full_map
 from gen_core.models import GenerativeModel
 from ui.catalog import artifact_cache, model_ref
 

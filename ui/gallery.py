@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import streamlit as st
 
-from gen_core.checkpoint import MAX_FILE_BYTES, CheckpointError
-from gen_core.metric_report import card_summary
-from gen_core.model_card import model_facts
-from gen_core.ranking import BASIS as RANK_BASIS
+from gen_core.eval.ranking import BASIS as RANK_BASIS
+from gen_core.eval.report import card_summary
+from gen_core.files.card import model_facts
+from gen_core.files.checkpoint import MAX_FILE_BYTES, CheckpointError
 from ui.cached import preview
 from ui.catalog import add_upload, catalog, get_model, model_card, model_ref, ranking, remove_upload, uploads
 from ui.curves import curves_svg
@@ -88,7 +88,7 @@ def upload_section() -> None:
                    "forgotten when the tab closes. A decoder trained elsewhere comes as ONNX "
                    "(`torch.onnx.export` of a module mapping z [B, D] to images). PyTorch pickles "
                    "(.pt, .pth, .ckpt) are never opened: convert them first with "
-                   "`python -m gen_core.convert`.")
+                   "`python -m gen_core.files.convert`.")
         upload = st.file_uploader("Checkpoint file", key="model_upload", max_upload_size=MAX_UPLOAD_MB)
         if upload is None:
             return

@@ -5,8 +5,8 @@ from __future__ import annotations
 import streamlit as st
 import torch
 
-from gen_core.latent import INACTIVE_KL_NATS
-from gen_core.metric_keys import CATEGORY_AGREEMENT, CATEGORY_MAJORITY
+from gen_core.eval.metric_keys import CATEGORY_AGREEMENT, CATEGORY_MAJORITY
+from gen_core.latent.encoding import INACTIVE_KL_NATS
 from gen_core.models import GenerativeModel, LatentDim
 from ui.state import View
 
@@ -17,7 +17,7 @@ CONTROLS_HEIGHT_PX = 520
 def category_labels(model: GenerativeModel) -> dict[int, tuple[str, ...]]:
     """Names for the values of a model's first categorical latent, by what each draws.
 
-    ``gen_core.evaluate`` measured, with the dataset classifier, which class most samples of each
+    ``gen_core.eval.evaluate`` measured, with the dataset classifier, which class most samples of each
     value are read as; an InfoGAN's value "1" may well draw a 0, so it is labelled that way.
     """
     metrics, names = model.card.metrics, model.card.class_names

@@ -1,9 +1,10 @@
 """The live latent panel and traversal grid: Streamlit components that decode in the browser.
 
-The decoder (``gen_core.export``) is written once per model content hash into ``static/decoders/``,
-which Streamlit serves at ``app/static/decoders/`` (``server.enableStaticServing``): the browser
-downloads it once per model and caches it, and no interaction sends weights again. A model the
-browser cannot run gets ``None`` from ``decoder_url`` and the page falls back to server decoding.
+The decoder (``gen_core.media.browser_decoder``) is written once per model content hash into
+``static/decoders/``, which Streamlit serves at ``app/static/decoders/``
+(``server.enableStaticServing``): the browser downloads it once per model and caches it, and no
+interaction sends weights again. A model the browser cannot run gets ``None`` from
+``decoder_url`` and the page falls back to server decoding.
 """
 
 from __future__ import annotations
@@ -17,8 +18,9 @@ import streamlit as st
 import torch
 
 from gen_core.cache import write_atomically
-from gen_core.export import ExportError, export_decoder
-from gen_core.latent import INACTIVE_KL_NATS, clamp_to_spec, traversal_values
+from gen_core.latent.encoding import INACTIVE_KL_NATS
+from gen_core.latent.operations import clamp_to_spec, traversal_values
+from gen_core.media.browser_decoder import ExportError, export_decoder
 from gen_core.models import GenerativeModel
 from ui.catalog import get_model, model_ref
 from ui.in_page import in_page_component

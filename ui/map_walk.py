@@ -10,8 +10,8 @@ import numpy as np
 import torch
 
 from gen_core.cache import write_atomically
+from gen_core.maps.projection import PLACEMENT_NEIGHBOURS
 from gen_core.models import GenerativeModel
-from gen_core.projection import PLACEMENT_NEIGHBOURS
 from ui.in_page import in_page_component
 from ui.live_latent import latent_from_browser
 from ui.render import MEDIUM_PX

@@ -8,8 +8,8 @@ import numpy as np
 import streamlit as st
 import torch
 
-from gen_core.exports import SLIDE_PX
-from gen_core.images import crisp, image_grid, png_bytes, to_pil
+from gen_core.media.downloads import SLIDE_PX
+from gen_core.media.images import crisp, image_grid, png_bytes, to_pil
 from gen_core.models import GenerativeModel
 from ui.presenter import presenting
 

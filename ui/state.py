@@ -14,7 +14,7 @@ import math
 import streamlit as st
 import torch
 
-from gen_core.latent import clamp_to_spec, seed_latent
+from gen_core.latent.operations import clamp_to_spec, seed_latent
 from ui.catalog import UPLOADED_SUFFIX, default_model, file_stems, get_model, usable_stems
 
 MAX_SEED = 2**31 - 1

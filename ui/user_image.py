@@ -13,8 +13,8 @@ import hashlib
 import streamlit as st
 import torch
 
-from gen_core.images import UserImageError, from_user_image, open_user_image
-from gen_core.latent import to_latent
+from gen_core.latent.encoding import to_latent
+from gen_core.media.images import UserImageError, from_user_image, open_user_image
 from gen_core.models import GenerativeModel
 from ui.cached import dataset_classifier, dataset_name
 from ui.catalog import get_model, model_ref

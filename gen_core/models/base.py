@@ -138,7 +138,7 @@ class GenerativeModel(nn.Module, ABC):
     def decoder_layers(self) -> list[nn.Module]:
         """``decode`` as a list of modules applied in turn to ``z`` ``[B, D]``.
 
-        This is what ``gen_core.export`` turns into the browser's decoder, so it includes what
+        This is what ``gen_core.media.browser_decoder`` turns into the browser's decoder, so it includes what
         ``decode`` does around the network (input assembly, output scaling).
         """
 

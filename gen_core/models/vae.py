@@ -171,7 +171,7 @@ class VAE(BernoulliDecoder, EncoderModel):
     def iwae_loss(self, x: torch.Tensor, k: int) -> dict[str, torch.Tensor]:
         """Negative importance-weighted bound -L_k (Burda et al. 2015, eq. 8) for a batch ``x``
         ``[B, C, H, W]``, averaged per image in nats: training on it tightens the bound that
-        ``gen_core.metrics.iwae_bound`` reports. Returned as ``loss`` and ``neg_iwae``."""
+        ``gen_core.eval.metrics.iwae_bound`` reports. Returned as ``loss`` and ``neg_iwae``."""
         log_w = self.log_importance_weights(x, k)  # [B, k]
         neg_bound = -(torch.logsumexp(log_w, dim=1) - math.log(k)).mean()
         return {"loss": neg_bound, "neg_iwae": neg_bound}

@@ -13,7 +13,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from gen_core.metrics import reconstruction_mse
+from gen_core.eval.metrics import reconstruction_mse
 from gen_core.train.distributed import broadcast_weights, synced_step
 from gen_core.train.gan_trainer import discriminator_loss, generator_loss
 from gen_core.train.loop import Trainer

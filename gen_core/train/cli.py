@@ -12,10 +12,10 @@ from pathlib import Path
 
 import torch
 
-from gen_core.checkpoint import read_header, save_model
 from gen_core.data import DataError, ImageData, load_dataset
-from gen_core.metric_keys import LIKELIHOOD_IMAGES, LIKELIHOOD_KEYS, RECONSTRUCTION_MSE
-from gen_core.metrics import held_out_elbo, reconstruction_mse
+from gen_core.eval.metric_keys import LIKELIHOOD_IMAGES, LIKELIHOOD_KEYS, RECONSTRUCTION_MSE
+from gen_core.eval.metrics import held_out_elbo, reconstruction_mse
+from gen_core.files.checkpoint import read_header, save_model
 from gen_core.models import GenerativeModel, build_model
 from gen_core.models.aae import AAEConfig
 from gen_core.models.dcgan import DCGANConfig
@@ -224,7 +224,7 @@ def write_checkpoint(trainer: Trainer, args: argparse.Namespace, train: ImageDat
 def held_out_metrics(model: GenerativeModel, test: ImageData | None, binarized: bool) -> dict:
     """What a run measures on the test set (binarized once when the run trained on binarized
     pixels): the ELBO of a likelihood model, the reconstruction error of any other model with an
-    encoder; nothing for GANs. ``gen_core.evaluate`` later adds the rest under the same keys."""
+    encoder; nothing for GANs. ``gen_core.eval.evaluate`` later adds the rest under the same keys."""
     if test is None:
         return {}
     if model.has_likelihood:

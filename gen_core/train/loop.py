@@ -17,10 +17,10 @@ import torch
 from torch import nn
 from tqdm import tqdm
 
-from gen_core.checkpoint import read_checkpoint, save_model
 from gen_core.data import ImageData
-from gen_core.images import image_grid, save_png
-from gen_core.model_card import TrainingSummary
+from gen_core.files.card import TrainingSummary
+from gen_core.files.checkpoint import read_checkpoint, save_model
+from gen_core.media.images import image_grid, save_png
 from gen_core.models import GenerativeModel
 from gen_core.train.distributed import DistContext, mean_across_ranks, shard
 from gen_core.train.ema import WeightAverage

@@ -18,7 +18,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from gen_core.metrics import reconstruction_mse
+from gen_core.eval.metrics import reconstruction_mse
 from gen_core.models.posterior import DiagonalGaussian
 from gen_core.train.distributed import broadcast_weights, synced_step
 from gen_core.train.gan_trainer import discriminator_loss, generator_loss

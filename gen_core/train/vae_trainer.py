@@ -11,7 +11,7 @@ import torch
 from torch.nn.parallel import DistributedDataParallel
 
 from gen_core.data import fixed_binarization
-from gen_core.metrics import held_out_elbo
+from gen_core.eval.metrics import held_out_elbo
 from gen_core.train.loop import Trainer
 from gen_core.training_options import VAEOptions
 

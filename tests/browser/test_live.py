@@ -10,8 +10,8 @@ import torch
 from playwright.sync_api import Page, expect
 
 from bench.browser import DECODE_IN_PAGE, DRAG_IN_PAGE, runtime_page
-from gen_core.checkpoint import load_model
-from gen_core.export import export_decoder
+from gen_core.files.checkpoint import load_model
+from gen_core.media.browser_decoder import export_decoder
 from tests.app_support import GAN, ROOT, VAE
 
 pytestmark = pytest.mark.browser

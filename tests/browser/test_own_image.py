@@ -9,7 +9,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from bench.ui_measure import IDLE
-from gen_core.checkpoint import save_model
+from gen_core.files.checkpoint import save_model
 from tests.app_support import VAE
 from tests.browser.test_live import ERRORS, PAGE_TIMEOUT_MS, PICTURE, canvas_pixels, open_explore
 from tests.conftest import tiny_model

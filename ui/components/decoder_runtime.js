@@ -1,4 +1,4 @@
-// Runs a decoder exported by gen_core.export (see its docstring for the file format) in the page.
+// Runs a decoder exported by gen_core.media.browser_decoder (see its docstring for the file format) in the page.
 // Activations are Float32Arrays in [C, H, W] order; sums are accumulated in doubles so the result
 // matches PyTorch's float32 decode to about 1e-6.
 const DecoderRuntime = (() => {

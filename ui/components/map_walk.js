@@ -1,7 +1,7 @@
 // The walkable Latent Map: every point drawn on a canvas, and the picture of whatever lies under the
 // cursor decoded in the page. On a point: its latent (for a model with an encoder, the image's
 // reconstruction). Between points: the inverse-distance-weighted mean of the latents of the k
-// nearest points (gen_core.projection.latent_at does the same on the server). Wheel zooms, a drag
+// nearest points (gen_core.maps.projection.latent_at does the same on the server). Wheel zooms, a drag
 // pans, a click pins the place and sends its latent back to Python.
 const MAP_WALKS = new WeakMap();
 const PICK_PX = 5, DRAG_PX = 4, POINT_PX = 3, ZOOM_STEP = 1.2;

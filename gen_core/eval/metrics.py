@@ -1,6 +1,6 @@
 """Sample-quality and likelihood metrics, each returning a dict with fixed keys.
 
-Features are those of a dataset classifier (``gen_core.classifier``), so the Frechet distance here
+Features are those of a dataset classifier (``gen_core.eval.classifier``), so the Frechet distance here
 is "FD in classifier features", not FID: Inception features would not fit 28x28 digits and
 numbers from different feature extractors are not comparable.
 """
@@ -11,7 +11,7 @@ import math
 
 import torch
 
-from gen_core.metric_keys import CLASS_FRACTIONS, MAX_CLASS, MIN_CLASS, MODE_COLLAPSE, PRECISION, RECALL
+from gen_core.eval.metric_keys import CLASS_FRACTIONS, MAX_CLASS, MIN_CLASS, MODE_COLLAPSE, PRECISION, RECALL
 from gen_core.models.base import EncoderModel
 from gen_core.models.vae import VAE
 

@@ -1,12 +1,12 @@
 """What each recorded metric is called, which way is better, and how it is written.
 
-The README's zoo table (``gen_core.zoo_table``), the gallery's cards and the Compare page all
+The README's zoo table (``gen_core.eval.zoo_table``), the gallery's cards and the Compare page all
 read this one list, so a metric has the same name and the same digits everywhere.
 """
 
 from __future__ import annotations
 
-from gen_core.metric_keys import (
+from gen_core.eval.metric_keys import (
     BCE_ELBO,
     BCE_IWAE,
     CATEGORIES_MATCHED,

@@ -1,6 +1,6 @@
-"""``python -m gen_core.evaluate CHECKPOINT...``: measure models and write the numbers into their files.
+"""``python -m gen_core.eval.evaluate CHECKPOINT...``: measure models and write the numbers into their files.
 
-Every model gets, in its dataset classifier's features (``gen_core.classifier``), against one
+Every model gets, in its dataset classifier's features (``gen_core.eval.classifier``), against one
 random half of the test set: the Frechet distance of as many samples (with a bootstrap spread),
 KID, precision and recall (k = 3), each beside the same figure for the other real half (what a
 perfect model would score at this sample size), and the class coverage of its samples. VAEs also
@@ -19,10 +19,9 @@ from pathlib import Path
 
 import torch
 
-from gen_core.checkpoint import CheckpointError, load_model, update_metadata
-from gen_core.classifier import Classifier, default_classifier_path, load_classifier
 from gen_core.data import DataError, ImageData, fixed_binarization, load_eval_images
-from gen_core.metric_keys import (
+from gen_core.eval.classifier import Classifier, default_classifier_path, load_classifier
+from gen_core.eval.metric_keys import (
     CATEGORIES_MATCHED,
     CATEGORY_AGREEMENT,
     CATEGORY_MAJORITY,
@@ -41,7 +40,7 @@ from gen_core.metric_keys import (
     METRIC,
     RECONSTRUCTION_MSE,
 )
-from gen_core.metrics import (
+from gen_core.eval.metrics import (
     bootstrap_fd,
     class_coverage,
     frechet_distance,
@@ -51,8 +50,9 @@ from gen_core.metrics import (
     precision_recall,
     reconstruction_mse,
 )
+from gen_core.eval.zoo_table import markdown_table
+from gen_core.files.checkpoint import CheckpointError, load_model, update_metadata
 from gen_core.models import GenerativeModel
-from gen_core.zoo_table import markdown_table
 
 CATEGORY_MATCH = 0.8  # a code value "is" a class when this share of its samples gets that class
 
@@ -192,7 +192,7 @@ def evaluate_checkpoint(path: Path, settings: EvalSettings, references: dict[str
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    p = argparse.ArgumentParser(prog="python -m gen_core.evaluate", description=__doc__.splitlines()[0])
+    p = argparse.ArgumentParser(prog="python -m gen_core.eval.evaluate", description=__doc__.splitlines()[0])
     p.add_argument("checkpoints", nargs="+", type=Path, help="model .safetensors files")
     p.add_argument("--data-root", help="torchvision data root (else the bundled probe set is the test set)")
     p.add_argument("--samples", type=int, default=EvalSettings.samples, help="samples per model")

@@ -3,8 +3,9 @@
 ``torch.onnx.export`` of someone else's decoder becomes a ``GenerativeModel`` that every page
 explores like a checkpoint. The graph is not run by ONNX Runtime: it is rebuilt, operator by
 operator, from the same layers our own decoders use. So it decodes on the server with torch,
-it is differentiable (GAN inversion finds latents for an image), and ``gen_core.export`` hands it
-to the browser's runtime for live decoding; one engine, no 28 MB runtime to ship.
+it is differentiable (GAN inversion finds latents for an image), and
+``gen_core.media.browser_decoder`` hands it to the browser's runtime for live decoding; one
+engine, no 28 MB runtime to ship.
 
 What is accepted is a chain: each operator takes the previous one's output and constants only.
 Operators: Gemm, MatMul, Add/Sub/Mul/Div by a constant, Relu, LeakyRelu, Sigmoid, Tanh,
@@ -30,8 +31,8 @@ import numpy as np
 import torch
 from torch import nn
 
-from gen_core.errors import CheckpointError
-from gen_core.model_card import ModelCard
+from gen_core.files.card import ModelCard
+from gen_core.files.errors import CheckpointError
 from gen_core.models import GenerativeModel, LatentDim
 from gen_core.models.base import ScaleShift, gaussian_spec
 

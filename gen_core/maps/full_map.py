@@ -1,12 +1,12 @@
 """The whole dataset on the map: every training and test image (70,000 for MNIST) encoded and
 projected once, in a process of its own, and cached by the model's content hash.
 
-A page starts ``python -m gen_core.full_map CHECKPOINT --data-root DIR`` in the background and
+A page starts ``python -m gen_core.maps.full_map CHECKPOINT --data-root DIR`` in the background and
 follows its progress file; the server never runs the encoder over 70,000 images nor UMAP's numba
 compile itself. The result is written atomically; a lock file keeps two processes from building
 the same map at once, and a lock left by a dead process is taken over.
 
-    python -m gen_core.full_map checkpoints/NAME.safetensors --data-root DATA
+    python -m gen_core.maps.full_map checkpoints/NAME.safetensors --data-root DATA
 """
 
 from __future__ import annotations
@@ -24,9 +24,9 @@ import numpy as np
 import torch
 
 from gen_core.cache import ArtifactCache, read_npz, write_atomically, write_npz
-from gen_core.checkpoint import load_model
 from gen_core.data import load_dataset
-from gen_core.projection import ProjectionParams, fit_projection
+from gen_core.files.checkpoint import load_model
+from gen_core.maps.projection import ProjectionParams, fit_projection
 
 ENCODE_BATCH = 1000
 KIND = "fullmap"
@@ -82,9 +82,10 @@ def start_build(checkpoint: Path, cache: ArtifactCache, dataset: str, data_root:
     if building(cache, dataset):
         return
     cache.folder.mkdir(parents=True, exist_ok=True)
-    process = subprocess.Popen([sys.executable, "-m", "gen_core.full_map", str(checkpoint), "--data-root",
-                                str(data_root)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                               start_new_session=True, cwd=Path(__file__).resolve().parents[1])
+    process = subprocess.Popen([sys.executable, "-m", "gen_core.maps.full_map", str(checkpoint),
+                                "--data-root", str(data_root)],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                               start_new_session=True, cwd=Path(__file__).resolve().parents[2])
     _write_progress(cache, dataset, {"stage": "starting", "done": 0.0, "pid": process.pid})
     # Reaped when it ends, so its pid stops answering and the page sees the build is over.
     threading.Thread(target=process.wait, daemon=True).start()
@@ -147,7 +148,8 @@ def _write_progress(cache: ArtifactCache, dataset: str, progress: dict) -> None:
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m gen_core.full_map", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m gen_core.maps.full_map",
+                                     description=__doc__.split("\n\n")[0])
     parser.add_argument("checkpoint", type=Path)
     parser.add_argument("--data-root", type=Path, required=True)
     args = parser.parse_args(argv)

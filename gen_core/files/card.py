@@ -15,8 +15,8 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
-from gen_core.errors import CheckpointError
-from gen_core.metric_keys import check_metric_keys
+from gen_core.eval.metric_keys import check_metric_keys
+from gen_core.files.errors import CheckpointError
 from gen_core.models import LatentDim
 
 SCHEMA_VERSION = 1

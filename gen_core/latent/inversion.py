@@ -17,7 +17,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from gen_core.latent import clamp_to_spec
+from gen_core.latent.operations import clamp_to_spec
 from gen_core.models import GenerativeModel
 from gen_core.models.base import OneHotColumn
 

@@ -1,4 +1,4 @@
-"""``python -m gen_core.convert``: turn a PyTorch state-dict file into a gen_core checkpoint.
+"""``python -m gen_core.files.convert``: turn a PyTorch state-dict file into a gen_core checkpoint.
 
 This is the one place a ``.pt``/``.pth`` file is ever opened, and only with
 ``torch.load(weights_only=True)``, which refuses arbitrary pickled objects. The architecture is
@@ -13,7 +13,7 @@ from pathlib import Path
 
 import torch
 
-from gen_core.checkpoint import CheckpointError, save_model
+from gen_core.files.checkpoint import CheckpointError, save_model
 from gen_core.models import GenerativeModel, build_model
 
 
@@ -35,7 +35,7 @@ def convert(source: Path, family: str, config: dict, out: Path, dataset: str | N
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m gen_core.convert", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m gen_core.files.convert", description=__doc__)
     parser.add_argument("source", type=Path, help="a .pt/.pth file holding a state dict")
     parser.add_argument("--family", required=True, help="registered family, e.g. vae or dcgan")
     parser.add_argument("--config", default="{}", help="JSON object of the family's config fields")

@@ -11,7 +11,7 @@ import io
 import numpy as np
 import torch
 
-from gen_core.images import crisp, gif_bytes, image_grid
+from gen_core.media.images import crisp, gif_bytes, image_grid
 
 SLIDE_PX = 1024  # the longer side of an exported picture: sharp on a projected slide
 

@@ -1,6 +1,6 @@
 """The zoo's quality rank: which model a newcomer should see first.
 
-Models are ranked by FD in their dataset classifier's features (``gen_core.evaluate``), divided
+Models are ranked by FD in their dataset classifier's features (``gen_core.eval.evaluate``), divided
 by the lowest FD among the models of the same dataset, so the best model of each dataset scores
 1.0 and datasets of different difficulty interleave fairly. A mode-collapse flag doubles the
 score (a model that skips classes misleads however sharp its samples are); ties go to the higher
@@ -12,7 +12,7 @@ from __future__ import annotations
 import dataclasses
 import math
 
-from gen_core.metric_keys import FD, MODE_COLLAPSE, RECALL
+from gen_core.eval.metric_keys import FD, MODE_COLLAPSE, RECALL
 
 MODE_COLLAPSE_PENALTY = 2.0
 BASIS = ("FD in the dataset classifier's features relative to the best of its dataset (lower first; "

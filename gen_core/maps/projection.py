@@ -6,7 +6,7 @@ Projections are keyed by the checkpoint's content hash, a fingerprint of the dat
 projection parameters, and stored with ``gen_core.cache``. umap-learn is imported only inside
 ``fit_projection``: its first fit in a process spends ~35 s compiling with numba.
 
-``python -m gen_core.projection --precompute checkpoints/`` writes the preview grid and the default
+``python -m gen_core.maps.projection --precompute checkpoints/`` writes the preview grid and the default
 projections of every checkpoint in a folder, so a fresh machine paints the app at once.
 """
 
@@ -22,9 +22,9 @@ import numpy as np
 import torch
 
 from gen_core.cache import ArtifactCache, preview_grid, read_npz, stale_cache_files, write_npz
-from gen_core.checkpoint import CheckpointError, load_model, model_files
 from gen_core.data import load_eval_images
-from gen_core.latent import encode_means
+from gen_core.files.checkpoint import CheckpointError, load_model, model_files
+from gen_core.latent.encoding import encode_means
 from gen_core.models import GenerativeModel
 
 MAP_POINTS = 3000
@@ -225,7 +225,7 @@ def precompute(folder: Path, params: list[ProjectionParams]) -> list[Path]:
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m gen_core.projection",
+    parser = argparse.ArgumentParser(prog="python -m gen_core.maps.projection",
                                      description="Precompute the app's caches for shipped checkpoints.")
     parser.add_argument("--precompute", type=Path, required=True, metavar="FOLDER",
                         help="folder of .safetensors checkpoints; caches go to FOLDER/cache/")

@@ -1,7 +1,7 @@
-"""``python -m gen_core.zoo_table checkpoints/``: the README's model-zoo table, from the files' metadata.
+"""``python -m gen_core.eval.zoo_table checkpoints/``: the README's model-zoo table, from the files' metadata.
 
 Nothing in the table is typed by hand: every cell is read from a checkpoint's header (training
-summary and the metrics ``gen_core.evaluate`` wrote). ``--readme README.md`` replaces the text
+summary and the metrics ``gen_core.eval.evaluate`` wrote). ``--readme README.md`` replaces the text
 between the ``<!-- zoo-table:start -->`` and ``<!-- zoo-table:end -->`` markers.
 """
 
@@ -12,8 +12,7 @@ import dataclasses
 import math
 from pathlib import Path
 
-from gen_core.checkpoint import CheckpointError, read_header
-from gen_core.metric_keys import (
+from gen_core.eval.metric_keys import (
     FD,
     FD_SPREAD,
     IWAE_K,
@@ -28,8 +27,9 @@ from gen_core.metric_keys import (
     RECALL,
     RECALL_REAL,
 )
-from gen_core.metric_report import categories_cell, fmt
-from gen_core.model_card import ModelCard, TrainingSummary, model_facts
+from gen_core.eval.report import categories_cell, fmt
+from gen_core.files.card import ModelCard, TrainingSummary, model_facts
+from gen_core.files.checkpoint import CheckpointError, read_header
 from gen_core.models import build_model
 from gen_core.training_options import OPTIONS_BY_TRAINER
 
@@ -118,7 +118,7 @@ def publish(table: str, readme: Path | None, start: str = START, end: str = END)
 
 
 def main(argv: list[str] | None = None) -> str:
-    p = argparse.ArgumentParser(prog="python -m gen_core.zoo_table", description=__doc__.splitlines()[0])
+    p = argparse.ArgumentParser(prog="python -m gen_core.eval.zoo_table", description=__doc__.splitlines()[0])
     p.add_argument("folder", type=Path, help="folder of checkpoints (for example checkpoints/)")
     p.add_argument("--readme", type=Path, help="write the table between the markers of this file")
     args = p.parse_args(argv)

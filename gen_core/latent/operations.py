@@ -1,4 +1,4 @@
-"""Walking latent spaces: seeds, paths between latents, traversals and per-dimension KL.
+"""Walking latent spaces: seeds, clamping to the spec, paths between latents and traversals.
 
 Every function works on plain tensors so the app, scripts and tests share one implementation.
 Latents are ``[D]`` (one point) or ``[B, D]`` (a batch); images come from ``model.decode``.
@@ -6,13 +6,9 @@ Latents are ``[D]`` (one point) or ``[B, D]`` (a batch); images come from ``mode
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import torch
 
-from gen_core.models import EncoderModel, GenerativeModel, LatentDim
-
-INACTIVE_KL_NATS = 0.01  # below this mean KL a dimension carries (almost) no information
+from gen_core.models import GenerativeModel, LatentDim
 
 
 def seed_latent(model: GenerativeModel, seed: int) -> torch.Tensor:
@@ -119,44 +115,3 @@ def traversal_grid(z: torch.Tensor, dims: list[int], spec: list[LatentDim], step
     for row, dim in enumerate(dims):
         grid[row * width:(row + 1) * width, dim] = values[row]
     return grid
-
-
-@torch.no_grad()
-def encode_means(model: EncoderModel, images: torch.Tensor, batch_size: int = 500) -> torch.Tensor:
-    """Posterior means ``[N, D]`` of images ``[N, C, H, W]``, batched to bound memory."""
-    return torch.cat([model.encode(images[i:i + batch_size].to(model.device)).mean.cpu()
-                      for i in range(0, len(images), batch_size)])
-
-
-@torch.no_grad()
-def mean_kl_per_dim(model: EncoderModel, images: torch.Tensor, batch_size: int = 500) -> torch.Tensor:
-    """Mean over ``images`` of KL(q(z_d|x) || N(0, 1)) for each dimension ``d``, in nats ``[D]``.
-
-    Dimensions the decoder ignores collapse to the prior ("posterior collapse") and score ~0.
-    """
-    total = torch.zeros(model.latent_dim)
-    for i in range(0, len(images), batch_size):
-        total += model.encode(images[i:i + batch_size].to(model.device)).kl().sum(0).cpu()
-    return total / len(images)
-
-
-def order_by_kl(kl: torch.Tensor, threshold: float = INACTIVE_KL_NATS) -> tuple[list[int], list[int]]:
-    """Split dimension indices into ``(active, inactive)``, each sorted by descending KL ``[D]``."""
-    order = torch.argsort(kl, descending=True).tolist()
-    return [d for d in order if kl[d] >= threshold], [d for d in order if kl[d] < threshold]
-
-
-def to_latent(model: GenerativeModel, images: torch.Tensor, generator: torch.Generator | None = None,
-              progress: Callable[[float], None] | None = None,
-              features: Callable[[torch.Tensor], torch.Tensor] | None = None) -> torch.Tensor:
-    """Latents ``[B, D]`` for images ``[B, C, H, W]`` in [0, 1], for any family.
-
-    The posterior means where the model has an encoder; otherwise GAN inversion
-    (``gen_core.inversion.invert``, with ``generator``, ``progress`` and ``features``).
-    """
-    if model.has_encoder:
-        with torch.no_grad():
-            return encode_means(model, images)
-    from gen_core.inversion import invert  # inversion builds on this module
-
-    return invert(model, images, generator=generator, progress=progress, features=features)

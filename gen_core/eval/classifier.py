@@ -1,9 +1,9 @@
 """A small CNN per dataset whose penultimate features feed the Frechet distance and precision/recall.
 
 It is saved like a model (one ``.safetensors`` file, JSON metadata under ``gen_core_classifier``)
-and loaded through the same header validation as ``gen_core.checkpoint``, never by unpickling.
+and loaded through the same header validation as ``gen_core.files.checkpoint``, never by unpickling.
 
-    python -m gen_core.classifier --dataset mnist --data-root DATA \\
+    python -m gen_core.eval.classifier --dataset mnist --data-root DATA \\
         --out checkpoints/classifiers/mnist-classifier.safetensors
 """
 
@@ -19,19 +19,19 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from gen_core.checkpoint import (
+from gen_core.data import DataError, ImageData, load_dataset
+from gen_core.files.checkpoint import (
     CheckpointError,
     assign_weights,
     check_tensors,
     read_tensors,
     write_safetensors,
 )
-from gen_core.data import DataError, ImageData, load_dataset
 from gen_core.models.registry import config_from_dict
 
 METADATA_KEY = "gen_core_classifier"
 SCHEMA_VERSION = 1
-CLASSIFIER_DIR = Path(__file__).resolve().parents[1] / "checkpoints" / "classifiers"
+CLASSIFIER_DIR = Path(__file__).resolve().parents[2] / "checkpoints" / "classifiers"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -169,8 +169,8 @@ def train_classifier(train: ImageData, test: ImageData | None, epochs: int = 8, 
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    p = argparse.ArgumentParser(prog="python -m gen_core.classifier",
-                                description="Train the dataset classifier used by gen_core.evaluate.")
+    p = argparse.ArgumentParser(prog="python -m gen_core.eval.classifier",
+                                description="Train the dataset classifier used by gen_core.eval.evaluate.")
     p.add_argument("--dataset", default="mnist", help="mnist, fashion-mnist or digits")
     p.add_argument("--data-root", help="torchvision data root (default: $GEN_CORE_DATA or ./data)")
     p.add_argument("--no-download", action="store_true", help="never download a missing dataset")

@@ -20,11 +20,11 @@ from safetensors.torch import load as load_safetensors_bytes
 from safetensors.torch import save_file
 from torch import nn
 
-from gen_core.errors import CheckpointError
-from gen_core.model_card import SCHEMA_VERSION, ModelCard
+from gen_core.files.card import SCHEMA_VERSION, ModelCard
+from gen_core.files.errors import CheckpointError
+from gen_core.files.onnx_decoder import load_onnx_bytes
 from gen_core.models import GenerativeModel, build_model
 from gen_core.models.registry import family_class
-from gen_core.onnx_decoder import load_onnx_bytes
 
 METADATA_KEY = "gen_core"
 MAX_FILE_BYTES = 200 * 1024 * 1024
@@ -66,7 +66,7 @@ def save_model(model: GenerativeModel, path: str | Path, *, dataset: dict | None
     """Write ``model`` and its card to one ``.safetensors`` file; returns the path.
 
     The card is parsed before anything is written, so a file this writes always opens again (a
-    metric key outside ``gen_core.metric_keys`` is a ``CheckpointError``). ``extra_tensors`` (for
+    metric key outside ``gen_core.eval.metric_keys`` is a ``CheckpointError``). ``extra_tensors`` (for
     example a discriminator kept for resuming) are stored under their own names and ignored by
     ``load_model``.
     """
@@ -166,7 +166,7 @@ def inspect_checkpoint(path: str | Path) -> ModelCard:
 
 def _model_from_bytes(where: Path, data: bytes, device: str | torch.device) -> GenerativeModel:
     """The model in a file's bytes, its card parsed once into ``model.card``. An ``.onnx`` file
-    is a decoder trained elsewhere (``gen_core.onnx_decoder``)."""
+    is a decoder trained elsewhere (``gen_core.files.onnx_decoder``)."""
     if where.suffix.lower() == ONNX_SUFFIX:
         model = load_onnx_bytes(data, where)
     else:
@@ -237,7 +237,7 @@ def _check_declared(where: Path, expected: dict[str, torch.Tensor], header: dict
 def _refuse_pickle_suffix(path: Path) -> None:
     if path.suffix.lower() in PICKLE_SUFFIXES:
         raise CheckpointError(path, "pickle-based PyTorch files are never loaded; convert it with "
-                              "`python -m gen_core.convert FILE --family NAME --config JSON --out "
+                              "`python -m gen_core.files.convert FILE --family NAME --config JSON --out "
                               "NAME.safetensors`")
 
 

@@ -1,0 +1,1 @@
+"""Evaluation: the dataset classifiers, metrics, the metric-key registry, reports and ranking."""

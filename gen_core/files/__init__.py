@@ -1,0 +1,1 @@
+"""Model files: the one error type, the safetensors checkpoint, the model card, ONNX decoders, conversion."""

@@ -1,0 +1,1 @@
+"""Latent spaces: operations on latents, encoding images, GAN inversion, named directions."""
