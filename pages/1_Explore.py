@@ -15,25 +15,24 @@ from gen_core.latent.encoding import order_by_kl
 from gen_core.latent.operations import traversal_grid, traversal_width, zero_latent
 from gen_core.media.downloads import npy_bytes, sweep_gif
 from gen_core.models import GenerativeModel
-from ui.cached import eval_images, kl_per_dim
+from ui.cached import PICKABLE_IMAGES, kl_per_dim, pickable_images
 from ui.catalog import get_model
+from ui.decode_path import live_toggle
 from ui.directions_panel import direction_panel
 from ui.latent_controls import latent_controls
-from ui.live_latent import decoder_url, live_panel, live_traversal
+from ui.live_latent import live_panel, live_traversal
 from ui.page import guarded, start_page
 from ui.render import MEDIUM_PX, decoded_grid, download_png, show_picture
 from ui.state import MAX_SEED, View, get_view, seed_view, set_view, write_url
 from ui.user_image import own_image_input, own_latent
 
 TRAVERSAL_STEPS = 9
-LIVE_KEY = "live_decoding"
-PICKABLE_IMAGES = 500
 
 
 @torch.no_grad()
 def encode_image(stem: str, index: int) -> None:
-    mu = get_model(stem).encode(eval_images(stem, PICKABLE_IMAGES)[index:index + 1]).mean
-    set_view(stem, get_view(stem).seed, mu[0].tolist())
+    mu = get_model(stem).encode(pickable_images(stem)[index:index + 1]).mean
+    set_view(stem, mu[0].tolist())
 
 
 @guarded
@@ -47,7 +46,7 @@ def start_controls(stem: str, model: GenerativeModel) -> None:
         st.rerun()
     cols[1].button("Random", key="random", on_click=lambda: seed_view(stem, random.randint(0, 99_999)))
     cols[2].button("Reset to zero", key="reset",
-                   on_click=lambda: set_view(stem, view.seed, zero_latent(model.latent_spec).tolist()))
+                   on_click=lambda: set_view(stem, zero_latent(model.latent_spec).tolist()))
     if model.has_encoder:
         with cols[3]:
             pick, go = st.columns([2, 1], vertical_alignment="bottom")
@@ -67,20 +66,13 @@ def latent_panel(stem: str) -> None:
     kl = kl_per_dim(stem) if model.has_encoder else None
     active, inactive = order_by_kl(kl) if kl is not None else (list(range(model.latent_dim)), [])
     caption = f"{stem} · seed {view.seed}"
-    url, why_not = decoder_url(stem)
-    live = st.toggle("Live: decode in this browser", value=True, key=LIVE_KEY, disabled=url is None,
-                     help="The picture follows a control while it moves. Off: the server decodes it "
-                          "when you release the control.")
+    url = live_toggle(stem).page_url
     if url is None:
-        st.info(f"This model's decoder cannot run in the browser ({why_not}), so the picture is decoded "
-                "on the server and changes when you release a control.", icon=":material/info:")
-    if url is None or not live:
-        url = None
-        server_panel(stem, model, view, kl, active, inactive, caption)
+        view = server_panel(stem, model, view, kl, active, inactive, caption)
     else:
         z = live_panel(stem, model, view, url, kl, active, inactive, caption)
         if z is not None:
-            view.z = z
+            view = set_view(stem, z, moved=True)
     write_url(model=stem, seed=view.seed, z=view.z)
     png, latent = st.columns(2)
     with png:
@@ -94,12 +86,14 @@ def latent_panel(stem: str) -> None:
 
 
 def server_panel(stem: str, model: GenerativeModel, view: View, kl: torch.Tensor | None,
-                 active: list[int], inactive: list[int], caption: str) -> None:
+                 active: list[int], inactive: list[int], caption: str) -> View:
+    """The controls and the picture decoded here; returns the view the controls set."""
     controls, picture = st.columns([2, 3])
     with controls:
-        view.z = latent_controls(stem, model, view, kl, active, inactive)
+        view = set_view(stem, latent_controls(stem, model, view, kl, active, inactive), moved=True)
     with picture:
         show_picture(decoded_grid(model, view.z, 1), caption=caption)
+    return view
 
 
 def traversal_section(stem: str, model: GenerativeModel, view: View, url: str | None,
@@ -161,7 +155,7 @@ def own_image_start(stem: str) -> None:
         st.caption(f"The picture is prepared as the dataset's images were; the model then {how}.")
         image = own_image_input("explore_own", model.image_shape)
         if image is not None and st.button("Start from this image", key="explore_own_go"):
-            set_view(stem, get_view(stem).seed, own_latent(stem, image).tolist())
+            set_view(stem, own_latent(stem, image).tolist())
 
 
 explore()

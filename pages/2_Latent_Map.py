@@ -7,6 +7,7 @@ import streamlit as st
 import torch
 
 from gen_core.latent.operations import clamp_to_spec
+from gen_core.maps import full_map
 from gen_core.maps.projection import (
     MapData,
     ProjectionError,
@@ -19,13 +20,14 @@ from gen_core.media.downloads import map_csv, npy_bytes
 from gen_core.models import GenerativeModel
 from ui.cached import latent_map_data, projection
 from ui.catalog import artifact_cache, get_model
+from ui.decode_path import decode_path
 from ui.full_map_view import chosen_full_map
-from ui.live_latent import decoder_url
 from ui.map_figure import map_figure, selected_indices
 from ui.map_walk import walk_map
 from ui.page import guarded, start_page
 from ui.render import MEDIUM_PX, show_images
-from ui.state import MAP_SELECTION, get_view, set_view, write_url
+from ui.session_keys import MAP_SELECTION
+from ui.state import get_view, set_view, write_url
 from ui.user_image import own_image_input, own_latent
 
 METHODS = {"UMAP": "umap", "PCA (instant)": "pca"}
@@ -48,7 +50,7 @@ def projection_controls(stem: str, data: MapData) -> ProjectionParams:
 
 
 def open_in_explore(stem: str, z: torch.Tensor) -> None:
-    set_view(stem, get_view(stem).seed, z.tolist())
+    set_view(stem, z.tolist())
 
 
 @torch.no_grad()
@@ -94,10 +96,8 @@ def map_view(stem: str) -> None:
     model, data = get_model(stem), latent_map_data(stem)
     full = chosen_full_map(stem, model)
     if full is not None:  # the whole dataset, projected once in the background with UMAP's defaults
-        data = MapData(torch.from_numpy(full["latents"]), torch.from_numpy(full["labels"].astype(np.int64)),
-                       data.class_names, None, f"all {len(full['labels']):,} {model.card.dataset} images",
-                       f"full-{len(full['labels'])}")
-        params, coords = ProjectionParams("umap"), full["coords"]
+        data = full_map.as_map_data(full, data.class_names, model.card.dataset)
+        params, coords = ProjectionParams(), full["coords"]
     else:
         params = projection_controls(stem, data)
         try:
@@ -117,14 +117,14 @@ def map_view(stem: str) -> None:
     st.caption(f"{method} of {data.source}"
                + (" (posterior means)" if model.has_encoder else "")
                + ". Stars (the latent set on Explore, your image) sit among their nearest mapped neighbours.")
-    url, why_not = decoder_url(stem)
+    path = decode_path(stem)
     mode = st.segmented_control("Map", [SELECT, WALK], default=SELECT, key=f"map_mode_{stem}",
                                 help="Select: click, box or lasso points. Walk: the picture follows the "
                                      "pointer anywhere on the map, decoded in this browser.")
-    if mode == WALK and url is None:
-        st.info(f"Walking needs the decoder in the browser, which this model's cannot run ({why_not}).")
-    if mode == WALK and url is not None:
-        walk_view(stem, model, data, coords, url)
+    if mode == WALK and path.url is None:
+        st.info(f"Walking needs the decoder in the browser, which this model's cannot run ({path.why_not}).")
+    if mode == WALK and path.url is not None:
+        walk_view(stem, model, data, coords, path.url)
     else:
         left, right = st.columns([3, 2])
         with left:

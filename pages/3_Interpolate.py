@@ -13,14 +13,15 @@ from gen_core.latent.encoding import encode_means
 from gen_core.latent.operations import bilinear_grid, clamp_to_spec, lerp, seed_latent, slerp
 from gen_core.media.downloads import sweep_gif
 from gen_core.models import GenerativeModel
-from ui.cached import eval_images
+from ui.cached import pickable_images
 from ui.catalog import get_model
-from ui.live_latent import decoder_url, live_grid
+from ui.decode_path import decode_path
+from ui.live_latent import live_grid
 from ui.page import guarded, start_page
 from ui.render import LARGE_PX, decoded_grid, download_png, show_images, show_picture
-from ui.state import MAX_SEED, SECOND_SEED, get_view, write_url
+from ui.session_keys import SECOND_SEED
+from ui.state import MAX_SEED, get_view, write_url
 
-PICKABLE_IMAGES = 500
 FROM_SEEDS, FROM_IMAGES = "Two seeds", "Two dataset images"
 
 
@@ -33,7 +34,7 @@ def seed_endpoints(model: GenerativeModel, seed_a: int) -> tuple[torch.Tensor, d
 
 
 def image_endpoints(stem: str, model: GenerativeModel) -> tuple[torch.Tensor, dict]:
-    images = eval_images(stem, PICKABLE_IMAGES)
+    images = pickable_images(stem)
     cols = st.columns(2)
     picks = [cols[0].number_input("Image A #", 0, len(images) - 1, 0, key="interp_image_a"),
              cols[1].number_input("Image B #", 0, len(images) - 1, 1, key="interp_image_b")]
@@ -123,7 +124,7 @@ def interpolation(stem: str) -> None:
         ends, url = seed_endpoints(model, view.seed)
     else:
         ends, url = image_endpoints(stem, model)
-    decoder, _ = decoder_url(stem)
+    decoder = decode_path(stem).page_url
     paths_section(stem, model, ends, decoder)
     first_seed = view.seed if url.get("seed") is None else int(url["seed"])
     corners_section(stem, model, corner_latents(model, ends, first_seed), decoder)

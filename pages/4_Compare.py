@@ -8,6 +8,7 @@ import torch
 
 from gen_core.eval.report import METRICS, best_models, headline
 from gen_core.files.card import model_facts
+from gen_core.latent.encoding import pixel_errors, reconstruct
 from gen_core.latent.operations import seed_latent
 from ui.cached import dataset_name, eval_images
 from ui.catalog import get_model, model_ref
@@ -57,7 +58,7 @@ def own_image_row(stems: list[str]) -> None:
             z = own_latent(stem, image)
             with torch.no_grad():
                 redrawn = model.decode(z[None])
-            error = (redrawn - image).pow(2).mean().item()
+            error = pixel_errors(image, redrawn).item()
             how = "encoded" if model.has_encoder else "inverted"
             show_images(redrawn, nrow=1, target_px=LARGE_PX * 2 // len(stems),
                         caption=f"{stem} ({how}) · squared error {error:.4f}")
@@ -77,9 +78,8 @@ def reconstructions(stems: list[str]) -> None:
         show_images(images, nrow=RECONSTRUCTED, target_px=LARGE_PX * 2, caption=f"{dataset} originals")
         errors = {}
         for stem in group:
-            model = get_model(stem)
-            recon = model.decode(model.encode(images).mean)
-            errors[stem] = ((recon - images) ** 2).flatten(1).mean(1).tolist()
+            recon = reconstruct(get_model(stem), images)
+            errors[stem] = pixel_errors(images, recon).tolist()
             show_images(recon, nrow=RECONSTRUCTED, target_px=LARGE_PX * 2, caption=f"{stem} reconstructions")
         table = pd.DataFrame(errors, index=[f"image {i + 1}" for i in range(RECONSTRUCTED)]).T
         st.caption("Mean squared pixel error per image (lower is closer to the original)")

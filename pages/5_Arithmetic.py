@@ -12,15 +12,15 @@ import torch
 
 from gen_core.latent.operations import clamp_to_spec, seed_latent
 from gen_core.models import GenerativeModel
-from ui.cached import eval_images
+from ui.cached import PICKABLE_IMAGES, pickable_images
 from ui.catalog import get_model
 from ui.page import guarded, start_page
 from ui.render import LARGE_PX, MEDIUM_PX, decoded_grid, download_png, show_picture
-from ui.state import MAP_SELECTION, MAX_SEED, get_view, set_view, write_url
+from ui.session_keys import MAP_SELECTION
+from ui.state import MAX_SEED, set_view, write_url
 from ui.user_image import own_image_input, own_latent
 
 SEED, DATASET, OWN, MAP = "Seed", "Dataset image", "Your image", "Map selection"
-PICKABLE_IMAGES = 500
 OPERANDS = (("A", 1), ("B", 2), ("C", 3))  # name and default seed
 
 
@@ -34,7 +34,7 @@ def operand(stem: str, model: GenerativeModel, name: str, default_seed: int) -> 
     elif kind == DATASET:
         index = st.number_input(f"{name}: dataset image #", 0, PICKABLE_IMAGES - 1, default_seed,
                                 key=f"arith_image_{name}")
-        z = own_latent(stem, eval_images(stem, PICKABLE_IMAGES)[int(index)][None])
+        z = own_latent(stem, pickable_images(stem)[int(index)][None])
     elif kind == OWN:
         image = own_image_input(f"arith_own_{name}", model.image_shape)
         if image is None:
@@ -70,7 +70,7 @@ def arithmetic() -> None:
                  caption="A, B, C and the result A − B + C")
     left, right = st.columns(2)
     if left.button("Open the result in Explore", key="arith_open", type="primary"):
-        set_view(stem, get_view(stem).seed, result.tolist())
+        set_view(stem, result.tolist())
         st.switch_page("pages/1_Explore.py")
     with right:
         download_png(lambda: decoded_grid(model, operands, 4), f"{stem}-arithmetic.png", key="arith_png")

@@ -10,11 +10,9 @@ from streamlit.testing.v1 import AppTest
 from gen_core.files.checkpoint import save_model
 from tests.conftest import tiny_model
 from ui.catalog import CHECKPOINTS_ENV
+from ui.page_table import PAGES
 
 ROOT = Path(__file__).resolve().parents[1]
-PAGES = {"home": "app.py", "explore": "pages/1_Explore.py", "map": "pages/2_Latent_Map.py",
-         "interpolate": "pages/3_Interpolate.py", "compare": "pages/4_Compare.py",
-         "arithmetic": "pages/5_Arithmetic.py"}
 VAE, CONV_VAE, GAN, BROKEN, INFOGAN = "a-vae", "b-conv-vae", "c-gan", "d-broken", "e-infogan"
 RUN_TIMEOUT_S = 120
 # Explore with its "Live" toggle off: the server decodes, so AppTest can read the pictures.

@@ -132,7 +132,7 @@ def test_interpolate_sends_paths_for_every_step_count_and_follows_the_seeds():
 
 
 def test_interpolate_decodes_on_the_server_for_a_model_the_browser_cannot_run(monkeypatch):
-    monkeypatch.setattr("ui.live_latent._exported", lambda stem, identity: (None, "no reason"))
+    monkeypatch.setattr("ui.decode_path._exported", lambda stem, identity: (None, "no reason"))
     at = open_page("interpolate", state={"active_models": [VAE]})
     assert_clean(at)
     paths = at.image[0].proto.imgs[0].url
@@ -166,7 +166,7 @@ def selection(indices: list[int]) -> dict:
 
 @pytest.mark.parametrize("stem", [VAE, GAN])
 def test_latent_map_selection_shows_the_point(stem):
-    at = open_page("map", state={"active_models": [stem]})
+    at = open_page("latent_map", state={"active_models": [stem]})
     assert_clean(at)
     assert not at.image  # nothing selected yet
     chart_key = f"map_{stem}_pca"
@@ -181,7 +181,7 @@ def test_latent_map_selection_shows_the_point(stem):
 
 
 def test_latent_map_open_in_explore_sets_the_view():
-    at = open_page("map", state={"active_models": [VAE]})
+    at = open_page("latent_map", state={"active_models": [VAE]})
     at.session_state[f"map_{VAE}_pca"] = selection([0])
     at.run()
     before = list(at.session_state["views"][VAE].z)

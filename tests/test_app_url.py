@@ -48,7 +48,7 @@ def test_seed_in_link_picks_the_seeds_latent():
     ({"model": VAE, "z": "1,nan,2,3"}, "needs 4"),
     ({"model": VAE, "z": "9,0,0,-99"}, "clamped"),
 ])
-@pytest.mark.parametrize("page", ["home", "explore", "map", "interpolate", "compare"])
+@pytest.mark.parametrize("page", ["home", "explore", "latent_map", "interpolate", "compare"])
 def test_bad_links_give_a_notice_not_an_exception(page, query, notice):
     at = open_page(page, query=query)
     assert_clean(at)

@@ -15,7 +15,7 @@ from gen_core.models import vae
 from gen_core.models.registry import FAMILIES, register
 from tests.app_support import VAE, assert_clean, open_page, write_model_dir
 from ui.catalog import CHECKPOINTS_ENV
-from ui.live_latent import DECODER_URL_PREFIX, STATIC_DECODERS
+from ui.decode_path import DECODER_URL_PREFIX, STATIC_DECODERS
 
 
 def component_data(at, name: str) -> dict:

@@ -49,7 +49,7 @@ def test_a_bad_picture_is_refused_with_a_message():
 
 
 def test_the_latent_map_marks_the_uploaded_image():
-    at = open_page("map", state={"active_models": [VAE]})
+    at = open_page("latent_map", state={"active_models": [VAE]})
     at.file_uploader(key="map_own_file").set_value(photo()).run()
     assert_clean(at)
     assert "your image" in at.get("plotly_chart")[0].proto.spec

@@ -10,8 +10,9 @@ from pathlib import Path
 import pytest
 
 from gen_core.files.checkpoint import save_model
-from tests.app_support import PAGES, VAE, assert_clean, checkpoint_env, open_page, shared_model_dir  # noqa: F401
+from tests.app_support import VAE, assert_clean, checkpoint_env, open_page, shared_model_dir  # noqa: F401
 from tests.conftest import tiny_model
+from ui.page_table import PAGES
 
 pytestmark = pytest.mark.usefixtures("checkpoint_env")
 OPENED: list[str] | None = None  # paths opened while a page runs under watch

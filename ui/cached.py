@@ -36,6 +36,14 @@ def dataset_name(stem: str) -> str:
     return model_card(stem).dataset
 
 
+PICKABLE_IMAGES = 500  # the dataset images a page offers by number
+
+
+def pickable_images(stem: str) -> torch.Tensor:
+    """The dataset images ``[PICKABLE_IMAGES, C, H, W]`` every page lets a person pick by number."""
+    return eval_images(stem, PICKABLE_IMAGES)
+
+
 def eval_images(stem: str, n: int) -> torch.Tensor:
     """The first ``n`` evaluation images ``[n, C, H, W]`` of the model's dataset."""
     return _eval_images(dataset_name(stem), n)

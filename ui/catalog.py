@@ -27,10 +27,10 @@ from gen_core.files.checkpoint import (
 )
 from gen_core.models import FAMILIES, EncoderModel, GenerativeModel
 from gen_core.models.registry import family_class
+from ui.session_keys import UPLOADS
 
 CHECKPOINTS_ENV = "LATENT_ATLAS_CHECKPOINTS"
 DEFAULT_CHECKPOINTS = "checkpoints"
-UPLOADS_KEY = "uploaded_models"  # session state: {shown name: (identity, file name, bytes)}
 UPLOADED_SUFFIX = " (uploaded)"
 
 
@@ -100,7 +100,7 @@ def _scan(files: tuple[tuple[str, int, int], ...]) -> dict[str, CatalogEntry]:
 
 def uploads() -> dict[str, tuple[str, str, bytes]]:
     """This browser tab's uploaded models: ``{shown name: (identity, file name, bytes)}``."""
-    return st.session_state.setdefault(UPLOADS_KEY, {})
+    return st.session_state.setdefault(UPLOADS, {})
 
 
 def usable_stems() -> list[str]:

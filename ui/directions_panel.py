@@ -141,7 +141,7 @@ def direction_panel(stem: str, model: GenerativeModel, url: str | None) -> None:
         chosen = latents[position + POSITIONS]
         left, right = st.columns(2)
         left.button("Set the Explore latent here", key=f"direction_keep_{stem}",
-                    on_click=set_view, args=(stem, view.seed, chosen.tolist()),
+                    on_click=set_view, args=(stem, chosen.tolist()),
                     help="The controls above jump to this latent; the link follows.")
         right.download_button("Download the sweep as GIF", lambda: sweep_gif(model, latents),
                               file_name=f"{stem}-direction.gif", mime="image/gif",

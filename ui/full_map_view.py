@@ -17,6 +17,7 @@ from gen_core.data import has_full_split, resolve_data_root
 from gen_core.maps import full_map
 from gen_core.models import GenerativeModel
 from ui.catalog import artifact_cache, model_ref
+from ui.session_keys import map_build_started
 
 SAMPLE, EVERYTHING = "The cached test images", "Every image of the dataset"
 POLL_S = 2.0
@@ -50,7 +51,7 @@ def chosen_full_map(stem: str, model: GenerativeModel) -> dict[str, np.ndarray] 
                 "once, in the background (a few minutes, most of it UMAP), then cached.")
         if st.button(f"Map every {dataset} image", key=f"map_build_{stem}", type="primary"):
             full_map.start_build(ref.path, cache, dataset, resolve_data_root())
-            st.session_state[f"map_build_started_{stem}"] = time.monotonic()
+            st.session_state[map_build_started(stem)] = time.monotonic()
             st.rerun()
     return None
 
@@ -61,7 +62,7 @@ def _follow(stem: str, dataset: str) -> None:
     the map is there."""
     cache = artifact_cache(stem)
     progress = full_map.read_progress(cache, dataset) or {}
-    started = st.session_state.get(f"map_build_started_{stem}")
+    started = st.session_state.get(map_build_started(stem))
     elapsed = f" · {time.monotonic() - started:.0f} s" if started else ""
     st.progress(float(progress.get("done", 0.0)), text=f"{progress.get('stage', 'working')}{elapsed}")
     if full_map.map_file(cache, dataset).is_file() or not full_map.building(cache, dataset):

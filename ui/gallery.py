@@ -13,10 +13,10 @@ from ui.catalog import add_upload, catalog, get_model, model_card, model_ref, ra
 from ui.curves import curves_svg
 from ui.page import guarded, start_page
 from ui.render import show_picture
+from ui.session_keys import TAKEN_UPLOAD
 from ui.state import active_models, set_active_models, write_url
 
 CARDS_PER_ROW = 3
-TAKEN_UPLOAD = "taken_upload_id"
 MAX_UPLOAD_MB = MAX_FILE_BYTES // 2**20  # also server.maxUploadSize in .streamlit/config.toml
 
 

@@ -1,10 +1,7 @@
 """The live latent panel and traversal grid: Streamlit components that decode in the browser.
 
-The decoder (``gen_core.media.browser_decoder``) is written once per model content hash into
-``static/decoders/``, which Streamlit serves at ``app/static/decoders/``
-(``server.enableStaticServing``): the browser downloads it once per model and caches it, and no
-interaction sends weights again. A model the browser cannot run gets ``None`` from
-``decoder_url`` and the page falls back to server decoding.
+Each is given the URL of the model's browser decoder (``ui.decode_path``); a model the browser
+cannot run is decoded on the server by the page instead.
 """
 
 from __future__ import annotations
@@ -12,49 +9,21 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-from pathlib import Path
 
-import streamlit as st
 import torch
 
-from gen_core.cache import write_atomically
 from gen_core.latent.encoding import INACTIVE_KL_NATS
 from gen_core.latent.operations import clamp_to_spec, traversal_values
-from gen_core.media.browser_decoder import ExportError, export_decoder
 from gen_core.models import GenerativeModel
-from ui.catalog import get_model, model_ref
 from ui.in_page import in_page_component
 from ui.latent_controls import SLIDER_STEP, category_labels
 from ui.render import LARGE_PX
 from ui.state import View
 
-ROOT = Path(__file__).resolve().parents[1]
-STATIC_DECODERS = ROOT / "static" / "decoders"
-DECODER_URL_PREFIX = "app/static/decoders/"  # relative, so a reverse proxy's base path is kept
 TRAVERSAL_CELL_PX, TRAVERSAL_GAP_PX = 84, 2
 _panel = in_page_component("latent_atlas_live_panel", "decoder_runtime.js", "latent_panel.js")
 _traversal = in_page_component("latent_atlas_live_traversal", "decoder_runtime.js", "traversal.js")
 _grid = in_page_component("latent_atlas_live_grid", "decoder_runtime.js", "latent_grid.js")
-
-
-def decoder_url(stem: str) -> tuple[str | None, str | None]:
-    """``(url, None)`` of ``stem``'s browser decoder, or ``(None, why)`` when it cannot run there."""
-    return _exported(stem, model_ref(stem).identity)
-
-
-@st.cache_resource(show_spinner=False, max_entries=64)
-def _exported(stem: str, identity: str) -> tuple[str | None, str | None]:
-    target = STATIC_DECODERS / f"{identity[:16]}.bin"
-    if not target.is_file():
-        try:
-            data = export_decoder(get_model(stem))
-        except ExportError as err:
-            return None, str(err)
-        try:
-            write_atomically(target, data)  # a browser never reads half a file
-        except OSError as err:
-            return None, f"the decoder could not be written for the browser ({err.strerror})"
-    return DECODER_URL_PREFIX + target.name, None
 
 
 def _spec_json(model: GenerativeModel, kl: torch.Tensor | None) -> list[dict]:

@@ -8,27 +8,15 @@ import logging
 from collections.abc import Callable
 
 import streamlit as st
-import torch
 
 from ui.catalog import checkpoint_dir, usable_stems
-from ui.presenter import PAGES, bookmark_sidebar, presenter_bar, presenting
+from ui.page_table import PAGE_TABLE
+from ui.presenter import bookmark_sidebar, presenter_bar, presenting
 from ui.server_start import wait_for_warm_up
 from ui.state import active_models, apply_url_once, set_active_models
 
 log = logging.getLogger("latent_atlas")
-# One torch thread per rerun: a server's cores are shared by every viewer's reruns, and decoders
-# this small lose more to two threads contending than they gain (on a busy 2-core machine a conv
-# VAE decoded 3 to 30 times faster with one thread than with two).
-SERVER_TORCH_THREADS = 1
-torch.set_num_threads(SERVER_TORCH_THREADS)
 MAX_COMPARED = 4
-# The menu, drawn by start_page. Streamlit's own menu for a pages/ folder would name the home page
-# after its file ("app"), so it is switched off in .streamlit/config.toml.
-MENU = ((PAGES["home"], "Home", ":material/home:"), (PAGES["explore"], "Explore", ":material/tune:"),
-        (PAGES["latent_map"], "Latent Map", ":material/scatter_plot:"),
-        (PAGES["interpolate"], "Interpolate", ":material/timeline:"),
-        (PAGES["compare"], "Compare", ":material/compare:"),
-        (PAGES["arithmetic"], "Arithmetic", ":material/calculate:"))
 _FROZEN_PAGES: set[str] = set()
 
 
@@ -69,8 +57,8 @@ def start_page(name: str, title: str, *, multi: bool = False) -> list[str] | Non
     freeze_import_heap(name)
     st.set_page_config(page_title=f"{title} · Latent Atlas", layout="wide")
     with st.sidebar:
-        for path, label, icon in MENU:
-            st.page_link(path, label=label, icon=icon)
+        for page in PAGE_TABLE:
+            st.page_link(page.script, label=page.label, icon=page.icon)
         st.divider()
     for notice in apply_url_once(name):
         st.warning(notice, icon=":material/warning:")

@@ -14,14 +14,12 @@ import json
 import streamlit as st
 
 from ui.in_page import in_page_component
+from ui.page_table import PAGES
+from ui.session_keys import BOOKMARK_INDEX, BOOKMARKS, BOOKMARKS_IMPORTED
 
 PRESENT = "present"
-BOOKMARKS, CURRENT = "bookmarks", "bookmark_index"
 MAX_BOOKMARKS, MAX_NAME, MAX_VALUE = 100, 80, 10_000
-# The pages a bookmark can open, by the name each page gives start_page, and the keys of their links.
-PAGES = {"home": "app.py", "explore": "pages/1_Explore.py", "latent_map": "pages/2_Latent_Map.py",
-         "interpolate": "pages/3_Interpolate.py", "compare": "pages/4_Compare.py",
-         "arithmetic": "pages/5_Arithmetic.py"}
+# The keys of a view's link that a bookmark keeps.
 LINK_KEYS = ("model", "seed", "z", "seed2")
 PRESENTER_CSS = """<style>
 [data-testid="stSidebar"], [data-testid="stSidebarCollapsedControl"], [data-testid="stHeader"],
@@ -76,7 +74,7 @@ def go_to(index: int) -> None:
     if not marks:
         return
     index %= len(marks)
-    st.session_state[CURRENT] = index
+    st.session_state[BOOKMARK_INDEX] = index
     mark = marks[index]
     st.switch_page(PAGES[mark["page"]], query_params={**mark["params"], PRESENT: "1"})
 
@@ -87,7 +85,7 @@ def presenter_bar() -> None:
     if not presenting():
         return
     st.markdown(PRESENTER_CSS, unsafe_allow_html=True)
-    marks, index = bookmarks(), st.session_state.get(CURRENT, 0)
+    marks, index = bookmarks(), st.session_state.get(BOOKMARK_INDEX, 0)
     left, middle, right, leave = st.columns([1, 3, 1, 1])
     title = (f"{index + 1} / {len(marks)} · {marks[index]['name']}" if 0 <= index < len(marks)
              else "No bookmarks: add some in the sidebar outside presenter mode")
@@ -129,10 +127,10 @@ def bookmark_sidebar(page: str) -> None:
         st.download_button("Export bookmarks (JSON)", json.dumps(marks, indent=1), file_name="bookmarks.json",
                            mime="application/json", key="bookmark_export", disabled=not marks)
         upload = st.file_uploader("Import bookmarks", type=["json"], key="bookmark_import")
-        if upload is not None and st.session_state.get("bookmark_imported") != upload.file_id:
+        if upload is not None and st.session_state.get(BOOKMARKS_IMPORTED) != upload.file_id:
             try:
                 marks[:] = parse_bookmarks(upload.getvalue())
-                st.session_state["bookmark_imported"] = upload.file_id
+                st.session_state[BOOKMARKS_IMPORTED] = upload.file_id
                 st.rerun()
             except ValueError as err:
                 st.error(f"These bookmarks were not imported: {err}.", icon=":material/block:")

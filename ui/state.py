@@ -16,12 +16,14 @@ import torch
 
 from gen_core.latent.operations import clamp_to_spec, seed_latent
 from ui.catalog import UPLOADED_SUFFIX, default_model, file_stems, get_model, usable_stems
+from ui.session_keys import ACTIVE_MODELS as _ACTIVE
+from ui.session_keys import SECOND_SEED
+from ui.session_keys import URL_NOTICES as _NOTICES
+from ui.session_keys import URL_WRITTEN as _WRITTEN
+from ui.session_keys import VIEWS as _VIEWS
 
 MAX_SEED = 2**31 - 1
 LATENT_DECIMALS = 2  # slider resolution; a link carries exactly what the sliders show
-MAP_SELECTION = "map_selection"  # {model name: the mean latent [D] of the last map selection}
-SECOND_SEED = "second_seed"  # Interpolate's other endpoint, carried by the link as seed2=
-_ACTIVE, _VIEWS, _WRITTEN, _NOTICES = "active_models", "views", "_url_written", "_url_notices"
 
 
 def active_models() -> list[str]:
@@ -38,7 +40,7 @@ def set_active_models(stems: list[str]) -> None:
     st.session_state[_ACTIVE] = list(stems)
 
 
-@dataclasses.dataclass
+@dataclasses.dataclass(frozen=True)
 class View:
     """What Explore shows of one model: the ``seed`` it started from, the latent ``z`` ``[D]``
     (as the controls round it), and a ``version`` that changes whenever the view is replaced (new
@@ -54,21 +56,27 @@ def get_view(stem: str) -> View:
     """The Explore view of ``stem``; seed 0's latent at first."""
     views = st.session_state.setdefault(_VIEWS, {})
     if stem not in views:
-        set_view(stem, 0, seed_latent(get_model(stem), 0).tolist())
+        return set_view(stem, seed_latent(get_model(stem), 0).tolist(), 0)
     return views[stem]
 
 
-def set_view(stem: str, seed: int, z: list[float]) -> None:
-    """Replace ``stem``'s view; ``z`` is clamped into the latent spec and rounded for sliders."""
+def set_view(stem: str, z: list[float], seed: int | None = None, *, moved: bool = False) -> View:
+    """The one writer of ``stem``'s view; returns the new view. ``z`` is clamped into the latent
+    spec and rounded as the sliders show it; ``seed`` stays when ``None``. A control that
+    ``moved`` keeps the version; anything else (a seed, a link, a reset, an encoded image)
+    replaces the view, and a new version restarts the widgets keyed by it."""
     views = st.session_state.setdefault(_VIEWS, {})
-    version = views[stem].version + 1 if stem in views else 1
+    old = views.get(stem)
+    version = (old.version if moved else old.version + 1) if old is not None else 1
+    seed = seed if seed is not None else (old.seed if old is not None else 0)
     clamped = clamp_to_spec(torch.tensor(z, dtype=torch.float32), get_model(stem).latent_spec)
     views[stem] = View(int(seed), [round(v, LATENT_DECIMALS) for v in clamped.tolist()], version)
+    return views[stem]
 
 
-def seed_view(stem: str, seed: int) -> None:
+def seed_view(stem: str, seed: int) -> View:
     """Replace ``stem``'s view by the prior latent that ``seed`` draws."""
-    set_view(stem, seed, seed_latent(get_model(stem), seed).tolist())
+    return set_view(stem, seed_latent(get_model(stem), seed).tolist(), seed)
 
 
 def write_url(**params: str | int | list | None) -> None:
@@ -120,7 +128,7 @@ def apply_params(params: dict[str, str]) -> list[str]:
     z = seed_latent(get_model(stem), seed).tolist() if seed is not None else get_view(stem).z
     if "z" in params:
         z = parse_latent(params["z"], stem, notices) or z
-    set_view(stem, seed if seed is not None else get_view(stem).seed, z)
+    set_view(stem, z, seed)
     return notices
 
 

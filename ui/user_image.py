@@ -20,10 +20,9 @@ from ui.cached import dataset_classifier, dataset_name
 from ui.catalog import get_model, model_ref
 from ui.in_page import in_page_component
 from ui.render import MEDIUM_PX, show_images
+from ui.session_keys import OWN_IMAGE, OWN_LATENTS
 
 # Session state: (digest of the bytes and shape, original PIL image, prepared [1, C, H, W]).
-OWN_IMAGE = "own_image"
-OWN_LATENTS = "own_latents"  # session state: {(model identity, image digest): z [D]}
 PAD_SIZE_PX, PAD_PEN_PX = 280, 22  # MNIST's pen: about 2.2 pixels of the 28, at 10x
 PNG_DATA_URL = "data:image/png;base64,"
 MAX_DRAWING_BYTES = 2 * 2**20

@@ -12,6 +12,7 @@ import math
 import torch
 
 from gen_core.eval.metric_keys import CLASS_FRACTIONS, MAX_CLASS, MIN_CLASS, MODE_COLLAPSE, PRECISION, RECALL
+from gen_core.latent.encoding import pixel_errors, reconstruct
 from gen_core.models.base import EncoderModel
 from gen_core.models.vae import VAE
 
@@ -132,7 +133,7 @@ def reconstruction_mse(model: EncoderModel, images: torch.Tensor, batch_size: in
     total = 0.0
     for chunk in images.split(batch_size):
         chunk = chunk.to(model.device)
-        total += (model.decode(model.encode(chunk).mean) - chunk).pow(2).mean((1, 2, 3)).sum().item()
+        total += pixel_errors(chunk, reconstruct(model, chunk)).sum().item()
     return total / len(images)
 
 

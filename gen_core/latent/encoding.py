@@ -21,6 +21,18 @@ def encode_means(model: EncoderModel, images: torch.Tensor, batch_size: int = 50
 
 
 @torch.no_grad()
+def reconstruct(model: EncoderModel, images: torch.Tensor) -> torch.Tensor:
+    """Images ``[B, C, H, W]`` redrawn from their posterior means: ``decode(encode(x).mean)``."""
+    return model.decode(model.encode(images.to(model.device)).mean)
+
+
+def pixel_errors(images: torch.Tensor, redrawn: torch.Tensor) -> torch.Tensor:
+    """Mean squared pixel error of each redrawn image against its original, ``[B, C, H, W]``
+    each: ``[B]``."""
+    return (redrawn.to(images.device) - images).pow(2).flatten(1).mean(1)
+
+
+@torch.no_grad()
 def mean_kl_per_dim(model: EncoderModel, images: torch.Tensor, batch_size: int = 500) -> torch.Tensor:
     """Mean over ``images`` of KL(q(z_d|x) || N(0, 1)) for each dimension ``d``, in nats ``[D]``.
 

@@ -26,7 +26,7 @@ import torch
 from gen_core.cache import ArtifactCache, read_npz, write_atomically, write_npz
 from gen_core.data import load_dataset
 from gen_core.files.checkpoint import load_model
-from gen_core.maps.projection import ProjectionParams, fit_projection
+from gen_core.maps.projection import MapData, ProjectionParams, fit_projection
 
 ENCODE_BATCH = 1000
 KIND = "fullmap"
@@ -75,6 +75,14 @@ def read_map(path: Path) -> dict[str, np.ndarray] | None:
     sound = (arrays["coords"].shape == (n, 2) and len(arrays["latents"]) == n
              and all(np.isfinite(arrays[k]).all() for k in ("coords", "latents")))
     return arrays if sound else None
+
+
+def as_map_data(full: dict[str, np.ndarray], class_names: tuple[str, ...], dataset: str) -> MapData:
+    """A built map (``read_map``) as what a page draws: latents ``[N, D]`` and labels ``[N]``; the
+    images are left out (they are in the dataset, not the map file)."""
+    count = len(full["labels"])
+    return MapData(torch.from_numpy(full["latents"]), torch.from_numpy(full["labels"].astype(np.int64)),
+                   class_names, None, f"all {count:,} {dataset} images", f"full-{count}")
 
 
 def start_build(checkpoint: Path, cache: ArtifactCache, dataset: str, data_root: Path) -> None:

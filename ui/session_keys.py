@@ -1,0 +1,27 @@
+"""Every ``st.session_state`` key the app keeps between reruns, with what it holds, in one place.
+
+Widget keys (a slider's, a button's) stay beside their widgets; these are the values the app
+itself stores, read and written by more than one function.
+"""
+
+from __future__ import annotations
+
+ACTIVE_MODELS = "active_models"  # [model stem]: the chosen models, the first is a page's model
+VIEWS = "views"  # {model stem: ui.state.View}: each model's Explore view
+URL_WRITTEN = "_url_written"  # the query this app wrote last, so only a link the user opened is applied
+URL_NOTICES = "_url_notices"  # (page, [notice]): what applying the opened link reported
+SECOND_SEED = "second_seed"  # Interpolate's other endpoint, carried by the link as seed2=
+MAP_SELECTION = "map_selection"  # {model stem: the mean latent [D] of the last map selection}
+LIVE_DECODING = "live_decoding"  # Explore's "Live" toggle: decode in the page (True) or on the server
+UPLOADS = "uploaded_models"  # {shown name: (identity, file name, bytes)}: models uploaded in this tab
+TAKEN_UPLOAD = "taken_upload_id"  # the file id of the model upload already added
+OWN_IMAGE = "own_image"  # (digest, picture, image [C, H, W]): the user's photo or drawing
+OWN_LATENTS = "own_latents"  # {(model identity, image digest): z [D]}: its latent per model
+BOOKMARKS = "bookmarks"  # [{"name", "page", "params"}]: this tab's saved views, in presenting order
+BOOKMARK_INDEX = "bookmark_index"  # the bookmark presenting now
+BOOKMARKS_IMPORTED = "bookmark_imported"  # the file id of the bookmarks file already imported
+
+
+def map_build_started(stem: str) -> str:
+    """When this tab started building ``stem``'s whole-dataset map (``time.monotonic()``)."""
+    return f"map_build_started_{stem}"
