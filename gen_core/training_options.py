@@ -12,9 +12,10 @@ GAN_LOSSES = ("non-saturating", "hinge")
 DIVERGENCE_NAMES = ("kl", "reverse-kl", "pearson", "squared-hellinger", "js", "gan")
 
 
-def option(default, help: str, choices: tuple[str, ...] | None = None):
-    """A field whose ``help`` (and ``choices``) becomes its ``python -m gen_core.train`` flag."""
-    return dataclasses.field(default=default, metadata={"help": help, "choices": choices})
+def option(default, help: str, choices: tuple[str, ...] | None = None, kind: type | None = None):
+    """A field whose ``help`` (and ``choices``) becomes its ``python -m gen_core.train`` flag;
+    ``kind`` is the flag's type where the default (``None``) cannot say it."""
+    return dataclasses.field(default=default, metadata={"help": help, "choices": choices, "kind": kind})
 
 
 @dataclasses.dataclass(frozen=True)

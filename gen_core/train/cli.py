@@ -29,6 +29,7 @@ from gen_core.train.fgan_trainer import FGANTrainer
 from gen_core.train.gan_trainer import GANTrainer
 from gen_core.train.infogan_trainer import InfoGANTrainer
 from gen_core.train.loop import RunConfig, Trainer
+from gen_core.train.run_args import build_parser, stage_runs
 from gen_core.train.vae_gan_trainer import VAEGANTrainer
 from gen_core.train.vae_trainer import VAETrainer
 from gen_core.train.wgan_trainer import WGANGPTrainer, WGANTrainer
@@ -56,59 +57,17 @@ BINARIZED_NORMALIZATION = ("dynamically binarized: each training batch resampled
 DRY_RUN_IMAGES, DRY_RUN_STEPS, DRY_RUN_BATCH = 256, 4, 32
 
 
-def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    p = argparse.ArgumentParser(prog="python -m gen_core.train", description=__doc__)
-    p.add_argument("--model", choices=sorted(PRESETS), required=True)
-    p.add_argument("--dataset", default="mnist", help="mnist, fashion-mnist, digits or folder:PATH")
-    p.add_argument("--data-root", help="torchvision data root (default: $GEN_CORE_DATA or ./data)")
-    p.add_argument("--no-download", action="store_true", help="never download a missing dataset")
-    p.add_argument("--out", type=Path, required=True, help="checkpoint to write (.safetensors)")
-    p.add_argument("--run-dir", type=Path, help="sample grids and resumable state (default: runs/OUT_STEM)")
-    p.add_argument("--resume", type=Path,
-                   help="a run's state.safetensors to continue from; for a VAE also a model file, "
-                        "which goes on from its weights with fresh optimizers")
-    p.add_argument("--epochs", type=int, default=20)
-    p.add_argument("--max-minutes", type=float,
-                   help="wall-time budget: stop before an epoch that would end past it (judged by the "
-                        "last epoch's time) and write the checkpoint; --resume trains on later")
-    p.add_argument("--batch-size", type=int, default=128, help="global batch, split over processes")
-    p.add_argument("--lr", type=float, help="learning rate (default: the preset's; with --resume, the "
-                   "run's, so give it to continue at a lower rate)")
-    p.add_argument("--lr-d", type=float, help="models with a discriminator (critic): its own learning "
-                   "rate, a two time-scale update (default: --lr)")
-    p.add_argument("--latent-dim", type=int, help="override the preset's latent size")
-    p.add_argument("--beta", type=float, help="VAE KL weight (beta-VAE when > 1)")
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--ema-decay", type=float,
-                   help=f"models with a generator: ship an exponential moving average of its weights "
-                        f"with this decay (Yazıcı et al. 2019; default {GENERATOR_EMA_DECAY} for GANs, off "
-                        f"for VAE-GAN; 0 turns it off; with --resume, the run's)")
-    add_option_flags(p)
-    p.add_argument("--device", help="cpu or cuda (default: cuda when available)")
-    p.add_argument("--dry-run", action="store_true",
-                   help=f"{DRY_RUN_STEPS} steps of {DRY_RUN_BATCH} images from the first {DRY_RUN_IMAGES}")
-    return p.parse_args(argv)
-
-
-def option_fields() -> dict[str, dataclasses.Field]:
-    """Every trainer option by name, from the options dataclasses (a name shared by two trainers,
-    such as ``n_critic``, is one flag)."""
-    fields: dict[str, dataclasses.Field] = {}
-    for options in OPTIONS_BY_TRAINER.values():
-        for field in dataclasses.fields(options):
-            fields.setdefault(field.name, field)
-    return fields
-
-
-def add_option_flags(p: argparse.ArgumentParser) -> None:
-    """One flag per trainer option, its help and choices taken from the field."""
-    for name, field in option_fields().items():
-        flag, help_text = "--" + name.replace("_", "-"), field.metadata["help"]
-        if isinstance(field.default, bool):
-            p.add_argument(flag, action="store_true", help=help_text)
-        else:
-            p.add_argument(flag, type=type(field.default), choices=field.metadata["choices"],
-                           help=f"{help_text} (default {field.default})")
+def parse_args(argv: list[str] | None = None) -> list[argparse.Namespace]:
+    """The runs the command line asks for (one per stage of a recipe), every field filled."""
+    parser = build_parser("python -m gen_core.train", __doc__, sorted(PRESETS))
+    try:
+        runs = stage_runs(parser.parse_args(argv))
+    except ValueError as err:
+        parser.error(str(err))
+    for run in runs:
+        if run.model not in PRESETS or run.out is None:
+            parser.error("--model and --out are required (or a --recipe that names them)")
+    return runs
 
 
 def build_from_args(args: argparse.Namespace, image_shape: tuple[int, int, int]):
@@ -153,7 +112,7 @@ def ema_decay(args: argparse.Namespace, model: GenerativeModel) -> float | None:
 
 def build_options(args: argparse.Namespace, trainer_class: type[Trainer]):
     """The trainer's options dataclass from the flags given; a flag it has no field for is an error."""
-    given = {name: getattr(args, name) for name in option_fields()
+    given = {name: getattr(args, name) for name in trainer_option_names()
              if getattr(args, name) not in (None, False)}
     fields = {f.name for f in dataclasses.fields(trainer_class.options_class)}
     foreign = sorted(set(given) - fields)
@@ -179,8 +138,19 @@ def load_data(args: argparse.Namespace) -> tuple[ImageData, ImageData | None]:
     return train, test
 
 
+def trainer_option_names() -> set[str]:
+    return {field.name for options in OPTIONS_BY_TRAINER.values() for field in dataclasses.fields(options)}
+
+
 def main(argv: list[str] | None = None) -> Path:
-    args = parse_args(argv)
+    """Train every stage the command asks for, in order; returns the checkpoint written last."""
+    for args in parse_args(argv):
+        out = train(args)
+    return out
+
+
+def train(args: argparse.Namespace) -> Path:
+    """One run: train, then write the checkpoint (on the main process)."""
     options = build_options(args, PRESETS[args.model][2])
     ctx = distributed.setup(args.device)
     torch.manual_seed(args.seed + ctx.rank)
@@ -218,7 +188,7 @@ def write_checkpoint(trainer: Trainer, args: argparse.Namespace, train: ImageDat
         dataset["normalization"] = BINARIZED_NORMALIZATION
     with trainer.shipped_weights():
         save_model(trainer.model, args.out, dataset=dataset, training=trainer.training_summary(),
-                   metrics=held_out_metrics(trainer.model, trainer.test_data, binarized))
+                   metrics=held_out_metrics(trainer.model, trainer.test_data, binarized), recipe=args.recipe)
 
 
 def held_out_metrics(model: GenerativeModel, test: ImageData | None, binarized: bool) -> dict:
