@@ -8,7 +8,13 @@ import torch
 from torch import nn
 
 from gen_core.latent.directions import class_direction, principal_directions
-from gen_core.maps.projection import ProjectionError, ProjectionParams, fit_projection, latent_at, uses_umap
+from gen_core.maps.projection import (
+    ProjectionError,
+    ProjectionParams,
+    fit_projection,
+    inverse_distance_mean,
+    uses_umap,
+)
 from tests.conftest import tiny_model
 
 UMAP = ProjectionParams("umap", n_neighbors=15)
@@ -35,7 +41,7 @@ def test_identical_points_one_dimension_and_one_point_still_map():
     line = fit_projection(np.arange(6.0)[:, None], UMAP)  # a 1-D latent is drawn as it is
     np.testing.assert_array_equal(line, np.c_[np.arange(6.0), np.zeros(6)])
     assert fit_projection(np.ones((1, 5)), UMAP).shape == (1, 2)
-    one = latent_at(np.array([[3.0, 3.0]]), np.zeros((1, 2)), np.array([[0.5, -0.5]]))
+    one = inverse_distance_mean(np.array([[3.0, 3.0]]), np.zeros((1, 2)), np.array([[0.5, -0.5]]))
     np.testing.assert_allclose(one, [[0.5, -0.5]])  # one point: everywhere its latent
 
 

@@ -6,9 +6,10 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from gen_core.media.browser_decoder import ExportError, export_decoder, read_export
+from gen_core.media.browser_decoder import ExportError, export_decoder
 from gen_core.models import build_model
 from tests.conftest import tiny_model, tiny_models
+from tests.decoder_export import read_export
 
 
 def run_export(data: bytes, z: torch.Tensor) -> torch.Tensor:

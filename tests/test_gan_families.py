@@ -13,7 +13,7 @@ from gen_core.train.distributed import DistContext
 from gen_core.train.gan_trainer import GANOptions, GANTrainer
 from gen_core.train.infogan_trainer import InfoGANTrainer, information_loss
 from gen_core.train.loop import RunConfig
-from gen_core.train.wgan_trainer import WGANGPTrainer, WGANOptions, WGANTrainer, gradient_penalty
+from gen_core.train.wgan_trainer import WGANGPTrainer, WGANOptions, WGANTrainer, interpolates, penalty_at
 from tests.conftest import TINY_SHAPE, tiny_model
 
 # (family, trainer, options, learning rate): every family with the trainer the CLI pairs it with.
@@ -61,13 +61,14 @@ def test_gradient_penalty_of_a_linear_critic_is_exact():
     with torch.no_grad():
         critic[1].weight.copy_(torch.full((1, 64), 3.0 / 8))  # ||w|| = sqrt(64 * 9 / 64) = 3
     real, fake = torch.rand(5, *TINY_SHAPE), torch.rand(5, *TINY_SHAPE)
-    penalty = gradient_penalty(critic, real, fake)
+    mixed = interpolates(real, fake)
+    penalty = penalty_at(critic(mixed), mixed)
     assert penalty.item() == pytest.approx(4.0, rel=1e-5)
     penalty.backward()  # d/dw (||w|| - 1)^2 = 2 (||w|| - 1) w / ||w||
     torch.testing.assert_close(critic[1].weight.grad, torch.full((1, 64), 2 * 2 * (3.0 / 8) / 3))
     with torch.no_grad():
         critic[1].weight.copy_(torch.full((1, 64), 1.0 / 8))  # ||w|| = 1: no penalty
-    assert gradient_penalty(critic, real, fake).item() == pytest.approx(0.0, abs=1e-10)
+    assert penalty_at(critic(mixed), mixed).item() == pytest.approx(0.0, abs=1e-10)
 
 
 def test_spectral_norm_makes_each_layer_1_lipschitz():

@@ -14,7 +14,8 @@ from torch import nn
 
 from gen_core.files.checkpoint import CheckpointError, load_model, load_model_bytes
 from gen_core.latent.inversion import invert
-from gen_core.media.browser_decoder import export_decoder, read_export
+from gen_core.media.browser_decoder import export_decoder
+from tests.decoder_export import read_export
 
 
 class ExamplesVAE(nn.Module):

@@ -13,6 +13,7 @@ from gen_core.maps.projection import (
     ProjectionParams,
     cached_projection,
     fit_projection,
+    inverse_distance_mean,
     map_data,
     place_on_map,
     precompute,
@@ -138,14 +139,12 @@ def test_map_encodings_are_cached_and_read_back(tmp_path, monkeypatch):
     torch.testing.assert_close(map_data(model, "digits", n=40, cache=cache).latents, first.latents)
 
 
-def test_latent_at_is_exact_on_a_point_and_a_weighted_mean_between_points():
-    from gen_core.maps.projection import latent_at
-
+def test_the_inverse_distance_mean_is_exact_on_a_point_and_a_weighted_mean_between_points():
     coords = np.array([[0.0, 0.0], [2.0, 0.0], [50.0, 50.0]], dtype=np.float32)
     latents = np.array([[1.0, 0.0], [0.0, 1.0], [9.0, 9.0]], dtype=np.float32)
-    on_points = latent_at(coords, coords, latents, k=2)
+    on_points = inverse_distance_mean(coords, coords, latents, k=2)
     assert np.allclose(on_points, latents, atol=1e-5)
-    middle = latent_at(np.array([[1.0, 0.0]]), coords, latents, k=2)
+    middle = inverse_distance_mean(np.array([[1.0, 0.0]]), coords, latents, k=2)
     assert np.allclose(middle, [[0.5, 0.5]], atol=1e-6)  # equidistant: the plain mean
-    nearer_first = latent_at(np.array([[0.5, 0.0]]), coords, latents, k=2)[0]
+    nearer_first = inverse_distance_mean(np.array([[0.5, 0.0]]), coords, latents, k=2)[0]
     assert nearer_first[0] == pytest.approx(0.9, abs=1e-6)  # weights 1/0.25 and 1/2.25: 9 to 1

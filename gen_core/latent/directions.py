@@ -35,17 +35,6 @@ class Direction:
     span: float = 1.0
 
 
-def class_means(latents: torch.Tensor, labels: torch.Tensor, classes: int) -> torch.Tensor:
-    """Mean latent of each class ``[classes, D]`` from latents ``[N, D]`` and labels ``[N]``;
-    a class without examples is NaN (it has no mean)."""
-    means = torch.full((classes, latents.shape[1]), float("nan"))
-    for c in range(classes):
-        chosen = latents[labels == c]
-        if len(chosen):
-            means[c] = chosen.mean(0)
-    return means
-
-
 def class_direction(latents: torch.Tensor, labels: torch.Tensor, source: int, target: int) -> torch.Tensor:
     """``mean(z | target) - mean(z | source)`` ``[D]`` from latents ``[N, D]`` and labels ``[N]``.
 

@@ -178,21 +178,11 @@ def place_on_map(query: np.ndarray, latents: np.ndarray, coords: np.ndarray,
 
     A documented approximation of UMAP's ``transform`` (which needs the fitted model and numba):
     each query lands at the inverse-distance-weighted mean of its ``k`` nearest mapped latents.
-    A query equal to a mapped latent lands exactly on that point.
+    A query equal to a mapped latent lands exactly on that point. (The walkable map goes the other
+    way in the browser, from a place to the weighted mean of its nearest points' latents, with
+    the same weights.)
     """
     return inverse_distance_mean(query, latents, coords, k)
-
-
-def latent_at(xy: np.ndarray, coords: np.ndarray, latents: np.ndarray,
-              k: int = PLACEMENT_NEIGHBOURS) -> np.ndarray:
-    """Latents ``[M, D]`` for map places ``[M, 2]``: the inverse-distance-weighted mean of the
-    latents of the ``k`` nearest mapped points (the walkable map does the same in the browser).
-
-    Chosen over UMAP's ``inverse_transform``: that needs the fitted UMAP object (not cached, and
-    numba's compile on first use) and solves an optimization per place, while this is exact on
-    every mapped point, smooth between them, and cheap enough to run on every mouse move.
-    """
-    return inverse_distance_mean(xy, coords, latents, k)
 
 
 def precompute(folder: Path, params: list[ProjectionParams]) -> list[Path]:

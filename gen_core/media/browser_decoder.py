@@ -153,10 +153,3 @@ def export_decoder(model: GenerativeModel) -> bytes:
     header += b" " * (-(len(header) + 4) % 4)
     weights = np.concatenate(writer.blocks).astype("<f4") if writer.blocks else np.zeros(0, "<f4")
     return struct.pack("<I", len(header)) + header + weights.tobytes()
-
-
-def read_export(data: bytes) -> tuple[dict, np.ndarray]:
-    """``(header, float32 weights)`` of an exported decoder."""
-    (length,) = struct.unpack_from("<I", data)
-    header = json.loads(data[4:4 + length])
-    return header, np.frombuffer(data, dtype="<f4", offset=4 + length)

@@ -31,12 +31,6 @@ def penalty_at(scores: torch.Tensor, mixed: torch.Tensor) -> torch.Tensor:
     return (grads.flatten(1).norm(dim=1) - 1).pow(2).mean()
 
 
-def gradient_penalty(critic: nn.Module, real: torch.Tensor, fake: torch.Tensor) -> torch.Tensor:
-    """The WGAN-GP penalty of ``critic`` between ``real`` and ``fake`` ``[B, C, H, W]``."""
-    mixed = interpolates(real, fake)
-    return penalty_at(critic(mixed), mixed)
-
-
 def critic_logs(score_real: torch.Tensor, score_fake: torch.Tensor) -> dict[str, float]:
     """Mean critic scores -> the losses and the Wasserstein estimate E[D(x)] - E[D(G(z))]."""
     return {"loss_d": (score_fake - score_real).item(), "loss_g": -score_fake.item(),
