@@ -55,6 +55,7 @@ REFERENCE_MODEL = "mnist-vae-conv"  # figures 2 and 3 open this model when it is
 SMOKE_MODELS = ("mnist-vae-conv", "mnist-dcgan")  # a VAE and a GAN
 LIVE_TOGGLE = "Live: decode in this browser"
 MAP_READY = ".js-plotly-plot .gl-canvas"
+FIRST_PAINT_FIGURES = ("gallery_paint_s", "map_first_paint_s", "map_first_paint_idle_s")
 OUR_PAGES = (("/", measure.IMAGE), ("/Explore", f"{measure.LIVE_PICTURE}, {measure.IMAGE}"),
              ("/Latent_Map", MAP_READY), ("/Interpolate", f"canvas.la-grid[data-complete], {measure.IMAGE}"),
              ("/Compare", measure.IMAGE))
@@ -68,6 +69,7 @@ class Settings:
     drag_s: float
     presses: int
     smoke: bool
+    first_paint: bool = False  # figures 1, 2a and 2b only
 
 
 @dataclasses.dataclass(frozen=True)
@@ -142,6 +144,15 @@ def idle_map_figure(bench: Bench, app: AppUnderTest) -> None:
         bench.figures["map_first_paint_idle_s"].add(app.side, took)
 
 
+def map_figure(bench: Bench, app: AppUnderTest) -> None:
+    """Figure 2a alone: the map's first paint on a fresh server, opened once it answers."""
+    with bench.server(app) as server, bench.page() as page:
+        took, coloured = measure.map_first_paint_s(page, server.url + app.map_path)
+        if coloured == 0:
+            raise RuntimeError(f"{app.side}: the map at {app.map_path} shows no points")
+        bench.figures["map_first_paint_s"].add(app.side, took)
+
+
 def interaction_figures(bench: Bench, app: AppUnderTest) -> None:
     """Figures 2 and 3 (and 4 for ours) on one server; the map opens first, on a fresh server."""
     figures = bench.figures
@@ -186,10 +197,15 @@ def run_repeats(bench: Bench, models: dict[str, GenerativeModel]) -> None:
     for repeat in range(bench.settings.repeats):
         for app in apps if repeat % 2 == 0 else apps[::-1]:  # alternate who goes first
             launch_figure(bench, app)
+            if bench.settings.first_paint:
+                map_figure(bench, app)
+                idle_map_figure(bench, app)
+                continue
             memory_figure(bench, app)
             idle_map_figure(bench, app)
             interaction_figures(bench, app)
-        browser_only_figures(bench, models)
+        if not bench.settings.first_paint:
+            browser_only_figures(bench, models)
         print(f"repeat {repeat + 1} of {bench.settings.repeats} done", file=sys.stderr, flush=True)
 
 
@@ -218,13 +234,16 @@ def parse_settings(argv: list[str] | None) -> tuple[Settings, Path, Path | None]
                         help="checkpoints/NAME.safetensors to measure (default: every one)")
     parser.add_argument("--smoke", action="store_true",
                         help="1 repeat, 2 models, 0.5 s drags, 5 key presses: a quick check that it runs")
+    parser.add_argument("--first-paint", action="store_true",
+                        help="figures 1, 2a and 2b only: how soon the gallery and the map appear")
     parser.add_argument("--json", type=Path, default=DEFAULT_JSON, help="where to write the results")
     parser.add_argument("--readme", type=Path, help="write the table between its ui-speed markers")
     args = parser.parse_args(argv)
     if not args.smoke:
-        return Settings(args.repeats, args.models or shipped, 2.0, 20, False), args.json, args.readme
+        settings = Settings(args.repeats, args.models or shipped, 2.0, 20, False, args.first_paint)
+        return settings, args.json, args.readme
     models = args.models[:2] if args.models else [m for m in SMOKE_MODELS if m in shipped] or shipped[:2]
-    return Settings(1, models, 0.5, 5, True), args.json, args.readme
+    return Settings(1, models, 0.5, 5, True, args.first_paint), args.json, args.readme
 
 
 def measure_everything(settings: Settings) -> tuple[dict[str, Figure], dict[str, list], str]:
@@ -233,6 +252,8 @@ def measure_everything(settings: Settings) -> tuple[dict[str, Figure], dict[str,
     workdir = Path(tempfile.mkdtemp(prefix="ui-speed-"))
     env = {**os.environ, CHECKPOINTS_ENV: str(model_folder(workdir, settings.models))}
     figures = report.declare_figures(settings.models)
+    if settings.first_paint:
+        figures = {key: figures[key] for key in FIRST_PAINT_FIGURES}
     details: dict[str, list] = {key: [] for key in ("page_errors", "map_coloured_pixels", "key_press_ms_ours",
                                                     "key_press_ms_floor", "drags", "ceilings")}
     try:
@@ -256,8 +277,8 @@ def main(argv: list[str] | None = None) -> dict[str, Figure]:
            "torch_threads": torch.get_num_threads(), "chromium": chromium, "repeats": settings.repeats,
            "smoke": settings.smoke, "models": settings.models, "details": details}
     report.write_json(json_path, run, figures)
-    text = "\n\n".join([report.markdown_table(figures), report.drag_target_note(figures, settings.models),
-                        report.footer(run)])
+    notes = [] if settings.first_paint else [report.drag_target_note(figures, settings.models)]
+    text = "\n\n".join([report.markdown_table(figures), *notes, report.footer(run)])
     publish(text, readme, README_START, README_END)
     if details["page_errors"]:
         print("\nErrors shown by pages:\n" + "\n".join(f"- {e}" for e in details["page_errors"]))

@@ -14,6 +14,7 @@ import io
 import os
 import threading
 import zipfile
+from collections.abc import Callable
 from functools import lru_cache
 from pathlib import Path
 
@@ -114,14 +115,20 @@ def stale_cache_files(folder: str | Path) -> list[Path]:
                   if p.is_file() and not any(p.name.startswith(prefix) for prefix in current))
 
 
-def preview_grid(model: GenerativeModel, cache: ArtifactCache) -> np.ndarray:
-    """A uint8 grid ``[H, W, C]`` of ``PREVIEW_COUNT`` samples from a fixed seed, cached as PNG."""
+def preview_grid(model: GenerativeModel | Callable[[], GenerativeModel], cache: ArtifactCache) -> np.ndarray:
+    """A uint8 grid ``[H, W, C]`` of ``PREVIEW_COUNT`` samples from a fixed seed, cached as PNG.
+
+    ``model`` may be a function that loads it, called only when the grid must be drawn: a cached
+    grid needs no weights read (and, keyed by the file's content, was drawn from these very bytes).
+    """
     path = cache.file("preview", "png")
     try:
         picture = np.asarray(Image.open(path))
         return picture[..., None] if picture.ndim == 2 else picture
     except (OSError, ValueError, Image.DecompressionBombError):
         pass  # missing or damaged: drawn again
+    if not isinstance(model, torch.nn.Module):
+        model = model()
     with torch.no_grad():
         images = model.sample(PREVIEW_COUNT, torch.Generator().manual_seed(PREVIEW_SEED))
     picture = image_grid(images, nrow=PREVIEW_ROW)

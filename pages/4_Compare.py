@@ -92,7 +92,7 @@ def metrics_table(stems: list[str]) -> None:
     facts, scores = {}, {}
     for stem in stems:
         model = get_model(stem)
-        facts[stem] = model_facts(model.card, model.title, model.parameter_count(), model_ref(stem).size)
+        facts[stem] = model_facts(model.card, model_ref(stem).size)
         scores[stem] = model.card.metrics
     st.dataframe(pd.DataFrame(facts), width="stretch")
     table = pd.DataFrame({stem: headline(m) for stem, m in scores.items()})

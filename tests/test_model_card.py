@@ -76,10 +76,18 @@ def test_facts_are_the_same_wherever_they_are_shown():
     info = ModelCard.parse(Path("m.safetensors"), _card_json(
         dataset={"name": "mnist"}, latent_spec=[{"name": f"z{i}"} for i in range(4)],
         training={"epochs": 26, "seconds": 5520.0}))
-    assert model_facts(info, "DCGAN", 533889, 2 * 2**20) == {
+    info = dataclasses.replace(info, title="DCGAN", parameters=533889)
+    assert model_facts(info, 2 * 2**20) == {
         "kind": "DCGAN", "arch": "dcgan", "dataset": "mnist", "latent size": "4", "parameters": "533,889",
         "file": "2.0 MiB", "epochs": "26", "training time": "1.5 h"}
-    assert "file" not in model_facts(info, "DCGAN", 1)
+    assert "file" not in model_facts(info)
+
+
+def test_the_reader_fills_the_architectures_title_and_parameter_count(tmp_path):
+    model = tiny_model("vae", 0)
+    path = save_model(model, tmp_path / "m.safetensors")
+    card = inspect_checkpoint(path)
+    assert (card.title, card.parameters) == (model.title, model.parameter_count()) and card.parameters > 0
 
 
 @pytest.mark.parametrize(("training", "shown"), [

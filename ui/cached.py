@@ -29,7 +29,7 @@ def preview(stem: str) -> np.ndarray:
 
 @st.cache_data(show_spinner=False, max_entries=64)
 def _preview(stem: str, file_hash: str) -> np.ndarray:
-    return preview_grid(get_model(stem), artifact_cache(stem))
+    return preview_grid(lambda: get_model(stem), artifact_cache(stem))
 
 
 def dataset_name(stem: str) -> str:

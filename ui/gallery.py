@@ -9,7 +9,7 @@ from gen_core.eval.report import card_summary
 from gen_core.files.card import model_facts
 from gen_core.files.checkpoint import MAX_FILE_BYTES, CheckpointError
 from ui.cached import preview
-from ui.catalog import add_upload, catalog, get_model, model_card, model_ref, ranking, remove_upload, uploads
+from ui.catalog import add_upload, catalog, model_card, model_ref, ranking, remove_upload, uploads
 from ui.curves import curves_svg
 from ui.page import guarded, start_page
 from ui.render import show_picture
@@ -30,20 +30,22 @@ def open_in_explore(stem: str) -> None:
 
 @guarded
 def gallery_card(stem: str, error: str | None, ranks: dict[str, str]) -> None:
+    """One model's card, from its header alone: the weights are read only where the preview must
+    be drawn (a cached preview was drawn from these very bytes, so they load)."""
     st.subheader(stem)
     if error is None:
         try:
-            model, ref = get_model(stem), model_ref(stem)
+            card, ref = model_card(stem), model_ref(stem)
+            picture = preview(stem)
         except CheckpointError as err:  # its header was sound, its weights are not
             error = str(err)
     if error is not None:
         st.error(f"This checkpoint cannot be loaded.\n\n{error}", icon=":material/block:")
         return
-    card = model.card
     if stem in ranks:
         st.caption(f"Quality {ranks[stem]}", help=f"Cards are ordered by {RANK_BASIS}.")
-    show_picture(preview(stem), target_px=360)
-    facts = model_facts(card, model.title, model.parameter_count(), ref.size)
+    show_picture(picture, target_px=360)
+    facts = model_facts(card, ref.size)
     st.markdown(f"**{facts['kind']}** · `{facts['arch']}` · dataset **{facts['dataset']}**  \n"
                 f"latent size **{facts['latent size']}** · **{facts['parameters']}** parameters · "
                 f"file {facts['file']}")

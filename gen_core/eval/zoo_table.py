@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import math
 from pathlib import Path
 
 from gen_core.eval.metric_keys import (
@@ -29,8 +28,7 @@ from gen_core.eval.metric_keys import (
 )
 from gen_core.eval.report import categories_cell, fmt
 from gen_core.files.card import ModelCard, TrainingSummary, model_facts
-from gen_core.files.checkpoint import CheckpointError, read_header
-from gen_core.models import build_model
+from gen_core.files.checkpoint import CheckpointError, inspect_checkpoint
 from gen_core.training_options import OPTIONS_BY_TRAINER
 
 START, END = "<!-- zoo-table:start -->", "<!-- zoo-table:end -->"
@@ -67,10 +65,9 @@ def beside_real(key: str, metrics: dict, spread: str | None = None) -> str:
     return f"{value} ({fmt(METRIC[key].reference, metrics)})"
 
 
-def table_row(name: str, info: ModelCard, tensors: dict) -> tuple[str, ...]:
-    """One markdown row of ``HEADER`` from a checkpoint's metadata and tensor index."""
+def table_row(name: str, info: ModelCard) -> tuple[str, ...]:
+    """One markdown row of ``HEADER`` from a checkpoint's card."""
     metrics = info.metrics
-    params = sum(math.prod(t["shape"]) for k, t in tensors.items() if not k.startswith("train."))
     pr_cell = "–"
     if PRECISION in metrics:
         pr_cell = (f"{fmt(PRECISION, metrics)} / {fmt(RECALL, metrics)} "
@@ -78,8 +75,7 @@ def table_row(name: str, info: ModelCard, tensors: dict) -> tuple[str, ...]:
     classes = "–"
     if MIN_CLASS in metrics:
         classes = f"{fmt(MIN_CLASS, metrics)}-{fmt(MAX_CLASS, metrics)}"
-    kind = build_model(info.family, dict(info.config)).title  # e.g. "β-VAE (β=4)", from the config
-    facts = model_facts(info, kind, params)
+    facts = model_facts(info)
     return (name, f"{facts['kind']} ({facts['arch']})", facts["dataset"], non_default_options(info.training),
             facts["parameters"], facts["epochs"], facts["training time"],
             beside_real(FD, metrics, FD_SPREAD),
@@ -91,8 +87,7 @@ def markdown_table(paths: list[Path]) -> str:
     """A markdown table with one row per readable checkpoint in ``paths``, in the given order."""
     lines = ["| " + " | ".join(HEADER) + " |", "|" + "---|" * len(HEADER)]
     for path in paths:
-        card, tensors = read_header(path)
-        lines.append("| " + " | ".join(table_row(path.stem, card, tensors)) + " |")
+        lines.append("| " + " | ".join(table_row(path.stem, inspect_checkpoint(path))) + " |")
     return "\n".join(lines)
 
 

@@ -172,7 +172,8 @@ class ModelCard:
     ``output_range`` is the ``[low, high]`` of what the network itself produces before ``decode``
     maps it to [0, 1]; ``provenance`` says where the weights came from (``{"format": "onnx",
     "producer": ..., "ops": [...]}`` for a foreign decoder); ``recipe`` names the file in
-    ``recipes/`` whose command retrains the model ("" when none).
+    ``recipes/`` whose command retrains the model ("" when none). ``title`` and ``parameters``
+    come from the architecture the reader rebuilt (``with_architecture``).
     """
 
     family: str
@@ -189,6 +190,9 @@ class ModelCard:
     provenance: Mapping[str, Any] = dataclasses.field(default_factory=lambda: _EMPTY)
     recipe: str = ""
     schema_version: int = SCHEMA_VERSION
+    # Facts of the architecture, not stored: the reader fills them from the model it rebuilt.
+    title: str = ""  # how people name the model, e.g. "β-VAE (β=4)"
+    parameters: int = 0
 
     @classmethod
     def parse(cls, where: Path, meta) -> ModelCard:
@@ -226,6 +230,11 @@ class ModelCard:
     def dataset_label(self) -> str:
         return self.dataset or "unknown"
 
+    def with_architecture(self, model) -> ModelCard:
+        """This card with the title and parameter count of ``model``, the network it describes
+        (built on the ``meta`` device, it costs no memory)."""
+        return dataclasses.replace(self, title=model.title, parameters=model.parameter_count())
+
 
 def _output_range(where: Path, value) -> tuple[float, float]:
     pair = tuple(_number(v) for v in value) if isinstance(value, list) else ()
@@ -239,13 +248,11 @@ def size_text(size: int) -> str:
     return f"{size / 2**20:.1f} MiB" if size >= 2**20 else f"{size / 2**10:.0f} KiB"
 
 
-def model_facts(card: ModelCard, kind: str, parameters: int, file_bytes: int | None = None
-                ) -> dict[str, str]:
+def model_facts(card: ModelCard, file_bytes: int | None = None) -> dict[str, str]:
     """The facts every view of a model shows, in order: the gallery's card, Compare's table and
-    the zoo table all build them here. ``kind`` is how people name the model (its ``title``);
-    ``file_bytes`` is left out when unknown."""
-    facts = {"kind": kind, "arch": card.arch, "dataset": card.dataset_label,
-             "latent size": str(len(card.latent_spec)), "parameters": f"{parameters:,}"}
+    the zoo table all build them here; ``file_bytes`` is left out when unknown."""
+    facts = {"kind": card.title, "arch": card.arch, "dataset": card.dataset_label,
+             "latent size": str(len(card.latent_spec)), "parameters": f"{card.parameters:,}"}
     if file_bytes is not None:
         facts["file"] = size_text(file_bytes)
     facts["epochs"] = str(card.training.epochs) if card.training.epochs is not None else "–"

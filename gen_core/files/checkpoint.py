@@ -161,7 +161,7 @@ def inspect_checkpoint(path: str | Path) -> ModelCard:
     model = _meta_model(path, card)
     _check_declared(path, model.state_dict(), header)
     _check_description(path, model, card)
-    return card
+    return card.with_architecture(model)
 
 
 def _model_from_bytes(where: Path, data: bytes, device: str | torch.device) -> GenerativeModel:
@@ -189,7 +189,7 @@ def _checkpoint_model(where: Path, data: bytes) -> GenerativeModel:
     check_tensors(where, expected, tensors)
     assign_weights(where, model, tensors)
     _check_description(where, model, card)
-    model.card = card
+    model.card = card.with_architecture(model)
     return model
 
 

@@ -110,6 +110,7 @@ def load_onnx_bytes(data: bytes, where: Path) -> OnnxDecoder:
                            provenance={"format": "onnx",
                                        "producer": f"{proto.producer_name} {proto.producer_version}"[:80],
                                        "ops": tuple(n.op_type for n in graph.node)})
+    model.card = model.card.with_architecture(model)
     return model
 
 
