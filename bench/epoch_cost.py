@@ -1,6 +1,6 @@
 """What each shipped model's training costs on this machine's CPU, measured, not assumed.
 
-For every checkpoint, the trainer its metadata names is rebuilt with the recorded options, batch
+For every checkpoint, the trainer its card names is rebuilt with the recorded options, batch
 size and generator average, and a few optimisation steps of the shipped model are timed on
 random images of its shape (a step's cost does not depend on the pixels). The models take turns
 over several rounds, so that a slow spell of a shared machine does not fall on one model alone.

@@ -9,7 +9,7 @@ at a time.
 
     python -m bench.inversion [--model checkpoints/NAME.safetensors] [--readme README.md]
 
-Without ``--model`` the MNIST GAN with the lowest FD in its metadata is used.
+Without ``--model`` the MNIST GAN with the lowest FD on its card is used.
 """
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ START, END = "<!-- inversion:start -->", "<!-- inversion:end -->"
 
 
 def best_mnist_gan(folder: Path) -> Path:
-    """The MNIST model without an encoder whose metadata has the lowest FD."""
+    """The MNIST model without an encoder whose card has the lowest FD."""
     scored = []
     for path in checkpoint_files(folder):
         card = read_header(path)[0]

@@ -1,4 +1,4 @@
-"""Training curves from a checkpoint's metadata: each recorded loss per epoch, as small multiples.
+"""Training curves from a checkpoint's card: each recorded loss per epoch, as small multiples.
 
 Drawn as one inline SVG per card rather than a chart library figure: a gallery of 17 cards drew
 17 Plotly charts, which kept the browser busy for about a second before the pictures showed.

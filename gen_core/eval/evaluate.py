@@ -168,7 +168,7 @@ def category_agreement(model: GenerativeModel, classifier: Classifier, n: int, s
 
 
 def evaluate_checkpoint(path: Path, settings: EvalSettings, references: dict[str, Reference]) -> dict:
-    """All metrics of one checkpoint, also written into its metadata; ``references`` caches datasets."""
+    """All metrics of one checkpoint, also written into its card; ``references`` caches datasets."""
     started = time.perf_counter()
     model = load_model(path, settings.device)
     dataset = model.card.dataset

@@ -1,4 +1,4 @@
-"""``python -m gen_core.eval.zoo_table checkpoints/``: the README's model-zoo table, from the files' metadata.
+"""``python -m gen_core.eval.zoo_table checkpoints/``: the README's model-zoo table, from the files' cards.
 
 Nothing in the table is typed by hand: every cell is read from a checkpoint's header (training
 summary and the metrics ``gen_core.eval.evaluate`` wrote). ``--readme README.md`` replaces the text
