@@ -6,7 +6,7 @@ it are encoded, moved by ``t`` times the direction for ``t`` from 0 (the slider'
 end), decoded, and read by the shipped MNIST classifier. The same is done for every ordered pair of
 classes, so the 4→9 figure stands beside the average pair.
 
-    python -m bench.directions [--model checkpoints/NAME.safetensors] [--data-root DATA] [--readme README.md]
+    python -m bench.directions [--model checkpoints/NAME.safetensors] [--data-root DATA] [--doc docs/app.md]
 
 Without ``--model``: the best-ranked MNIST model with an encoder (the gallery's default model).
 """
@@ -72,7 +72,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--checkpoints", type=Path, default=Path("checkpoints"))
     p.add_argument("--data-root", type=Path, help="torchvision data root (default: the bundled probe set)")
     p.add_argument("--images", type=int, default=100, help="held-out test images per source class")
-    p.add_argument("--readme", type=Path, help="write the table between the directions markers")
+    p.add_argument("--doc", type=Path,
+                   help="write the table between the directions markers of this file (docs/app.md)")
     return p.parse_args(argv)
 
 
@@ -112,7 +113,7 @@ def main(argv: list[str] | None = None) -> str:
               f"of classes: at t = 1, {at_end:.0%} are read as the target "
               f"(worst pair {worst:.0%}); at t = 0, {kept:.0%} as the source."]
     table = "\n".join(lines)
-    publish(table, args.readme, START, END)
+    publish(table, args.doc, START, END)
     return table
 
 

@@ -9,9 +9,9 @@ the shipped epochs, the CPU time those epochs would take here, shown beside the 
 records (which may have been spent on a GPU). Where a file's whole recorded time was spent on a
 CPU, its recorded time per step is shown too: the reference the measurement should reproduce.
 
-    python -m bench.epoch_cost checkpoints/ [--steps 10] [--rounds 3] [--threads 1] [--readme README.md]
+    python -m bench.epoch_cost checkpoints/ [--steps 10] [--rounds 3] [--threads 1] [--doc docs/benchmarks.md]
 
-``--readme`` writes the table between the ``<!-- epoch-cost:start -->`` and ``-end -->`` markers.
+``--doc`` writes the table between the ``<!-- epoch-cost:start -->`` and ``-end -->`` markers.
 """
 
 from __future__ import annotations
@@ -103,7 +103,8 @@ def main(argv: list[str] | None = None) -> list[tuple[str, ...]]:
     p.add_argument("--steps", type=int, default=10, help="timed steps per model and round")
     p.add_argument("--rounds", type=int, default=3, help="rounds in which every model takes a turn")
     p.add_argument("--threads", type=int, default=1, help="torch threads (the shipped CPU runs used 1)")
-    p.add_argument("--readme", type=Path, help="write the table between the markers of this file")
+    p.add_argument("--doc", type=Path,
+                   help="write the table between the markers of this file (docs/benchmarks.md)")
     args = p.parse_args(argv)
     torch.set_num_threads(args.threads)
     torch.manual_seed(0)
@@ -113,7 +114,7 @@ def main(argv: list[str] | None = None) -> list[tuple[str, ...]]:
         f"| Model | Epochs | ms/step, median (range) of {args.steps * args.rounds} | Recorded CPU ms/step "
         f"| s/epoch | CPU time for its epochs ({threads}) | Recorded training time |",
         "|---|---|---|---|---|---|---|", *("| " + " | ".join(row) + " |" for row in rows)])
-    publish(table, args.readme, START, END)
+    publish(table, args.doc, START, END)
     return rows
 
 

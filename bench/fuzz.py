@@ -6,7 +6,7 @@ hostile values) goes through ``load_model`` (a file in the folder), ``load_model
 upload) and ``inspect_checkpoint`` (the catalog's listing). Each must end in ``CheckpointError``
 or a valid model, never another exception, and within ``LIMIT_S``.
 
-    python -m bench.fuzz [--mutations 2000] [--seed 0]
+    python -m bench.fuzz [--mutations 2000] [--seed 0] [--doc docs/benchmarks.md]
 """
 
 from __future__ import annotations
@@ -181,7 +181,8 @@ def main(argv: list[str] | None = None) -> dict:
     parser = argparse.ArgumentParser(prog="python -m bench.fuzz", description=__doc__.split("\n\n")[0])
     parser.add_argument("--mutations", type=int, default=2000)
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--readme", type=Path, help="write the table between the fuzz markers")
+    parser.add_argument("--doc", type=Path,
+                        help="write the table between the fuzz markers of this file (docs/benchmarks.md)")
     args = parser.parse_args(argv)
     result = run(args.mutations, args.seed)
     lines = [f"{args.mutations} mutated checkpoints (seed {args.seed}), each opened three ways "
@@ -196,7 +197,7 @@ def main(argv: list[str] | None = None) -> dict:
                  f"Other exceptions or attempts over the limit: **{len(result['failures'])}**.")
     lines += [f"- {failure}" for failure in result["failures"][:20]]
     table = "\n".join(lines)
-    publish(table, args.readme, START, END)
+    publish(table, args.doc, START, END)
     return result
 
 

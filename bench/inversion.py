@@ -7,7 +7,7 @@ beside the same classifier on the originals (the ceiling) and on random samples 
 (what a latent that ignores the image scores). Time per image is measured inverting one image
 at a time.
 
-    python -m bench.inversion [--model checkpoints/NAME.safetensors] [--readme README.md]
+    python -m bench.inversion [--model checkpoints/NAME.safetensors] [--doc docs/app.md]
 
 Without ``--model`` the MNIST GAN with the lowest FD on its card is used.
 """
@@ -54,7 +54,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--steps", type=int, default=200)
     p.add_argument("--restarts", type=int, default=4)
     p.add_argument("--timed", type=int, default=5, help="images inverted one at a time for the timing")
-    p.add_argument("--readme", type=Path, help="write the table between the inversion markers")
+    p.add_argument("--doc", type=Path,
+                   help="write the table between the inversion markers of this file (docs/app.md)")
     return p.parse_args(argv)
 
 
@@ -94,7 +95,7 @@ def main(argv: list[str] | None = None) -> str:
         f"One image inverts in **{statistics.median(seconds):.1f} s** (median of {args.timed}; "
         f"{min(seconds):.1f}–{max(seconds):.1f} s).",
     ])
-    publish(table, args.readme, START, END)
+    publish(table, args.doc, START, END)
     return table
 
 

@@ -7,7 +7,7 @@ Figures: the errors pages showed (the ``guarded`` message or an exception), p50/
 action (until the page's content is ready), the server's memory at the end of the first minute
 and at the end (resident set, server and children), and its thread count.
 
-    python -m bench.load [--viewers 10] [--seconds 120] [--models NAME ...]
+    python -m bench.load [--viewers 10] [--seconds 120] [--models NAME ...] [--doc docs/benchmarks.md]
 """
 
 from __future__ import annotations
@@ -163,11 +163,12 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--viewers", type=int, default=10)
     parser.add_argument("--seconds", type=float, default=120)
     parser.add_argument("--models", nargs="+", default=list(DEFAULT_MODELS))
-    parser.add_argument("--readme", type=Path, help="write the table between the load markers")
+    parser.add_argument("--doc", type=Path,
+                        help="write the table between the load markers of this file (docs/benchmarks.md)")
     args = parser.parse_args(argv)
     result = asyncio.run(measure(args.viewers, args.seconds, args.models))
     table = report(result, args.viewers, args.seconds)
-    publish(table, args.readme, START, END)
+    publish(table, args.doc, START, END)
     return result
 
 

@@ -6,7 +6,8 @@ image of the dataset (70,000 for MNIST). Figures: seconds from choosing the map 
 canvas is drawn, and the time of each of ``--frames`` zoom and pan steps (a Plotly relayout of the
 axis ranges, timed until the next animation frame after Plotly has drawn it).
 
-    python -m bench.map_scale --data-root DATA [--model checkpoints/NAME.safetensors] [--readme README.md]
+    python -m bench.map_scale --data-root DATA [--model checkpoints/NAME.safetensors]
+        [--doc docs/benchmarks.md]
 """
 
 from __future__ import annotations
@@ -72,7 +73,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--data-root", type=Path, required=True)
     p.add_argument("--model", type=Path, help="default: the best-ranked MNIST model with an encoder")
     p.add_argument("--frames", type=int, default=40)
-    p.add_argument("--readme", type=Path)
+    p.add_argument("--doc", type=Path,
+                   help="write the table between the map-scale markers of this file (docs/benchmarks.md)")
     return p.parse_args(argv)
 
 
@@ -101,7 +103,7 @@ def main(argv: list[str] | None = None) -> str:
     lines.append("\nThe cached map's first paint counts from opening the page on a fresh server; the whole "
                  "dataset's from the click that chooses it (its map built and cached beforehand).")
     table = "\n".join(lines)
-    publish(table, args.readme, START, END)
+    publish(table, args.doc, START, END)
     return table
 
 

@@ -16,6 +16,7 @@ first, so machine noise hits both. Figures:
 6. decodes per second per model: torch on this machine, and the exported decoder in the page.
 
     python -m bench.ui_speed [--repeats 3] [--models NAME ...] [--smoke] [--json PATH]
+        [--doc docs/benchmarks.md]
 """
 
 from __future__ import annotations
@@ -48,7 +49,7 @@ from ui.catalog import CHECKPOINTS_ENV
 
 ROOT = Path(__file__).resolve().parents[1]
 CHECKPOINTS = ROOT / "checkpoints"
-README_START, README_END = "<!-- ui-speed:start -->", "<!-- ui-speed:end -->"
+DOC_START, DOC_END = "<!-- ui-speed:start -->", "<!-- ui-speed:end -->"  # in docs/benchmarks.md
 FLOOR_APP = ROOT / "bench" / "floor_app"
 DEFAULT_JSON = ROOT / "bench" / "results" / "ui_speed.json"
 REFERENCE_MODEL = "mnist-vae-conv"  # figures 2 and 3 open this model when it is measured
@@ -237,13 +238,14 @@ def parse_settings(argv: list[str] | None) -> tuple[Settings, Path, Path | None]
     parser.add_argument("--first-paint", action="store_true",
                         help="figures 1, 2a and 2b only: how soon the gallery and the map appear")
     parser.add_argument("--json", type=Path, default=DEFAULT_JSON, help="where to write the results")
-    parser.add_argument("--readme", type=Path, help="write the table between its ui-speed markers")
+    parser.add_argument("--doc", type=Path,
+                        help="write the table between the ui-speed markers of this file (docs/benchmarks.md)")
     args = parser.parse_args(argv)
     if not args.smoke:
         settings = Settings(args.repeats, args.models or shipped, 2.0, 20, False, args.first_paint)
-        return settings, args.json, args.readme
+        return settings, args.json, args.doc
     models = args.models[:2] if args.models else [m for m in SMOKE_MODELS if m in shipped] or shipped[:2]
-    return Settings(1, models, 0.5, 5, True, args.first_paint), args.json, args.readme
+    return Settings(1, models, 0.5, 5, True, args.first_paint), args.json, args.doc
 
 
 def measure_everything(settings: Settings) -> tuple[dict[str, Figure], dict[str, list], str]:
@@ -270,7 +272,7 @@ def measure_everything(settings: Settings) -> tuple[dict[str, Figure], dict[str,
 
 
 def main(argv: list[str] | None = None) -> dict[str, Figure]:
-    settings, json_path, readme = parse_settings(argv)
+    settings, json_path, doc = parse_settings(argv)
     figures, details, chromium = measure_everything(settings)
     arguments = sys.argv[1:] if argv is None else argv
     run = {"command": shlex.join(["python", "-m", "bench.ui_speed", *arguments]), "machine": report.machine(),
@@ -279,7 +281,7 @@ def main(argv: list[str] | None = None) -> dict[str, Figure]:
     report.write_json(json_path, run, figures)
     notes = [] if settings.first_paint else [report.drag_target_note(figures, settings.models)]
     text = "\n\n".join([report.markdown_table(figures), *notes, report.footer(run)])
-    publish(text, readme, README_START, README_END)
+    publish(text, doc, DOC_START, DOC_END)
     if details["page_errors"]:
         print("\nErrors shown by pages:\n" + "\n".join(f"- {e}" for e in details["page_errors"]))
     return figures

@@ -3,9 +3,9 @@
 Reads only the checkpoints' headers (no data, no sampling), picks the best model of each group
 and prints one row per target: the model, what it measured, the goal and whether it is met.
 
-    python -m bench.zoo_targets checkpoints/ [--readme README.md]
+    python -m bench.zoo_targets checkpoints/ [--doc docs/zoo.md]
 
-``--readme`` writes the table between the ``<!-- zoo-targets:start -->`` and ``-end -->`` markers.
+``--doc`` writes the table between the ``<!-- zoo-targets:start -->`` and ``-end -->`` markers.
 """
 
 from __future__ import annotations
@@ -176,12 +176,12 @@ def target_table(models: list[Model]) -> list[tuple[str, str, str, str, str]]:
 def main(argv: list[str] | None = None) -> list[tuple[str, ...]]:
     p = argparse.ArgumentParser(prog="python -m bench.zoo_targets", description=__doc__.splitlines()[0])
     p.add_argument("folder", type=Path, help="folder of evaluated checkpoints (for example checkpoints/)")
-    p.add_argument("--readme", type=Path, help="write the table between the markers of this file")
+    p.add_argument("--doc", type=Path, help="write the table between the markers of this file (docs/zoo.md)")
     args = p.parse_args(argv)
     rows = target_table(read_models(args.folder))
     table = "\n".join(["| Target | Model | Measured | Goal | Met |", "|---|---|---|---|---|",
                        *("| " + " | ".join(row) + " |" for row in rows)])
-    publish(table, args.readme, START, END)
+    publish(table, args.doc, START, END)
     return rows
 
 

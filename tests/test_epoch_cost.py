@@ -20,7 +20,7 @@ def test_each_model_is_timed_with_its_recorded_trainer_and_the_readme_gets_the_t
     update_metadata(gan, training={"seconds_by_device": {"cuda": 30.0}, "seconds": 30.0})
     readme = tmp_path / "README.md"
     readme.write_text(f"Cost:\n{START}\nold\n{END}\n")
-    rows = main([str(folder), "--steps", "2", "--rounds", "2", "--readme", str(readme)])
+    rows = main([str(folder), "--steps", "2", "--rounds", "2", "--doc", str(readme)])
     assert [row[0] for row in rows] == ["vae-gan", "wgan-gp"]
     for _, epochs, per_step, _, per_epoch, total, _ in rows:
         assert epochs == "1" and float(per_step.split()[0]) > 0 and float(per_epoch) >= 0

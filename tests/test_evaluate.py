@@ -129,6 +129,6 @@ def test_zoo_table_rewrites_the_readme_between_its_markers(tmp_path):
     _checkpoint(folder, "sngan")
     readme = tmp_path / "README.md"
     readme.write_text(f"# Zoo\n\n{START}\nold table\n{END}\n\nAfter.\n")
-    table = zoo_main([str(folder), "--readme", str(readme)])
+    table = zoo_main([str(folder), "--doc", str(readme)])
     text = readme.read_text()
     assert "old table" not in text and table in text and text.endswith("\n\nAfter.\n")

@@ -52,7 +52,7 @@ def test_a_vae_gan_is_judged_against_the_conv_vae_of_its_dataset(tmp_path):
 def test_a_missing_model_is_reported_not_met_and_the_readme_gets_the_table(tmp_path):
     readme = tmp_path / "README.md"
     readme.write_text(f"Targets:\n{START}\nold\n{END}\nEnd.\n")
-    rows = main([str(tmp_path), "--readme", str(readme)])
+    rows = main([str(tmp_path), "--doc", str(readme)])
     text = readme.read_text()
     assert "old" not in text and "| MNIST best GAN: recall | – | no evaluated model |" in text
     assert text.startswith("Targets:\n") and text.endswith("\nEnd.\n")

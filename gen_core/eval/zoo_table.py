@@ -1,7 +1,7 @@
-"""``python -m gen_core.eval.zoo_table checkpoints/``: the README's model-zoo table, from the files' cards.
+"""``python -m gen_core.eval.zoo_table checkpoints/``: the zoo table of docs/zoo.md, from the files' cards.
 
 Nothing in the table is typed by hand: every cell is read from a checkpoint's header (training
-summary and the metrics ``gen_core.eval.evaluate`` wrote). ``--readme README.md`` replaces the text
+summary and the metrics ``gen_core.eval.evaluate`` wrote). ``--doc docs/zoo.md`` replaces the text
 between the ``<!-- zoo-table:start -->`` and ``<!-- zoo-table:end -->`` markers.
 """
 
@@ -104,24 +104,24 @@ def replace_between_markers(text: str, table: str, start: str = START, end: str 
     return f"{head}{start}\n{table}\n{end}{rest.split(end, 1)[1]}"
 
 
-def publish(table: str, readme: Path | None, start: str = START, end: str = END) -> None:
-    """Print ``table`` and, given a ``readme``, write it there between its ``start`` and ``end``
-    markers: how every figure reaches the README from its command."""
+def publish(table: str, doc: Path | None, start: str = START, end: str = END) -> None:
+    """Print ``table`` and, given a ``doc``, write it there between its ``start`` and ``end``
+    markers: how every figure reaches the documentation from its command."""
     print(table)
-    if readme is not None:
-        readme.write_text(replace_between_markers(readme.read_text(), table, start, end))
+    if doc is not None:
+        doc.write_text(replace_between_markers(doc.read_text(), table, start, end))
 
 
 def main(argv: list[str] | None = None) -> str:
     p = argparse.ArgumentParser(prog="python -m gen_core.eval.zoo_table", description=__doc__.splitlines()[0])
     p.add_argument("folder", type=Path, help="folder of checkpoints (for example checkpoints/)")
-    p.add_argument("--readme", type=Path, help="write the table between the markers of this file")
+    p.add_argument("--doc", type=Path, help="write the table between the markers of this file (docs/zoo.md)")
     args = p.parse_args(argv)
     try:
         table = markdown_table(checkpoint_files(args.folder))
     except CheckpointError as err:
         raise SystemExit(f"error: {err}") from None
-    publish(table, args.readme)
+    publish(table, args.doc)
     return table
 
 
