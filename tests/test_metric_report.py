@@ -1,4 +1,4 @@
-"""Metric names and formats shared by the README table, the gallery and Compare."""
+"""Metric names and formats shared by the zoo table, the gallery and Compare."""
 
 from gen_core.eval.report import METRIC, best_models, card_summary, fmt, headline
 

@@ -1,6 +1,6 @@
 """What each recorded metric is called, which way is better, and how it is written.
 
-The README's zoo table (``gen_core.eval.zoo_table``), the gallery's cards and the Compare page all
+The zoo table (``gen_core.eval.zoo_table``), the gallery's cards and the Compare page all
 read this one list, so a metric has the same name and the same digits everywhere.
 """
 
