@@ -4,7 +4,8 @@ Every field of ``RunArgs`` and of each trainer's options dataclass (``gen_core.t
 is one ``python -m gen_core.train`` flag, its help taken from the field, and one key of a recipe
 file. A recipe (``recipes/NAME.toml``) holds the keys that made a shipped checkpoint and its
 stages: each stage trains on to its ``epochs``, and a later one resumes the run's state (or, for a
-VAE, the previous stage's model file with fresh optimizers), as the file was made. Precedence:
+VAE, the previous stage's model file with fresh optimizers, where a trainer option may change, as
+from the ELBO to the IWAE bound), as the file was made. Precedence:
 the field's default, then the recipe, then the stage, then a flag given on the command line.
 """
 
@@ -110,11 +111,16 @@ def load_recipe(path: Path) -> Recipe:
         raise ValueError(f"{path}: unknown key(s) {unknown or ['recipe']}")
     if not isinstance(stages, list) or not stages:
         raise ValueError(f"{path}: 'stages' must be a list of tables")
+    options = set(known) - {field.name for field in dataclasses.fields(RunArgs)}
     for number, stage in enumerate(stages, 1):
-        if not isinstance(stage, dict) or set(stage) - set(STAGE_KEYS):
-            raise ValueError(f"{path}: stage {number} may only set {', '.join(STAGE_KEYS)}")
+        if not isinstance(stage, dict) or set(stage) - set(STAGE_KEYS) - options:
+            raise ValueError(f"{path}: stage {number} may only set {', '.join(STAGE_KEYS)} and trainer "
+                             "options")
         if stage.get("resume", RESUME_FROM[0]) not in RESUME_FROM or (number == 1 and "resume" in stage):
             raise ValueError(f"{path}: stage {number}: resume is 'state' or 'model', and not in stage 1")
+        if set(stage) & options and stage.get("resume") != "model":
+            raise ValueError(f"{path}: stage {number}: only a stage that resumes a model file (a new "
+                             "phase with fresh optimizers) may change a trainer option")
     values = {key: Path(value) if known[key].metadata["kind"] is Path else value
               for key, value in data.items()}
     return Recipe(Path(path).stem, values, tuple(stages))
