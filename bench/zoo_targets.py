@@ -37,6 +37,8 @@ from gen_core.models.registry import family_class
 
 START, END = "<!-- zoo-targets:start -->", "<!-- zoo-targets:end -->"
 BURDA_VAE_NATS = 86.76  # Burda et al. 2015, Table 1: one-stochastic-layer VAE, k = 1
+IWAE_TRAINED_NATS = 85.0  # near Burda et al. 2015's 84.78 for their one-layer IWAE, k = 50
+MNIST_TEST_IMAGES = 10_000
 
 
 @dataclasses.dataclass(frozen=True)
@@ -46,6 +48,7 @@ class Model:
     dataset: str
     binarized: bool
     metrics: dict
+    iwae_samples: int = 1  # trained on the importance-weighted bound with this many samples when > 1
 
     @property
     def is_gan(self) -> bool:
@@ -67,8 +70,9 @@ def read_models(folder: Path) -> list[Model]:
     models = []
     for path in checkpoint_files(folder):
         info = read_header(path)[0]
-        models.append(Model(path.stem, info.family, info.dataset, bool(info.training.options.get("binarize")),
-                            dict(info.metrics)))
+        options = info.training.options
+        models.append(Model(path.stem, info.family, info.dataset, bool(options.get("binarize")),
+                            dict(info.metrics), int(options.get("iwae_samples", 1))))
     return models
 
 
@@ -139,6 +143,13 @@ def _iwae(model: Model) -> tuple[str, bool]:
     return f"{nll:.2f} nats, k={model.metrics.get(IWAE_K)}, {images} images", nll <= BURDA_VAE_NATS
 
 
+def _iwae_trained(model: Model) -> tuple[str, bool]:
+    """Met on the whole test set only: a subset's bound is a different (noisier) figure."""
+    measured, _ = _iwae(model)
+    whole = model.metrics.get(LIKELIHOOD_IMAGES) == MNIST_TEST_IMAGES and model.metrics.get(IWAE_K, 0) >= 1000
+    return measured, whole and model.metrics[NLL_IWAE] <= IWAE_TRAINED_NATS
+
+
 def targets(models: list[Model]) -> list[Target]:
     mnist_gan, fashion_gan = best_gan("mnist"), best_gan("fashion-mnist")
     return [
@@ -157,6 +168,10 @@ def targets(models: list[Model]) -> list[Target]:
           for dataset in ("mnist", "fashion-mnist")),
         Target("Binarized MNIST VAE: IWAE NLL", f"≤ {BURDA_VAE_NATS} nats (k=1000)",
                best(NLL_IWAE, lambda m: m.binarized and m.dataset == "mnist"), _iwae),
+        Target("Binarized MNIST IWAE-trained VAE: IWAE NLL",
+               f"≤ {IWAE_TRAINED_NATS} nats (k=1000, whole test set)",
+               best(NLL_IWAE, lambda m: m.binarized and m.dataset == "mnist" and m.iwae_samples > 1),
+               _iwae_trained),
     ]
 
 
