@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import pytest
 import torch
 
@@ -12,6 +14,18 @@ from gen_core.models.dcgan import DCGANConfig
 from gen_core.models.infogan import InfoGANConfig
 from gen_core.models.vae import VAEConfig
 from gen_core.models.vae_gan import VAEGANConfig
+
+# One torch thread in this process and (unless set otherwise) in the processes tests start: the
+# test models are tiny, and two threads contending on a busy 2-core machine made their steps 3 to
+# 40 times slower (tests/test_models.py: 45 s with two threads, 3.5 s with one).
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+torch.set_num_threads(1)
+
+
+@pytest.fixture(autouse=True)
+def one_torch_thread():
+    """Again before every test, as a library may reset it (importing umap set two threads again)."""
+    torch.set_num_threads(1)
 
 TINY_SHAPE = (1, 8, 8)
 

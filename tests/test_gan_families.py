@@ -52,6 +52,8 @@ def test_training_steps_keep_losses_finite_and_move_the_generator(tmp_path, case
         losses = trainer.train_step(digits.images[(step * 32) % 256:(step * 32) % 256 + 32])
         trainer.steps += 1  # as the epoch loop does; WGANs count steps to pace the generator
         assert losses and all(math.isfinite(v) for v in losses.values()), losses
+        if isinstance(trainer, GANTrainer):  # the discriminator's mean probabilities
+            assert 0 <= losses["d_real"] <= 1 and 0 <= losses["d_fake"] <= 1, losses
     assert any(not torch.equal(a, b) for a, b in zip(before, _generator_copy(trainer), strict=True))
 
 

@@ -10,9 +10,6 @@ from gen_core.models import FAMILIES, build_model
 from gen_core.models.posterior import standard_normal
 from gen_core.models.registry import register
 from gen_core.models.vae import VAE, VAEConfig
-from gen_core.train.distributed import DistContext
-from gen_core.train.gan_trainer import GANTrainer
-from gen_core.train.loop import RunConfig
 from tests.conftest import TINY_CONFIGS, TINY_SHAPE, tiny_model, tiny_models
 
 
@@ -63,16 +60,6 @@ def test_elbo_improves_over_dozens_of_steps(index):
         model.loss(batch)["loss"].backward()
         optimizer.step()
     assert model.loss(data)["neg_elbo"].item() < 0.9 * first
-
-
-def test_gan_losses_stay_finite(tmp_path):
-    data = load_dataset("digits", train=True).subset(256)
-    trainer = GANTrainer(tiny_model("dcgan").train(), data, None, RunConfig(lr=2e-4),
-                         DistContext(), tmp_path)
-    for step in range(30):
-        losses = trainer.train_step(data.images[(step * 32) % 256:(step * 32) % 256 + 32])
-        assert all(torch.isfinite(torch.tensor(v)) for v in losses.values())
-        assert 0 <= losses["d_real"] <= 1 and 0 <= losses["d_fake"] <= 1
 
 
 def test_config_typo_is_an_error():

@@ -8,6 +8,7 @@ import subprocess
 import sys
 import textwrap
 import threading
+from types import SimpleNamespace
 
 import pytest
 from streamlit.web.server.app_discovery import discover_asgi_app
@@ -74,8 +75,14 @@ def test_the_lifespan_starts_one_warm_up_and_pages_wait_for_it(monkeypatch):
 
 
 def test_without_a_warm_up_pages_do_not_wait(monkeypatch):
+    monkeypatch.setattr(server_start, "warm_up", lambda: pytest.fail("a page started a warm-up"))
+    joined = []
+    monkeypatch.setattr(server_start, "_warm_up", SimpleNamespace(join=lambda: joined.append("waited")))
+    server_start.wait_for_warm_up()
+    assert joined == ["waited"]  # a started warm-up is waited for ...
     monkeypatch.setattr(server_start, "_warm_up", None)
-    server_start.wait_for_warm_up()  # returns at once
+    server_start.wait_for_warm_up()
+    assert joined == ["waited"] and server_start._warm_up is None  # ... where none was, nothing is
 
 
 def test_the_warm_up_fills_the_catalog_of_the_checkpoint_folder(monkeypatch, tmp_path, tiny_vae):

@@ -1,5 +1,6 @@
 """The training command: dry runs, seeds, resuming, and a 2-process DDP run."""
 
+import json
 import os
 import subprocess
 import sys
@@ -9,7 +10,9 @@ import pytest
 import torch
 
 from gen_core.files.checkpoint import load_model, read_checkpoint, update_metadata
+from gen_core.train import cli
 from gen_core.train.cli import PRESETS, main
+from tests.tiny_presets import tiny_presets
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -18,6 +21,14 @@ def _train(tmp_path, *extra, name="m"):
     out = tmp_path / f"{name}.safetensors"
     main(["--dataset", "digits", "--out", str(out), "--run-dir", str(tmp_path / f"run-{name}"), *extra])
     return out
+
+
+@pytest.fixture
+def tiny_networks(monkeypatch):
+    """Every preset's family, trainer and rate with tiny networks (``tests/tiny_presets.py``): runs
+    of a few epochs take a second, and what these tests check does not depend on the size. The
+    dry runs below train the presets as shipped."""
+    monkeypatch.setattr(cli, "PRESETS", tiny_presets())
 
 
 @pytest.mark.parametrize("preset", sorted(PRESETS))
@@ -36,6 +47,7 @@ def test_dry_run_writes_a_loadable_checkpoint_and_samples(tmp_path, preset):
         assert model.card.metrics["test_reconstruction_mse"] > 0
 
 
+@pytest.mark.usefixtures("tiny_networks")
 def test_same_seed_gives_identical_weights(tmp_path):
     args = ("--model", "vae-mlp", "--epochs", "2", "--batch-size", "256", "--seed", "7")
     first = read_checkpoint(_train(tmp_path, *args, name="a"))[1]
@@ -46,6 +58,7 @@ def test_same_seed_gives_identical_weights(tmp_path):
 
 
 # vae-gan and aae: several optimizers stepping one model, and a discriminator kept in the run file.
+@pytest.mark.usefixtures("tiny_networks")
 @pytest.mark.parametrize("preset", ["vae-mlp", "dcgan", "vae-gan", "aae"])
 def test_resume_continues_exactly(tmp_path, preset):
     common = ("--model", preset, "--batch-size", "256", "--seed", "3")
@@ -58,6 +71,7 @@ def test_resume_continues_exactly(tmp_path, preset):
     assert len(load_model(resumed).card.training.record["history"]) == 2
 
 
+@pytest.mark.usefixtures("tiny_networks")
 def test_resume_keeps_the_runs_learning_rate_unless_given_a_new_one(tmp_path):
     common = ("--model", "vae-mlp", "--batch-size", "256")
     _train(tmp_path, *common, "--epochs", "1", "--lr", "3e-4", name="first")
@@ -91,16 +105,29 @@ def test_a_vae_has_no_discriminator_rate(tmp_path):
 
 # wgan-gp: its gradient penalty is a second-order gradient through the DDP-wrapped critic.
 # vae-gan: several backward passes per step, gradients averaged over ranks without DDP's hooks.
-@pytest.mark.parametrize("preset", ["vae-conv", "wgan-gp", "vae-gan"])
-def test_two_process_ddp_run(tmp_path, preset):
-    out = tmp_path / "ddp.safetensors"
+DDP_PRESETS = ["vae-conv", "wgan-gp", "vae-gan"]
+
+
+@pytest.fixture(scope="module")
+def ddp_runs(tmp_path_factory):
+    """One ``torchrun --nproc_per_node=2`` launch training each of ``DDP_PRESETS`` in turn, with
+    tiny networks (``tests/tiny_presets.py``): the folder of their checkpoints, and the result."""
+    folder = tmp_path_factory.mktemp("ddp")
+    runs = [json.dumps(["--model", preset, "--dataset", "digits", "--epochs", "1", "--batch-size", "128",
+                        "--out", str(folder / f"{preset}.safetensors"), "--run-dir", str(folder / preset)])
+            for preset in DDP_PRESETS]
     env = {**os.environ, "PYTHONPATH": str(ROOT), "OMP_NUM_THREADS": "1"}
     command = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node=2",
-               "-m", "gen_core.train", "--model", preset, "--dataset", "digits", "--epochs", "1",
-               "--batch-size", "128", "--out", str(out), "--run-dir", str(tmp_path / "run")]
-    result = subprocess.run(command, env=env, cwd=tmp_path, capture_output=True, text=True, timeout=300)
+               "-m", "tests.tiny_presets", *runs]
+    result = subprocess.run(command, env=env, cwd=folder, capture_output=True, text=True, timeout=300)
+    return folder, result
+
+
+@pytest.mark.parametrize("preset", DDP_PRESETS)
+def test_two_process_ddp_run(ddp_runs, preset):
+    folder, result = ddp_runs
     assert result.returncode == 0, result.stderr[-3000:]
-    model = load_model(out)
+    model = load_model(folder / f"{preset}.safetensors")
     assert model.card.training.record["world_size"] == 2
     # 1437 digits split over 2 ranks with 64 per rank per step: ceil(718 / 64) steps.
     assert model.card.training.record["steps"] == 12
@@ -147,6 +174,7 @@ def test_resume_with_other_options_is_refused(tmp_path):
                str(tmp_path / "run-first" / "state.safetensors"), name="second")
 
 
+@pytest.mark.usefixtures("tiny_networks")
 def test_a_time_budget_stops_between_epochs_and_still_writes_the_checkpoint(tmp_path):
     common = ("--model", "dcgan", "--batch-size", "512", "--epochs", "3")
     spent = load_model(_train(tmp_path, *common, "--max-minutes", "0", name="spent"))
@@ -158,6 +186,7 @@ def test_a_time_budget_stops_between_epochs_and_still_writes_the_checkpoint(tmp_
     assert resumed.card.training.record["epochs"] == 3
 
 
+# The presets as shipped: a tiny network's epoch rounds to 0.0 s.
 def test_training_time_is_kept_per_device_across_a_resume(tmp_path):
     common = ("--model", "dcgan", "--batch-size", "512", "--device", "cpu")
     _train(tmp_path, *common, "--epochs", "1", name="first")
@@ -169,6 +198,7 @@ def test_training_time_is_kept_per_device_across_a_resume(tmp_path):
     assert resumed.card.training.duration_text.startswith("1.7 min GPU + ")
 
 
+@pytest.mark.usefixtures("tiny_networks")
 def test_a_vae_goes_on_from_a_model_file_with_fresh_optimizers(tmp_path):
     common = ("--model", "vae-mlp", "--batch-size", "256")
     first = _train(tmp_path, *common, "--epochs", "2", name="first")

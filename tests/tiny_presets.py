@@ -1,0 +1,49 @@
+"""The training command's presets with tiny networks, for tests of what a run does (seeds,
+resuming, rates, time budgets, DDP), which does not depend on the networks' size.
+
+Each preset keeps its family, its trainer, its learning rate and every other config field; only
+the widths shrink. ``python -m tests.tiny_presets RUN [RUN ...]`` (from the project root), where
+each RUN is one JSON list of ``python -m gen_core.train`` arguments, trains them one after another
+with these presets: under ``torchrun``, one launch covers several distributed runs.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import runpy
+import sys
+
+from gen_core.train import cli, distributed
+
+# Widths by config field; a VAE's ``hidden`` depends on its arch. Wide enough for 8x8 digits.
+TINY_WIDTHS = {"ngf": 4, "ndf": 4, "encoder_hidden": (4, 8, 16), "discriminator_width": 16}
+TINY_HIDDEN = {"mlp": (32, 16), "conv": (4, 8, 16)}
+
+
+def tiny(config):
+    """``config`` with every width it has made tiny."""
+    fields = {f.name for f in dataclasses.fields(config)}
+    sizes = {k: v for k, v in TINY_WIDTHS.items() if k in fields}
+    if "hidden" in fields:
+        sizes["hidden"] = TINY_HIDDEN[config.arch] if hasattr(config, "arch") else TINY_HIDDEN["conv"]
+    return dataclasses.replace(config, **sizes)
+
+
+def tiny_presets() -> dict:
+    """``cli.PRESETS`` with each config made tiny."""
+    return {name: (family, tiny(config), trainer, lr) for name, (family, config, trainer, lr)
+            in cli.PRESETS.items()}
+
+
+if __name__ == "__main__":
+    cli.PRESETS = tiny_presets()
+    # One process group for every run, left once at the end: a group joined again after
+    # leaving it hangs under torchrun.
+    leave = distributed.teardown
+    distributed.teardown = lambda ctx: None
+    runs = [json.loads(run) for run in sys.argv[1:]]
+    for arguments in runs:  # each through the command's own entry point, python -m gen_core.train
+        sys.argv[1:] = arguments
+        runpy.run_module("gen_core.train", run_name="__main__")
+    leave(distributed.setup())
