@@ -115,11 +115,11 @@ def stale_cache_files(folder: str | Path) -> list[Path]:
                   if p.is_file() and not any(p.name.startswith(prefix) for prefix in current))
 
 
-def preview_grid(model: GenerativeModel | Callable[[], GenerativeModel], cache: ArtifactCache) -> np.ndarray:
+def preview_grid(load: Callable[[], GenerativeModel], cache: ArtifactCache) -> np.ndarray:
     """A uint8 grid ``[H, W, C]`` of ``PREVIEW_COUNT`` samples from a fixed seed, cached as PNG.
 
-    ``model`` may be a function that loads it, called only when the grid must be drawn: a cached
-    grid needs no weights read (and, keyed by the file's content, was drawn from these very bytes).
+    ``load`` gives the model and is called only when the grid must be drawn: a cached grid needs
+    no weights read (and, keyed by the file's content, was drawn from these very bytes).
     """
     path = cache.file("preview", "png")
     try:
@@ -127,10 +127,8 @@ def preview_grid(model: GenerativeModel | Callable[[], GenerativeModel], cache: 
         return picture[..., None] if picture.ndim == 2 else picture
     except (OSError, ValueError, Image.DecompressionBombError):
         pass  # missing or damaged: drawn again
-    if not isinstance(model, torch.nn.Module):
-        model = model()
     with torch.no_grad():
-        images = model.sample(PREVIEW_COUNT, torch.Generator().manual_seed(PREVIEW_SEED))
+        images = load().sample(PREVIEW_COUNT, torch.Generator().manual_seed(PREVIEW_SEED))
     picture = image_grid(images, nrow=PREVIEW_ROW)
     # A read-only checkout still shows the preview; it is just recomputed next time.
     with contextlib.suppress(OSError):

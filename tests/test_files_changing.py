@@ -38,9 +38,9 @@ def test_a_damaged_projection_or_encoding_is_recomputed(tmp_path, damage):
 def test_a_damaged_preview_is_drawn_again(tmp_path):
     model = tiny_model("dcgan")
     cache = ArtifactCache.beside(save_model(model, tmp_path / "g.safetensors"))
-    first = preview_grid(model, cache)
+    first = preview_grid(lambda: model, cache)
     cache.file("preview", "png").write_bytes(b"\x89PNG\r\n\x1a\n truncated")
-    np.testing.assert_array_equal(preview_grid(model, cache), first)
+    np.testing.assert_array_equal(preview_grid(lambda: model, cache), first)
 
 
 def test_concurrent_writers_never_leave_a_reader_half_a_file(tmp_path):

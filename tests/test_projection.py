@@ -93,7 +93,7 @@ def test_projection_is_cached_on_disk_by_content_hash(tmp_path, monkeypatch):
 def test_preview_grid_is_written_once_and_read_back(tmp_path, monkeypatch):
     model = tiny_model("dcgan")
     cache = ArtifactCache.beside(save_model(model, tmp_path / "g.safetensors"))
-    first = preview_grid(model, cache)
+    first = preview_grid(lambda: model, cache)
     assert cache.file("preview", "png").is_file()
     assert first.dtype == np.uint8 and first.shape[-1] == 1
 
@@ -101,7 +101,7 @@ def test_preview_grid_is_written_once_and_read_back(tmp_path, monkeypatch):
         raise AssertionError("a cached preview must be read, not drawn again")
 
     monkeypatch.setattr(model, "sample", sample)
-    np.testing.assert_array_equal(preview_grid(model, cache), first)
+    np.testing.assert_array_equal(preview_grid(lambda: model, cache), first)
 
 
 def test_precompute_writes_caches_and_skips_broken_files(tmp_path, capsys):

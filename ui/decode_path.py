@@ -35,22 +35,10 @@ class DecodePath:
     live: bool = True
 
     @property
-    def in_page(self) -> bool:
-        """Pictures are decoded in the page (they follow a control while it moves)."""
-        return self.url is not None and self.live
-
-    @property
     def page_url(self) -> str | None:
-        """The decoder's URL when pictures are decoded in the page, else ``None``."""
-        return self.url if self.in_page else None
-
-    @property
-    def server_note(self) -> str | None:
-        """Why the server decodes although the viewer asked for live decoding, or ``None``."""
-        if self.url is not None:
-            return None
-        return (f"This model's decoder cannot run in the browser ({self.why_not}), so pictures are "
-                "decoded on the server and change when you release a control.")
+        """The decoder's URL when pictures are decoded in the page (they follow a control while it
+        moves), else ``None``: the server decodes them."""
+        return self.url if self.live else None
 
 
 def decode_path(stem: str) -> DecodePath:
@@ -60,14 +48,15 @@ def decode_path(stem: str) -> DecodePath:
 
 
 def live_toggle(stem: str) -> DecodePath:
-    """Draw the Live toggle (off and disabled where the browser cannot decode) and return the path."""
+    """Draw the Live toggle (disabled where the browser cannot decode) and return the path."""
     path = decode_path(stem)
-    st.toggle("Live: decode in this browser", value=True, key=LIVE_DECODING, disabled=path.url is None,
-              help="The picture follows a control while it moves. Off: the server decodes it "
-                   "when you release the control.")
-    if path.server_note:
-        st.info(path.server_note, icon=":material/info:")
-    return decode_path(stem)
+    live = st.toggle("Live: decode in this browser", value=True, key=LIVE_DECODING, disabled=path.url is None,
+                     help="The picture follows a control while it moves. Off: the server decodes it "
+                          "when you release the control.")
+    if path.url is None:
+        st.info(f"This model's decoder cannot run in the browser ({path.why_not}), so pictures are "
+                "decoded on the server and change when you release a control.", icon=":material/info:")
+    return dataclasses.replace(path, live=live)
 
 
 @st.cache_resource(show_spinner=False, max_entries=64)

@@ -202,7 +202,7 @@ def precompute(folder: Path, params: list[ProjectionParams]) -> list[Path]:
             print(f"skipped {err}")
             continue
         cache = ArtifactCache.beside(checkpoint)
-        preview_grid(model, cache)
+        preview_grid(lambda loaded=model: loaded, cache)
         written.append(cache.file("preview", "png"))
         data = map_data(model, model.card.dataset, cache=cache)
         if model.has_encoder:

@@ -29,11 +29,10 @@ from gen_core.train.fgan_trainer import FGANTrainer
 from gen_core.train.gan_trainer import GANTrainer
 from gen_core.train.infogan_trainer import InfoGANTrainer
 from gen_core.train.loop import RunConfig, Trainer
-from gen_core.train.run_args import build_parser, stage_runs
+from gen_core.train.run_args import build_parser, stage_runs, trainer_option_names
 from gen_core.train.vae_gan_trainer import VAEGANTrainer
 from gen_core.train.vae_trainer import VAETrainer
 from gen_core.train.wgan_trainer import WGANGPTrainer, WGANTrainer
-from gen_core.training_options import OPTIONS_BY_TRAINER
 
 # Named starting points: (family, config, trainer, default learning rate from each paper).
 PRESETS: dict[str, tuple[str, object, type[Trainer], float]] = {
@@ -136,10 +135,6 @@ def load_data(args: argparse.Namespace) -> tuple[ImageData, ImageData | None]:
         train = train.subset(DRY_RUN_IMAGES)
         test = test.subset(DRY_RUN_IMAGES) if test else None
     return train, test
-
-
-def trainer_option_names() -> set[str]:
-    return {field.name for options in OPTIONS_BY_TRAINER.values() for field in dataclasses.fields(options)}
 
 
 def main(argv: list[str] | None = None) -> Path:

@@ -71,6 +71,11 @@ def run_fields() -> dict[str, dataclasses.Field]:
     return fields
 
 
+def trainer_option_names() -> set[str]:
+    """The flags that set a field of some trainer's options dataclass."""
+    return set(run_fields()) - {field.name for field in dataclasses.fields(RunArgs)}
+
+
 def build_parser(prog: str, description: str, model_choices: list[str]) -> argparse.ArgumentParser:
     """One flag per field. Defaults stay out of the namespace, so what was given can be told apart
     from what was not and merged over a recipe."""
@@ -111,7 +116,7 @@ def load_recipe(path: Path) -> Recipe:
         raise ValueError(f"{path}: unknown key(s) {unknown or ['recipe']}")
     if not isinstance(stages, list) or not stages:
         raise ValueError(f"{path}: 'stages' must be a list of tables")
-    options = set(known) - {field.name for field in dataclasses.fields(RunArgs)}
+    options = trainer_option_names()
     for number, stage in enumerate(stages, 1):
         if not isinstance(stage, dict) or set(stage) - set(STAGE_KEYS) - options:
             raise ValueError(f"{path}: stage {number} may only set {', '.join(STAGE_KEYS)} and trainer "
