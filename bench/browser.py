@@ -79,6 +79,7 @@ class StreamlitServer:
     process: subprocess.Popen
     url: str
     spawned_at: float  # time.perf_counter() just before the process was started
+    healthy_at: float  # time.perf_counter() once it answered its health check
 
 
 def cpu_seconds(pid: int) -> float:
@@ -110,10 +111,10 @@ def streamlit_server(app_dir: Path, env: dict[str, str], log: IO) -> Iterator[St
          "--server.port", str(port), "--server.address", "127.0.0.1",
          "--server.fileWatcherType", "none", "--browser.gatherUsageStats", "false"],
         cwd=app_dir, env=env, stdout=log, stderr=subprocess.STDOUT)
-    server = StreamlitServer(process, f"http://127.0.0.1:{port}", spawned_at)
+    url = f"http://127.0.0.1:{port}"
     try:
-        wait_healthy(server.url, process)
-        yield server
+        wait_healthy(url, process)
+        yield StreamlitServer(process, url, spawned_at, time.perf_counter())
     finally:
         process.terminate()
         process.wait(timeout=20)

@@ -28,6 +28,7 @@ from ui.page import guarded, start_page
 from ui.render import MEDIUM_PX, show_images
 from ui.session_keys import MAP_SELECTION
 from ui.state import get_view, set_view, write_url
+from ui.text import plain
 from ui.user_image import own_image_input, own_latent
 
 METHODS = {"UMAP": "umap", "PCA (instant)": "pca"}
@@ -103,7 +104,7 @@ def map_view(stem: str) -> None:
         try:
             coords = projection(stem, params)
         except ProjectionError as err:
-            st.error(f"This model's map cannot be drawn: {err}.", icon=":material/block:")
+            st.error(f"This model's map cannot be drawn: {plain(err)}.", icon=":material/block:")
             return
     latents = {"Explore latent": torch.tensor(get_view(stem).z)}
     with st.expander("Put your own image on the map: a photo or a drawing", icon=":material/draw:"):
@@ -122,7 +123,8 @@ def map_view(stem: str) -> None:
                                 help="Select: click, box or lasso points. Walk: the picture follows the "
                                      "pointer anywhere on the map, decoded in this browser.")
     if mode == WALK and path.url is None:
-        st.info(f"Walking needs the decoder in the browser, which this model's cannot run ({path.why_not}).")
+        st.info("Walking needs the decoder in the browser, which this model's cannot run "
+                f"({plain(path.why_not)}).")
     if mode == WALK and path.url is not None:
         walk_view(stem, model, data, coords, path.url)
     else:

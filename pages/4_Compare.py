@@ -15,6 +15,7 @@ from ui.catalog import get_model, model_ref
 from ui.page import guarded, start_page
 from ui.render import LARGE_PX, show_images
 from ui.state import MAX_SEED, get_view, write_url
+from ui.text import plain
 from ui.user_image import own_image_input, own_latent
 
 RECONSTRUCTED = 6
@@ -53,7 +54,7 @@ def own_image_row(stems: list[str]) -> None:
         model = get_model(stem)
         with column:
             if model.image_shape != shape:
-                st.caption(f"{stem}: other image size {model.image_shape}")
+                st.caption(f"{plain(stem)}: other image size {model.image_shape}")
                 continue
             z = own_latent(stem, image)
             with torch.no_grad():

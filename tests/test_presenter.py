@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import json
+from types import SimpleNamespace
 
 import pytest
 
 from tests.app_support import GAN, VAE, assert_clean, checkpoint_env, open_page, shared_model_dir  # noqa: F401
-from ui.presenter import MAX_BOOKMARKS, parse_bookmarks
+from ui.presenter import MAX_BOOKMARK_BYTES, MAX_BOOKMARKS, BookmarkError, parse_bookmarks
 
 pytestmark = pytest.mark.usefixtures("checkpoint_env")
 
@@ -52,9 +53,12 @@ def test_presenting_steps_to_the_next_bookmark_and_applies_its_link():
     (json.dumps([{}] * (MAX_BOOKMARKS + 1)).encode(), "a list"),
     (b'[{"name": "x", "page": "../../etc/passwd", "params": {}}]', "one of the pages"),
     (b'[{"name": 3, "page": "explore", "params": {}}]', "needs a name"),
+    (b"[" * 100_000 + b"]" * 100_000, "not a JSON file"),  # nesting deeper than the parser recurses
+    (b"[" + b"9" * 5_000 + b"]", "not a JSON file"),  # an integer longer than Python converts
+    (b" " * (MAX_BOOKMARK_BYTES + 1), "bookmark files are at most"),
 ])
 def test_hostile_bookmark_files_are_refused_by_name(data, says):
-    with pytest.raises(ValueError, match=says):
+    with pytest.raises(BookmarkError, match=says):
         parse_bookmarks(data)
 
 
@@ -62,3 +66,19 @@ def test_imported_bookmarks_keep_only_link_keys_and_bounded_values():
     data = json.dumps([{"name": "n" * 500, "page": "latent_map",
                         "params": {"model": "m", "evil": "x", "z": "1" * 20_000, "seed": 4}}]).encode()
     assert parse_bookmarks(data) == [{"name": "n" * 80, "page": "latent_map", "params": {"model": "m"}}]
+
+
+def test_a_refused_bookmarks_file_is_parsed_once_and_its_message_kept(monkeypatch):
+    import ui.presenter as presenter
+
+    shown, parsed = [], []
+    fake_streamlit = SimpleNamespace(session_state={}, error=lambda text, **_: shown.append(text),
+                                     rerun=lambda: pytest.fail("a refused file reran"))
+    monkeypatch.setattr(presenter, "st", fake_streamlit)
+    monkeypatch.setattr(presenter, "parse_bookmarks",
+                        lambda data: parsed.append(data) or parse_bookmarks(data))
+    marks = [{"name": "kept", "page": "explore", "params": {}}]
+    for _rerun in range(3):
+        presenter.import_bookmarks("upload-1", b"[not json", marks)
+    assert len(parsed) == 1 and len(shown) == 3 and "not a JSON file" in shown[-1]
+    assert marks == [{"name": "kept", "page": "explore", "params": {}}]  # nothing lost

@@ -1,5 +1,5 @@
 """Server start-up: ``streamlit run app.py`` serves the st.App with the warm-up hook, which imports
-what the pages import and fills the catalog, and pages wait for it."""
+what the pages import and fills the catalog before the server answers."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import subprocess
 import sys
 import textwrap
 import threading
-from types import SimpleNamespace
+import time
 
 import pytest
 from streamlit.web.server.app_discovery import discover_asgi_app
@@ -56,33 +56,36 @@ def test_a_module_that_fails_to_import_is_reported_not_raised(tmp_path, caplog):
     assert "not_a_real_module_xyz" in caplog.text
 
 
-def test_the_lifespan_starts_one_warm_up_and_pages_wait_for_it(monkeypatch):
-    calls = []
-    monkeypatch.setattr(server_start, "_warm_up", None)
-    monkeypatch.setattr(server_start, "warm_up", lambda: calls.append("warmed"))
+def test_the_server_answers_only_after_the_warm_up(monkeypatch):
+    events = []
+    monkeypatch.setattr(server_start, "warm_up", lambda: (time.sleep(0.05), events.append("warmed")))
 
     async def serve():
         async with server_start.lifespan(None):
-            server_start.wait_for_warm_up()
-            server_start.start_warm_up()  # a second start is no second warm-up
+            events.append("serving")
 
     # In a thread of its own: browser tests may have left an event loop running in this one.
     runner = threading.Thread(target=asyncio.run, args=(serve(),))
     runner.start()
     runner.join()
-    assert calls == ["warmed"]
-    assert not server_start._warm_up.is_alive()
+    assert events == ["warmed", "serving"]
 
 
-def test_without_a_warm_up_pages_do_not_wait(monkeypatch):
-    monkeypatch.setattr(server_start, "warm_up", lambda: pytest.fail("a page started a warm-up"))
-    joined = []
-    monkeypatch.setattr(server_start, "_warm_up", SimpleNamespace(join=lambda: joined.append("waited")))
-    server_start.wait_for_warm_up()
-    assert joined == ["waited"]  # a started warm-up is waited for ...
-    monkeypatch.setattr(server_start, "_warm_up", None)
-    server_start.wait_for_warm_up()
-    assert joined == ["waited"] and server_start._warm_up is None  # ... where none was, nothing is
+def test_a_failing_warm_up_is_logged_and_the_server_still_answers(monkeypatch, caplog):
+    def broken():
+        raise NameError("a half-edited module")
+
+    monkeypatch.setattr(server_start, "warm_up", broken)
+    served = []
+
+    async def serve():
+        async with server_start.lifespan(None):
+            served.append(True)
+
+    runner = threading.Thread(target=asyncio.run, args=(serve(),))
+    runner.start()
+    runner.join()
+    assert served == [True] and "a half-edited module" in caplog.text
 
 
 def test_the_warm_up_fills_the_catalog_of_the_checkpoint_folder(monkeypatch, tmp_path, tiny_vae):

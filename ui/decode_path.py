@@ -18,6 +18,7 @@ from gen_core.cache import write_atomically
 from gen_core.media.browser_decoder import ExportError, export_decoder
 from ui.catalog import get_model, model_ref
 from ui.session_keys import LIVE_DECODING
+from ui.text import plain
 
 ROOT = Path(__file__).resolve().parents[1]
 STATIC_DECODERS = ROOT / "static" / "decoders"
@@ -54,7 +55,7 @@ def live_toggle(stem: str) -> DecodePath:
                      help="The picture follows a control while it moves. Off: the server decodes it "
                           "when you release the control.")
     if path.url is None:
-        st.info(f"This model's decoder cannot run in the browser ({path.why_not}), so pictures are "
+        st.info(f"This model's decoder cannot run in the browser ({plain(path.why_not)}), so pictures are "
                 "decoded on the server and change when you release a control.", icon=":material/info:")
     return dataclasses.replace(path, live=live)
 

@@ -18,6 +18,7 @@ from gen_core.maps import full_map
 from gen_core.models import GenerativeModel
 from ui.catalog import artifact_cache, model_ref
 from ui.session_keys import map_build_started
+from ui.text import plain
 
 SAMPLE, EVERYTHING = "The cached test images", "Every image of the dataset"
 POLL_S = 2.0
@@ -46,10 +47,11 @@ def chosen_full_map(stem: str, model: GenerativeModel) -> dict[str, np.ndarray] 
         _follow(stem, dataset)
     else:
         if progress and "error" in progress:
-            st.error(f"Projecting the whole dataset stopped: {progress['error']}", icon=":material/block:")
+            st.error(f"Projecting the whole dataset stopped: {plain(progress['error'])}",
+                     icon=":material/block:")
         st.info("The whole dataset has not been mapped for this model yet. It is encoded and projected "
                 "once, in the background (a few minutes, most of it UMAP), then cached.")
-        if st.button(f"Map every {dataset} image", key=f"map_build_{stem}", type="primary"):
+        if st.button(f"Map every {plain(dataset)} image", key=f"map_build_{stem}", type="primary"):
             full_map.start_build(ref.path, cache, dataset, resolve_data_root())
             st.session_state[map_build_started(stem)] = time.monotonic()
             st.rerun()

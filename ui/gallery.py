@@ -15,6 +15,7 @@ from ui.page import guarded, start_page
 from ui.render import show_picture
 from ui.session_keys import TAKEN_UPLOAD
 from ui.state import active_models, set_active_models, write_url
+from ui.text import plain
 
 CARDS_PER_ROW = 3
 MAX_UPLOAD_MB = MAX_FILE_BYTES // 2**20  # also server.maxUploadSize in .streamlit/config.toml
@@ -32,7 +33,7 @@ def open_in_explore(stem: str) -> None:
 def gallery_card(stem: str, error: str | None, ranks: dict[str, str]) -> None:
     """One model's card, from its header alone: the weights are read only where the preview must
     be drawn (a cached preview was drawn from these very bytes, so they load)."""
-    st.subheader(stem)
+    st.subheader(plain(stem))
     if error is None:
         try:
             card, ref = model_card(stem), model_ref(stem)
@@ -40,13 +41,13 @@ def gallery_card(stem: str, error: str | None, ranks: dict[str, str]) -> None:
         except CheckpointError as err:  # its header was sound, its weights are not
             error = str(err)
     if error is not None:
-        st.error(f"This checkpoint cannot be loaded.\n\n{error}", icon=":material/block:")
+        st.error(f"This checkpoint cannot be loaded.\n\n{plain(error)}", icon=":material/block:")
         return
     if stem in ranks:
         st.caption(f"Quality {ranks[stem]}", help=f"Cards are ordered by {RANK_BASIS}.")
     show_picture(picture, target_px=360)
-    facts = model_facts(card, ref.size)
-    st.markdown(f"**{facts['kind']}** · `{facts['arch']}` · dataset **{facts['dataset']}**  \n"
+    facts = {key: plain(value) for key, value in model_facts(card, ref.size).items()}
+    st.markdown(f"**{facts['kind']}** · {facts['arch']} · dataset **{facts['dataset']}**  \n"
                 f"latent size **{facts['latent size']}** · **{facts['parameters']}** parameters · "
                 f"file {facts['file']}")
     notes = [card_summary(card.metrics) or "not evaluated yet"]
@@ -112,8 +113,8 @@ def take_upload(file_name: str, data: bytes) -> tuple[bool, str]:
     try:
         name = add_upload(file_name, data)
     except CheckpointError as err:
-        return False, f"This file was not added. {err}"
-    return True, f"Added **{name}**: its card is below and it is in every page's model list."
+        return False, f"This file was not added. {plain(err)}"
+    return True, f"Added **{plain(name)}**: its card is below and it is in every page's model list."
 
 
 @guarded

@@ -5,6 +5,8 @@ from __future__ import annotations
 import numpy as np
 import plotly.graph_objects as go
 
+from ui.text import plotly_text
+
 MARKER_SIZE = 5
 
 
@@ -21,11 +23,12 @@ def map_figure(coords: np.ndarray, labels: np.ndarray, class_names: tuple[str, .
     fig = go.Figure()
     for label in np.unique(labels):
         idx = np.flatnonzero(labels == label)
-        name = class_names[label] if 0 <= label < len(class_names) else "sampled latents"
+        name = plotly_text(class_names[label]) if 0 <= label < len(class_names) else "sampled latents"
         fig.add_trace(go.Scattergl(x=coords[idx, 0], y=coords[idx, 1], mode="markers", name=name,
                                    customdata=idx, marker={"size": MARKER_SIZE, "opacity": 0.75},
                                    hovertemplate=f"{name} · #%{{customdata}}<extra></extra>"))
-    for (name, xy), colour in zip((markers or {}).items(), MARKER_COLOURS, strict=False):
+    for (marker, xy), colour in zip((markers or {}).items(), MARKER_COLOURS, strict=False):
+        name = plotly_text(marker)
         fig.add_trace(go.Scatter(x=[xy[0]], y=[xy[1]], mode="markers", name=name,
                                  marker={"symbol": "star", "size": 22, "color": colour,
                                          "line": {"width": 2, "color": "white"}},

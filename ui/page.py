@@ -12,8 +12,8 @@ import streamlit as st
 from ui.catalog import checkpoint_dir, usable_stems
 from ui.page_table import PAGE_TABLE
 from ui.presenter import bookmark_sidebar, presenter_bar, presenting
-from ui.server_start import wait_for_warm_up
 from ui.state import active_models, apply_url_once, set_active_models
+from ui.text import plain
 
 log = logging.getLogger("latent_atlas")
 MAX_COMPARED = 4
@@ -45,7 +45,7 @@ def guarded(body: Callable) -> Callable:
             return body(*args, **kwargs)
         except Exception as err:
             log.exception("page failed")
-            st.error(f"Something went wrong here: {type(err).__name__}: {err}")
+            st.error(f"Something went wrong here: {type(err).__name__}: {plain(err)}")
             return None
 
     return run
@@ -53,7 +53,6 @@ def guarded(body: Callable) -> Callable:
 
 def start_page(name: str, title: str, *, multi: bool = False) -> list[str] | None:
     """Set up a page; returns the active model stems, or ``None`` when no model can be shown."""
-    wait_for_warm_up()
     freeze_import_heap(name)
     st.set_page_config(page_title=f"{title} · Latent Atlas", layout="wide")
     with st.sidebar:
@@ -61,7 +60,7 @@ def start_page(name: str, title: str, *, multi: bool = False) -> list[str] | Non
             st.page_link(page.script, label=page.label, icon=page.icon)
         st.divider()
     for notice in apply_url_once(name):
-        st.warning(notice, icon=":material/warning:")
+        st.warning(plain(notice), icon=":material/warning:")
     st.title(title)
     presenter_bar()
     if not presenting():

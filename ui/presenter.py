@@ -13,14 +13,19 @@ import json
 
 import streamlit as st
 
+from gen_core.files.errors import InputError
 from ui.in_page import in_page_component
 from ui.page_table import PAGES
 from ui.session_keys import BOOKMARK_INDEX, BOOKMARKS, BOOKMARKS_IMPORTED
+from ui.text import plain
 
 PRESENT = "present"
-MAX_BOOKMARKS, MAX_NAME, MAX_VALUE = 100, 80, 10_000
 # The keys of a view's link that a bookmark keeps.
 LINK_KEYS = ("model", "seed", "z", "seed2")
+MAX_BOOKMARKS, MAX_NAME, MAX_VALUE = 100, 80, 10_000
+# The largest file that can hold MAX_BOOKMARKS bookmarks of bounded names and values, with room for
+# JSON's quoting; anything larger is refused before it is decoded.
+MAX_BOOKMARK_BYTES = 2 * MAX_BOOKMARKS * (MAX_NAME + len(LINK_KEYS) * MAX_VALUE)
 PRESENTER_CSS = """<style>
 [data-testid="stSidebar"], [data-testid="stSidebarCollapsedControl"], [data-testid="stHeader"],
 [data-testid="stToolbar"] { display: none !important; }
@@ -45,23 +50,31 @@ def current_bookmark(page: str) -> dict:
     return {"name": "", "page": page, "params": params}
 
 
+class BookmarkError(InputError):
+    """A bookmarks file cannot be imported; the message says what is wrong with it."""
+
+
 def parse_bookmarks(data: bytes) -> list[dict]:
-    """Bookmarks from an exported JSON file; ``ValueError`` names what is wrong with it.
+    """Bookmarks from an exported JSON file; ``BookmarkError`` names what is wrong with it.
 
     Only known pages and link keys are kept, with bounded names and values: the file comes from
     anyone, and each bookmark will be applied as a link, which validates its values again.
     """
+    if len(data) > MAX_BOOKMARK_BYTES:
+        raise BookmarkError(f"the file is {len(data):,} bytes; bookmark files are at most "
+                            f"{MAX_BOOKMARK_BYTES:,}")
     try:
         items = json.loads(data.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as err:
-        raise ValueError(f"not a JSON file ({err})") from None
+    except (UnicodeDecodeError, ValueError, RecursionError) as err:  # JSON errors are ValueErrors
+        raise BookmarkError(f"not a JSON file ({type(err).__name__})") from None
     if not isinstance(items, list) or len(items) > MAX_BOOKMARKS:
-        raise ValueError(f"expected a list of at most {MAX_BOOKMARKS} bookmarks")
+        raise BookmarkError(f"expected a list of at most {MAX_BOOKMARKS} bookmarks")
     parsed = []
     for number, item in enumerate(items, 1):
         if not (isinstance(item, dict) and isinstance(item.get("name"), str) and item.get("page") in PAGES
                 and isinstance(item.get("params"), dict)):
-            raise ValueError(f"bookmark {number} needs a name, one of the pages {sorted(PAGES)} and params")
+            raise BookmarkError(f"bookmark {number} needs a name, one of the pages {sorted(PAGES)} "
+                                "and params")
         params = {k: v for k, v in item["params"].items()
                   if k in LINK_KEYS and isinstance(v, str) and len(v) <= MAX_VALUE}
         parsed.append({"name": item["name"][:MAX_NAME], "page": item["page"], "params": params})
@@ -127,10 +140,22 @@ def bookmark_sidebar(page: str) -> None:
         st.download_button("Export bookmarks (JSON)", json.dumps(marks, indent=1), file_name="bookmarks.json",
                            mime="application/json", key="bookmark_export", disabled=not marks)
         upload = st.file_uploader("Import bookmarks", type=["json"], key="bookmark_import")
-        if upload is not None and st.session_state.get(BOOKMARKS_IMPORTED) != upload.file_id:
-            try:
-                marks[:] = parse_bookmarks(upload.getvalue())
-                st.session_state[BOOKMARKS_IMPORTED] = upload.file_id
-                st.rerun()
-            except ValueError as err:
-                st.error(f"These bookmarks were not imported: {err}.", icon=":material/block:")
+        if upload is not None:
+            import_bookmarks(upload.file_id, upload.getvalue(), marks)
+
+
+def import_bookmarks(file_id: str, data: bytes, marks: list[dict]) -> None:
+    """Replace ``marks`` with an uploaded file's bookmarks, parsing each upload once: a refused
+    file's message is kept and shown again on later reruns without reading the file again."""
+    done, refusal = st.session_state.get(BOOKMARKS_IMPORTED, (None, None))
+    if done != file_id:
+        try:
+            marks[:] = parse_bookmarks(data)
+            refusal = None
+        except BookmarkError as err:
+            refusal = str(err)
+        st.session_state[BOOKMARKS_IMPORTED] = (file_id, refusal)
+        if refusal is None:
+            st.rerun()
+    if refusal is not None:
+        st.error(f"These bookmarks were not imported: {plain(refusal)}.", icon=":material/block:")

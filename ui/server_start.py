@@ -1,15 +1,13 @@
-"""Server start-up: import what the pages import, and scan the checkpoint folder, while the server
-waits for its first viewer.
+"""Server start-up: import what the pages import, and scan the checkpoint folder, before the
+server answers its first request.
 
 A fresh server's first page run would otherwise import torch, plotly and the project (about 2 s
-here) before it draws anything. ``lifespan`` starts those imports in a background thread as the
-server starts: start-up itself stays as light as before, and the first viewer's page finds the
-modules imported, or waits only for what is left.
-
-Pages wait for the whole warm-up (``wait_for_warm_up``, called by ``ui.page.start_page``)
-before running any code of their own. Python's import locks keep two threads from importing one
-module twice, but not code that looks a module up in ``sys.modules`` from running while another
-thread is still importing it: plotly's optional pandas check then sees a half-built pandas.
+here) before it draws anything, while its viewer waits on a page that is already open. ``lifespan``
+does that work in a worker thread while uvicorn waits for it: the server answers its health check
+(a load balancer's readiness probe) once it can draw every page at full speed, and no page ever
+runs beside a half-done import (Python's import locks keep two threads from importing one module
+twice, but not code that looks a module up in ``sys.modules`` from running while another thread
+is still importing it: plotly's optional pandas check then sees a half-built pandas).
 
 This module imports nothing heavy itself: ``app.py`` imports it when the server starts.
 """
@@ -17,16 +15,15 @@ This module imports nothing heavy itself: ``app.py`` imports it when the server 
 from __future__ import annotations
 
 import ast
+import asyncio
 import contextlib
 import importlib
 import logging
-import threading
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 log = logging.getLogger("latent_atlas")
-_warm_up: threading.Thread | None = None
 # One torch thread per rerun: a server's cores are shared by every viewer's reruns, and decoders
 # this small lose more to two threads contending than they gain (on a busy 2-core machine a conv
 # VAE decoded 3 to 30 times faster with one thread than with two).
@@ -83,22 +80,11 @@ def warm_up() -> None:
         quiet.setLevel(level)
 
 
-def start_warm_up() -> None:
-    """Start ``warm_up`` in a daemon thread (once per process)."""
-    global _warm_up
-    if _warm_up is None:
-        _warm_up = threading.Thread(target=warm_up, name="warm-up", daemon=True)
-        _warm_up.start()
-
-
-def wait_for_warm_up() -> None:
-    """Return once the start-up imports are done; at once where none were started (tests)."""
-    if _warm_up is not None:
-        _warm_up.join()
-
-
 @contextlib.asynccontextmanager
 async def lifespan(_app) -> AsyncIterator[None]:
-    """``st.App``'s lifespan hook: the warm-up starts, then the server runs."""
-    start_warm_up()
+    """``st.App``'s lifespan hook: the warm-up runs (off the event loop), then the server answers."""
+    try:
+        await asyncio.to_thread(warm_up)
+    except Exception:  # a warm-up must never stop the server: each page fails with its own message
+        log.exception("warm-up failed")
     yield

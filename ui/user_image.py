@@ -21,6 +21,7 @@ from ui.catalog import get_model, model_ref
 from ui.in_page import in_page_component
 from ui.render import MEDIUM_PX, show_images
 from ui.session_keys import OWN_IMAGE, OWN_LATENTS
+from ui.text import plain
 
 # Session state: (digest of the bytes and shape, original PIL image, prepared [1, C, H, W]).
 PAD_SIZE_PX, PAD_PEN_PX = 280, 22  # MNIST's pen: about 2.2 pixels of the 28, at 10x
@@ -46,7 +47,7 @@ def own_image_input(key: str, image_shape: tuple[int, int, int]) -> torch.Tensor
             picture = open_user_image(data)
             st.session_state[OWN_IMAGE] = (digest, picture, from_user_image(picture, image_shape))
     except UserImageError as err:
-        st.error(f"This picture cannot be used: {err}.", icon=":material/block:")
+        st.error(f"This picture cannot be used: {plain(err)}.", icon=":material/block:")
         return None
     stored = st.session_state.get(OWN_IMAGE)
     if stored is None or tuple(stored[2].shape[1:]) != tuple(image_shape):

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import io
+import struct
 from pathlib import Path
 
 import numpy as np
 import torch
 from PIL import Image
+
+from gen_core.files.errors import InputError
 
 
 def to_uint8(images: torch.Tensor) -> np.ndarray:
@@ -67,11 +70,17 @@ def gif_bytes(frames: list[np.ndarray], duration_ms: int = 120) -> bytes:
     return buffer.getvalue()
 
 
-class UserImageError(ValueError):
+class UserImageError(InputError):
     """A user's image cannot be used; the message says why."""
 
 
-MAX_USER_PIXELS = 40_000_000  # a 40-megapixel photo; decompression bombs declare far more
+# Caps checked on the declared header, before any pixel is decoded, so that any accepted picture
+# decodes within about 1 s and 300 MB here (``python -m bench.fuzz`` measures the worst cases).
+# JPEG is decoded at 1/2 to 1/8 scale by the codec itself (``draft``), so a large photo costs
+# what its reduced size does; other formats decode at full size.
+MAX_JPEG_PIXELS = 40_000_000  # a 40-megapixel photo
+MAX_OTHER_PIXELS = 12_000_000  # 12 megapixels: about 0.4 s and 100 MB for a 16-bit RGBA PNG
+WORKING_SIDE = 1024  # longest side kept after decoding: far more than any model's frame needs
 USER_IMAGE_FORMATS = ("PNG", "JPEG", "WEBP", "GIF", "BMP")
 # MNIST's construction (LeCun et al.): each digit's box fitted into 20x20 of the 28x28 frame,
 # keeping its aspect ratio, then centred by its centre of mass.
@@ -80,7 +89,8 @@ INK_FLOOR = 0.2  # ink darker than paper by less than this share of the contrast
 
 
 def open_user_image(data: bytes) -> Image.Image:
-    """Decode an uploaded picture (its first frame if animated) after checking its declared size.
+    """Decode an uploaded picture (its first frame if animated) after checking its declared size;
+    the result is at most ``WORKING_SIDE`` pixels a side.
 
     Raises ``UserImageError`` for anything that is not a picture of a sane size.
     """
@@ -89,22 +99,35 @@ def open_user_image(data: bytes) -> Image.Image:
     try:
         image = Image.open(io.BytesIO(data))  # reads the header only
     except Image.DecompressionBombError:
-        raise UserImageError(f"the picture declares far more pixels than the {MAX_USER_PIXELS / 1e6:.0f} "
+        raise UserImageError(f"the picture declares far more pixels than the {MAX_JPEG_PIXELS / 1e6:.0f} "
                              "megapixels accepted (a decompression bomb?)") from None
-    except (OSError, SyntaxError, ValueError) as err:
+    except (OSError, SyntaxError, ValueError, EOFError, struct.error) as err:
         raise UserImageError(f"not a picture this app reads, or a damaged one ({err})") from None
     if image.format not in USER_IMAGE_FORMATS:
         raise UserImageError(f"{image.format} pictures are not accepted; use PNG or JPEG")
+    if image.format == "BMP" and image.info.get("compression", 0) not in (0, 3):
+        # Run-length BMPs are decoded by Python code, 5 to 10 s for a large one.
+        raise UserImageError("run-length compressed BMP pictures are not accepted; use PNG or JPEG")
+    cap = MAX_JPEG_PIXELS if image.format == "JPEG" else MAX_OTHER_PIXELS
     pixels = image.width * image.height
-    if pixels > MAX_USER_PIXELS or pixels == 0:
+    if pixels > cap or pixels == 0:
         raise UserImageError(f"the picture declares {image.width} × {image.height} pixels; at most "
-                             f"{MAX_USER_PIXELS / 1e6:.0f} megapixels are accepted")
+                             f"{cap / 1e6:.0f} megapixels are accepted for {image.format}")
     try:
         image.seek(0)
+        if image.format == "JPEG":
+            image.draft(image.mode, (WORKING_SIDE, WORKING_SIDE))  # decode at a reduced scale
         image.load()
-    except (OSError, SyntaxError, ValueError, EOFError, Image.DecompressionBombError) as err:
+        factor = -(-max(image.size) // WORKING_SIDE)
+        if factor == 1:
+            return image
+        if image.mode.startswith("I;16"):  # modes Pillow cannot reduce
+            image = image.convert("I")
+        elif image.mode in ("1", "P"):
+            image = image.convert("RGBA")
+        return image.reduce(factor)
+    except (OSError, SyntaxError, ValueError, EOFError, struct.error, Image.DecompressionBombError) as err:
         raise UserImageError(f"the picture is damaged or truncated ({err})") from None
-    return image
 
 
 def _grey(image: Image.Image) -> np.ndarray:
