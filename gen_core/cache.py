@@ -12,7 +12,9 @@ import dataclasses
 import hashlib
 import io
 import os
+import re
 import threading
+import time
 import zipfile
 from collections.abc import Callable
 from functools import lru_cache
@@ -29,6 +31,7 @@ from gen_core.models import GenerativeModel
 CACHE_DIR_NAME = "cache"
 PREVIEW_SEED, PREVIEW_COUNT, PREVIEW_ROW = 0, 16, 8
 SHORT_ID = 16  # hex digits of the identity in cache file names
+SAFE_PART = re.compile(r"[a-z0-9](?:[a-z0-9_-]|\.(?!\.))*")  # no separator, no "..", no leading dot
 
 
 def file_identity(path: str | Path) -> str:
@@ -73,6 +76,11 @@ class ArtifactCache:
         return cls(Path(checkpoint).parent / CACHE_DIR_NAME, file_identity(checkpoint))
 
     def file(self, kind: str, suffix: str) -> Path:
+        """``folder/HASH-KIND.SUFFIX``. ``kind`` is this project's vocabulary plus dataset names,
+        which the model card has already checked to be names; anything that could leave the
+        folder or hide a file is a ``ValueError`` (a bug, never a path)."""
+        if not (SAFE_PART.fullmatch(kind) and SAFE_PART.fullmatch(suffix)):
+            raise ValueError(f"not a cache entry name: {kind[:80]!r}.{suffix[:8]!r}")
         return self.folder / f"{self.identity[:SHORT_ID]}-{kind}.{suffix}"
 
 
@@ -87,6 +95,27 @@ def write_atomically(path: Path, data: bytes) -> None:
         partial.replace(path)
     finally:
         partial.unlink(missing_ok=True)
+
+
+def evict(folder: Path, max_bytes: int, max_age_s: float, now: float | None = None) -> list[Path]:
+    """Delete the files in ``folder`` last written more than ``max_age_s`` ago, then the oldest
+    until the rest hold at most ``max_bytes``; returns what was deleted. Links are never followed."""
+    now = time.time() if now is None else now
+    try:
+        entries = sorted(((e.stat(follow_symlinks=False).st_mtime, e.stat(follow_symlinks=False).st_size,
+                           Path(e.path)) for e in os.scandir(folder) if e.is_file(follow_symlinks=False)),
+                         reverse=True)  # newest first
+    except FileNotFoundError:
+        return []
+    kept_bytes, deleted = 0, []
+    for mtime, size, path in entries:
+        kept_bytes += size
+        if now - mtime > max_age_s or kept_bytes > max_bytes:
+            with contextlib.suppress(FileNotFoundError):
+                path.unlink()
+            deleted.append(path)
+            kept_bytes -= size
+    return deleted
 
 
 def write_npz(path: Path, **arrays: np.ndarray) -> None:

@@ -2,20 +2,33 @@
 
 Every loader returns ``ImageData``: images ``[N, C, H, W]`` float32 in [0, 1] and integer labels
 ``[N]``. Training indexes these tensors directly instead of converting one PIL image per sample.
+
+A dataset is always a *name*: one of the fixed sets, or an image folder the operator names in
+``$LATENT_ATLAS_IMAGE_FOLDERS`` (``NAME=PATH`` entries separated by ``os.pathsep``). A model
+file only ever names its dataset; what a name means is the server's own configuration, so no
+file, upload or link can make the app read a folder of its choosing.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import os
+import re
 from pathlib import Path
 
 import numpy as np
 import torch
+from PIL import Image
 
 PROBE_DIR = Path(__file__).with_name("probes")
 DATA_ROOT_ENV = "GEN_CORE_DATA"
+IMAGE_FOLDERS_ENV = "LATENT_ATLAS_IMAGE_FOLDERS"
 TORCHVISION_SETS = {"mnist": "MNIST", "fashion-mnist": "FashionMNIST"}
+FIXED_SETS = (*TORCHVISION_SETS, "digits")
+# What a dataset name may be: short, lower case, no path separator, no dots in a row.
+DATASET_NAME = re.compile(r"[a-z0-9](?:[a-z0-9_-]|\.(?!\.)){0,63}")
+MAX_FOLDER_IMAGES = 100_000  # a folder holding more is refused before its pictures are read
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp", ".gif", ".bmp")
 CLASS_NAMES = {
     "mnist": tuple(str(i) for i in range(10)),
     "digits": tuple(str(i) for i in range(10)),
@@ -60,9 +73,31 @@ def resolve_data_root(data_root: str | Path | None = None) -> Path:
     return Path(data_root or os.environ.get(DATA_ROOT_ENV) or "data")
 
 
+def is_dataset_name(text: str) -> bool:
+    """Whether ``text`` has the form of a dataset name (it may still name no known dataset)."""
+    return isinstance(text, str) and DATASET_NAME.fullmatch(text) is not None
+
+
+def image_folders() -> dict[str, Path]:
+    """The operator's named image folders, from ``$LATENT_ATLAS_IMAGE_FOLDERS``; ``DataError`` names
+    an entry that is not ``NAME=PATH`` with a valid name."""
+    folders = {}
+    for entry in filter(None, os.environ.get(IMAGE_FOLDERS_ENV, "").split(os.pathsep)):
+        name, _, path = entry.partition("=")
+        if not (is_dataset_name(name) and path) or name in FIXED_SETS:
+            raise DataError(f"{IMAGE_FOLDERS_ENV}: {entry!r} is not NAME=PATH with a new lower-case name")
+        folders[name] = Path(path)
+    return folders
+
+
+def dataset_names() -> tuple[str, ...]:
+    """Every dataset this server can load: the fixed sets, then the operator's image folders."""
+    return (*FIXED_SETS, *image_folders())
+
+
 def load_dataset(name: str, train: bool = True, data_root: str | Path | None = None,
                  download: bool = True, image_shape: tuple[int, int, int] | None = None) -> ImageData:
-    """Load ``mnist``, ``fashion-mnist``, ``digits`` or ``folder:PATH`` as tensors.
+    """Load ``mnist``, ``fashion-mnist``, ``digits`` or one of the operator's named image folders.
 
     ``image_shape`` converts a folder's images (channels and size); the fixed sets are
     returned as they are.
@@ -71,9 +106,11 @@ def load_dataset(name: str, train: bool = True, data_root: str | Path | None = N
         return _load_torchvision(name, train, resolve_data_root(data_root), download)
     if name == "digits":
         return _load_digits(train)
-    if name.startswith("folder:"):
-        return _load_folder(Path(name.removeprefix("folder:")), image_shape or (1, 28, 28))
-    raise DataError(f"unknown dataset {name!r}: use mnist, fashion-mnist, digits or folder:PATH")
+    folders = image_folders()
+    if name in folders:
+        return _load_folder(name, folders[name], image_shape or (1, 28, 28))
+    raise DataError(f"unknown dataset {str(name)[:64]!r}: use one of {', '.join(dataset_names())}, or "
+                    f"name an image folder in {IMAGE_FOLDERS_ENV} (NAME=PATH)")
 
 
 def has_full_split(name: str, data_root: str | Path | None = None) -> bool:
@@ -122,23 +159,51 @@ def _load_digits(train: bool) -> ImageData:
     return ImageData("digits", images, torch.from_numpy(bunch.target[idx]).long(), CLASS_NAMES["digits"])
 
 
-def _load_folder(path: Path, image_shape: tuple[int, int, int]) -> ImageData:
-    from torchvision import datasets, transforms
+def folder_pictures(root: Path) -> tuple[list[Path], list[int], tuple[str, ...]]:
+    """The pictures of an image folder (``ROOT/CLASS_NAME/**/*.png`` …), their class indices and the
+    class names, in a fixed order. Links inside the folder are not followed (a link loop would
+    otherwise never end), and a folder of more than ``MAX_FOLDER_IMAGES`` pictures is refused."""
+    if not root.is_dir():
+        raise DataError(f"image folder {root} does not exist (expected PATH/CLASS_NAME/*.png)")
+    classes = sorted(p.name for p in root.iterdir() if p.is_dir() and not p.is_symlink())
+    files, labels = [], []
+    for index, name in enumerate(classes):
+        for folder, subfolders, names in os.walk(root / name, followlinks=False):
+            subfolders.sort()
+            for file in sorted(names):
+                if Path(file).suffix.lower() in IMAGE_SUFFIXES and not Path(folder, file).is_symlink():
+                    files.append(Path(folder, file))
+                    labels.append(index)
+                    if len(files) > MAX_FOLDER_IMAGES:
+                        raise DataError(f"image folder {root} holds more than {MAX_FOLDER_IMAGES:,} pictures")
+    if not files:
+        raise DataError(f"image folder {root} holds no pictures (expected PATH/CLASS_NAME/*.png)")
+    return files, labels, tuple(classes)
 
-    if not path.is_dir():
-        raise DataError(f"image folder {path} does not exist (expected PATH/CLASS_NAME/*.png)")
+
+def _load_folder(name: str, root: Path, image_shape: tuple[int, int, int]) -> ImageData:
+    """Each picture read with the checks an upload gets, converted to ``image_shape``."""
+    from gen_core.media.images import UserImageError, open_user_image
+
+    files, labels, classes = folder_pictures(root)
     c, h, w = image_shape
-    steps = [transforms.Grayscale(1)] if c == 1 else [transforms.Lambda(lambda im: im.convert("RGB"))]
-    to_tensor = transforms.Compose([*steps, transforms.Resize((h, w)), transforms.ToTensor()])
-    try:
-        ds = datasets.ImageFolder(str(path), transform=to_tensor)
-    except (FileNotFoundError, OSError) as err:
-        raise DataError(f"image folder {path}: {err}") from None
-    images = torch.stack([ds[i][0] for i in range(len(ds))])
-    return ImageData(f"folder:{path}", images, torch.tensor(ds.targets).long(), tuple(ds.classes))
+    images = torch.empty(len(files), c, h, w)
+    for i, file in enumerate(files):
+        try:
+            picture = open_user_image(file.read_bytes())
+        except (OSError, UserImageError) as err:
+            raise DataError(f"image folder {root}: {file.relative_to(root)}: {err}") from None
+        picture = picture.convert("L" if c == 1 else "RGB").resize((w, h), Image.Resampling.BILINEAR)
+        pixels = torch.from_numpy(np.asarray(picture, dtype=np.float32) / 255)
+        images[i] = pixels[None] if c == 1 else pixels.permute(2, 0, 1)
+    return ImageData(name, images, torch.tensor(labels, dtype=torch.long), classes)
 
 
 def probe_path(dataset: str) -> Path:
+    """The bundled probe file of a fixed dataset; ``DataError`` for any other name (a name is never
+    made into a path unless it is one of the fixed sets)."""
+    if dataset not in FIXED_SETS:
+        raise DataError(f"no bundled probe set for {str(dataset)[:64]!r}")
     return PROBE_DIR / f"{dataset}.npz"
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -70,3 +71,9 @@ def image_urls(at: AppTest) -> list[str]:
 def assert_clean(at: AppTest) -> None:
     assert not at.exception, [e.value for e in at.exception]
     assert not [e.value for e in at.error if "went wrong" in e.value]
+
+
+def shown(markdown: str) -> str:
+    """What a viewer reads of Markdown the app escaped with ``ui.text.plain``: backslash escapes
+    resolved, as the browser renders them."""
+    return re.sub(r"\\(.)", r"\1", markdown)

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from tests.app_support import (  # noqa: F401  (fixtures used via usefixtures)
+from tests.app_support import (  # noqa: F401  (fixtures used via usefixtures), shown
     BROKEN,
     CONV_VAE,
     GAN,
@@ -18,6 +18,7 @@ from tests.app_support import (  # noqa: F401  (fixtures used via usefixtures)
     image_urls,
     open_page,
     shared_model_dir,
+    shown,
 )
 
 pytestmark = pytest.mark.usefixtures("checkpoint_env")
@@ -26,13 +27,13 @@ pytestmark = pytest.mark.usefixtures("checkpoint_env")
 def test_gallery_shows_every_model_and_the_corrupt_file_as_an_error_card():
     at = open_page("home")
     assert_clean(at)
-    titles = [h.value for h in at.subheader]
+    titles = [shown(h.value) for h in at.subheader]
     assert titles == [VAE, CONV_VAE, GAN, INFOGAN, BROKEN]  # none evaluated: name order; broken last
     assert len(at.image) == 4  # one preview grid per loadable model
-    assert any(BROKEN in e.value and "cannot be loaded" in e.value for e in at.error)
-    text = " ".join(m.value for m in at.markdown)
+    assert any(BROKEN in shown(e.value) and "cannot be loaded" in shown(e.value) for e in at.error)
+    text = " ".join(shown(m.value) for m in at.markdown)
     assert "latent size **4**" in text and "DCGAN" in text
-    assert "31.5" in " ".join(c.value for c in at.caption)
+    assert "31.5" in " ".join(shown(c.value) for c in at.caption)
 
 
 def test_gallery_filters_by_family_and_keeps_broken_files_in_view():
@@ -41,9 +42,9 @@ def test_gallery_filters_by_family_and_keeps_broken_files_in_view():
     assert families.label == "Family" and families.value == ["dcgan", "infogan", "vae"]
     families.set_value(["dcgan"]).run()
     assert_clean(at)
-    assert [h.value for h in at.subheader] == [GAN, BROKEN]
+    assert [shown(h.value) for h in at.subheader] == [GAN, BROKEN]
     at.get("button_group")[1].set_value([]).run()  # the earlier handle belongs to the last run
-    assert [h.value for h in at.subheader] == [BROKEN]
+    assert [shown(h.value) for h in at.subheader] == [BROKEN]
 
 
 def test_gallery_button_makes_the_model_active_for_other_pages():
@@ -132,7 +133,7 @@ def test_interpolate_sends_paths_for_every_step_count_and_follows_the_seeds():
 
 
 def test_interpolate_decodes_on_the_server_for_a_model_the_browser_cannot_run(monkeypatch):
-    monkeypatch.setattr("ui.decode_path._exported", lambda stem, identity: (None, "no reason"))
+    monkeypatch.setattr("ui.decode_path._exported", lambda stem, identity, uploaded: (None, "no reason"))
     at = open_page("interpolate", state={"active_models": [VAE]})
     assert_clean(at)
     paths = at.image[0].proto.imgs[0].url
@@ -209,6 +210,6 @@ def test_gallery_orders_evaluated_models_best_first(tmp_path, monkeypatch):
     update_metadata(folder / f"{VAE}.safetensors", metrics={"fd_classifier_features": 3.0})
     monkeypatch.setenv(CHECKPOINTS_ENV, str(folder))
     at = open_page("home")
-    assert [h.value for h in at.subheader][:2] == [GAN, VAE]
-    assert any("rank 1" in c.value for c in at.caption)
+    assert [shown(h.value) for h in at.subheader][:2] == [GAN, VAE]
+    assert any("rank 1" in shown(c.value) for c in at.caption)
     assert at.session_state["active_models"][0] == VAE  # the best model with an encoder

@@ -9,8 +9,16 @@ import pytest
 import torch
 from safetensors.torch import save_file
 
-from gen_core.files import checkpoint
-from gen_core.files.checkpoint import CheckpointError, load_model, model_metadata, save_model, update_metadata
+from gen_core.files import checkpoint, decode_cost
+from gen_core.files.checkpoint import (
+    CheckpointError,
+    inspect_checkpoint,
+    load_model,
+    load_model_bytes,
+    model_metadata,
+    save_model,
+    update_metadata,
+)
 from gen_core.files.convert import convert
 from tests.conftest import tiny_model, tiny_models
 
@@ -265,7 +273,7 @@ def test_a_large_but_valid_config_is_checked_on_the_meta_device_without_allocati
 
     monkeypatch.setattr(checkpoint, "build_model", on_the_meta_device_only)
     monkeypatch.setattr(checkpoint, "load_safetensors_bytes", lambda *a: pytest.fail("weights were read"))
-    assert "has shape" in _load_error(path)
+    assert "parameters; the cap is" in _load_error(path)  # refused by its cost, before any weight
     [model] = built
     assert all(p.is_meta for p in model.parameters())  # shapes only: no memory for its weights
     assert sum(p.numel() for p in model.parameters()) > 10**9
@@ -282,3 +290,46 @@ def test_bytes_load_like_the_file_and_errors_name_the_upload(vae_file, tiny_vae)
         checkpoint.load_model_bytes(data, "model.pth")
     with pytest.raises(CheckpointError, match="looks like a pickled"):
         checkpoint.load_model_bytes(pickle.dumps({"w": [1.0] * 10}), "renamed.safetensors")
+
+
+@pytest.mark.parametrize(("change", "says"), [
+    ({"image_shape": [1, 4096, 4096]}, "4096 × 4096 pixels (the cap is 512 a side)"),
+    ({"image_shape": [64, 16, 16]}, "64 channels"),
+])
+def test_a_dcgan_asking_for_huge_pictures_is_refused_before_it_is_built(tmp_path, monkeypatch, change, says):
+    model = tiny_model("dcgan")
+    tensors, meta = _valid_parts(model)
+    meta["config"].update(change)
+    meta.update(change)
+    monkeypatch.setattr(checkpoint, "build_model", lambda *a: pytest.fail("built"))
+    assert says in _load_error(_write(tmp_path, tensors, json.dumps(meta)))
+
+
+def test_a_layer_too_costly_per_picture_is_refused_naming_the_cap(tmp_path, monkeypatch):
+    monkeypatch.setattr(decode_cost, "MAX_MULTIPLY_ADDS", 1_000)
+    path = save_model(tiny_model("dcgan"), tmp_path / "g.safetensors")
+    assert "multiply-adds; the cap is 1,000" in _load_error(path)
+
+
+@pytest.mark.parametrize("header", [
+    b'{"__metadata__": {"gen_core": "' + b"[" * 50_000 + b'"}}',  # nesting deeper than JSON recurses
+    b'{"a": ' + b"[" * 100_000 + b"]" * 100_000 + b"}",
+    b'{"a": {"dtype": "F32", "shape": [1], "data_offsets": [0, ' + b"9" * 5000 + b"]}}",
+])
+def test_malformed_headers_are_one_clear_refusal(tmp_path, header):
+    path = tmp_path / "bad.safetensors"
+    path.write_bytes(struct.pack("<Q", len(header)) + header)
+    for read in (load_model, inspect_checkpoint, lambda p: load_model_bytes(p.read_bytes(), p.name)):
+        with pytest.raises(CheckpointError, match=r"bad\.safetensors: "):
+            read(path)
+
+
+def test_an_unforeseen_fault_in_a_reader_is_a_refusal_of_that_file(tmp_path, monkeypatch):
+    path = save_model(tiny_model("dcgan"), tmp_path / "g.safetensors")
+
+    def broken(*args):
+        raise IndexError("an index no check foresaw")
+
+    monkeypatch.setattr(checkpoint, "_check_declared", broken)
+    with pytest.raises(CheckpointError, match=r"malformed file \(IndexError: an index no check foresaw"):
+        load_model(path)

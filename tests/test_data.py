@@ -5,7 +5,14 @@ import pytest
 import torch
 from PIL import Image
 
-from gen_core.data import DataError, load_dataset, load_eval_images, load_probe, resolve_data_root
+from gen_core.data import (
+    IMAGE_FOLDERS_ENV,
+    DataError,
+    load_dataset,
+    load_eval_images,
+    load_probe,
+    resolve_data_root,
+)
 
 
 def test_missing_offline_dataset_names_the_expected_layout(tmp_path):
@@ -50,22 +57,49 @@ def test_digits_split_is_fixed_and_disjoint():
     assert torch.equal(load_dataset("digits", train=True).labels, train.labels)
 
 
-def test_image_folder_is_converted_to_the_requested_shape(tmp_path):
+def test_a_named_image_folder_is_converted_to_the_requested_shape(tmp_path, monkeypatch):
     for cls, colour in (("cats", (255, 0, 0)), ("dogs", (0, 0, 255))):
         (tmp_path / cls).mkdir()
         for i in range(3):
             Image.new("RGB", (40, 30), colour).save(tmp_path / cls / f"{i}.png")
-    data = load_dataset(f"folder:{tmp_path}", image_shape=(1, 16, 16))
+    monkeypatch.setenv(IMAGE_FOLDERS_ENV, f"pets={tmp_path}")
+    data = load_dataset("pets", image_shape=(1, 16, 16))
     assert data.images.shape == (6, 1, 16, 16)
     assert data.class_names == ("cats", "dogs") and data.labels.tolist() == [0, 0, 0, 1, 1, 1]
-    rgb = load_dataset(f"folder:{tmp_path}", image_shape=(3, 8, 8))
+    rgb = load_dataset("pets", image_shape=(3, 8, 8))
     assert rgb.images.shape == (6, 3, 8, 8)
     torch.testing.assert_close(rgb.images[0, :, 0, 0], torch.tensor([1.0, 0.0, 0.0]))
 
 
-def test_missing_image_folder(tmp_path):
+def test_missing_image_folder(tmp_path, monkeypatch):
+    monkeypatch.setenv(IMAGE_FOLDERS_ENV, f"gone={tmp_path / 'nope'}")
     with pytest.raises(DataError, match="does not exist"):
-        load_dataset(f"folder:{tmp_path / 'nope'}")
+        load_dataset("gone")
+
+
+@pytest.mark.parametrize("name", ["folder:/etc", "../data", "/tmp", "mnist/../x", "Pets"])
+def test_a_path_or_a_name_the_server_does_not_know_is_never_read(tmp_path, monkeypatch, name):
+    monkeypatch.setenv(IMAGE_FOLDERS_ENV, f"pets={tmp_path}")
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(DataError, match="unknown dataset"):
+        load_dataset(name)
+
+
+def test_an_image_folder_with_a_link_loop_and_stray_files_is_read_once(tmp_path, monkeypatch):
+    (tmp_path / "a").mkdir()
+    Image.new("L", (8, 8), 200).save(tmp_path / "a" / "0.png")
+    (tmp_path / "a" / "loop").symlink_to(tmp_path, target_is_directory=True)  # a loop, if followed
+    (tmp_path / "a" / "notes.txt").write_text("not a picture")
+    (tmp_path / "b").symlink_to(tmp_path / "a", target_is_directory=True)  # a linked class: skipped
+    monkeypatch.setenv(IMAGE_FOLDERS_ENV, f"loop={tmp_path}")
+    data = load_dataset("loop", image_shape=(1, 8, 8))
+    assert len(data) == 1 and data.class_names == ("a",)
+
+
+def test_a_misconfigured_folder_entry_is_named(monkeypatch):
+    monkeypatch.setenv(IMAGE_FOLDERS_ENV, "mnist=/elsewhere")  # may not replace a fixed set
+    with pytest.raises(DataError, match="NAME=PATH"):
+        load_dataset("anything")
 
 
 def test_unknown_dataset():

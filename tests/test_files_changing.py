@@ -13,7 +13,7 @@ import torch
 from gen_core.cache import ArtifactCache, preview_grid, read_npz, write_npz
 from gen_core.files.checkpoint import save_model
 from gen_core.maps.projection import ProjectionParams, cached_projection, map_data, projection_cache_file
-from tests.app_support import SERVER_DECODING, assert_clean, open_page, write_model_dir
+from tests.app_support import SERVER_DECODING, assert_clean, open_page, shown, write_model_dir
 from tests.conftest import tiny_model
 from ui.catalog import CHECKPOINTS_ENV
 
@@ -78,7 +78,7 @@ def test_a_checkpoint_truncated_replaced_or_deleted_under_an_open_page(tmp_path,
     assert_clean(at)
     at.switch_page("app.py").run()
     assert_clean(at)
-    assert any("truncated" in e.value for e in at.error)  # its card says what is wrong
+    assert any("truncated" in shown(e.value) for e in at.error)  # its card says what is wrong
     save_model(tiny_model("vae", 0, seed=9), target, dataset={"name": "digits"})  # replaced
     at.switch_page("pages/1_Explore.py").run()
     assert_clean(at)

@@ -13,9 +13,9 @@ from gen_core.files.checkpoint import load_model, save_model
 from gen_core.media.browser_decoder import export_decoder
 from gen_core.models import vae
 from gen_core.models.registry import FAMILIES, register
-from tests.app_support import VAE, assert_clean, open_page, write_model_dir
+from tests.app_support import VAE, assert_clean, open_page, shown, write_model_dir
 from ui.catalog import CHECKPOINTS_ENV
-from ui.decode_path import DECODER_URL_PREFIX, STATIC_DECODERS
+from ui.decode_path import STATIC_DECODERS, STATIC_URL_PREFIX
 
 
 def component_data(at, name: str) -> dict:
@@ -36,8 +36,8 @@ def test_explore_sends_the_panel_its_decoder_latent_and_kl_ordered_controls(mode
     assert_clean(at)
     panel = component_data(at, "live_panel")
     path = models / f"{VAE}.safetensors"
-    assert panel["decoder_url"] == f"{DECODER_URL_PREFIX}{content_hash(path)}.bin"  # by content
-    served = STATIC_DECODERS / panel["decoder_url"].removeprefix(DECODER_URL_PREFIX)
+    assert panel["decoder_url"] == f"{STATIC_URL_PREFIX}decoders/{content_hash(path)}.bin"  # by content
+    served = STATIC_DECODERS.parent / panel["decoder_url"].removeprefix(STATIC_URL_PREFIX)
     assert served.read_bytes() == export_decoder(load_model(path))
     kl = [float(s["label"].split("KL ")[1]) for s in panel["spec"]]
     ordered = [kl[i] for i in panel["active"] + panel["inactive"]]
@@ -74,7 +74,7 @@ def unsupported_model(tmp_path, monkeypatch):
 def test_a_model_the_browser_cannot_run_is_decoded_on_the_server_with_a_note(unsupported_model):
     at = open_page("explore", state={"active_models": [unsupported_model]})
     assert_clean(at)
-    assert any("cannot run in the browser" in i.value and "GELU" in i.value for i in at.info)
+    assert any("cannot run in the browser" in i.value and "GELU" in shown(i.value) for i in at.info)
     assert not [e for e in at.get("bidi_component") if "live_panel" in str(e.key)]
     assert at.toggle(key="live_decoding").proto.disabled
     before = at.image[0].proto.imgs[0].url

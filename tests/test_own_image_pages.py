@@ -7,7 +7,7 @@ import io
 import pytest
 from PIL import Image, ImageDraw
 
-from tests.app_support import (  # noqa: F401  (fixtures used via usefixtures)
+from tests.app_support import (  # noqa: F401  (fixtures used via usefixtures), shown
     GAN,
     SERVER_DECODING,
     VAE,
@@ -15,6 +15,7 @@ from tests.app_support import (  # noqa: F401  (fixtures used via usefixtures)
     checkpoint_env,
     open_page,
     shared_model_dir,
+    shown,
 )
 
 pytestmark = pytest.mark.usefixtures("checkpoint_env")
@@ -45,7 +46,7 @@ def test_a_bad_picture_is_refused_with_a_message():
     at = open_page("explore", state={"active_models": [VAE]})
     at.file_uploader(key="explore_own_file").set_value(("x.png", b"not an image", "image/png")).run()
     assert_clean(at)
-    assert any("cannot be used" in e.value for e in at.error)
+    assert any("cannot be used" in shown(e.value) for e in at.error)
 
 
 def test_the_latent_map_marks_the_uploaded_image():

@@ -28,6 +28,7 @@ from gen_core.files.checkpoint import (
 from gen_core.models import FAMILIES, EncoderModel, GenerativeModel
 from gen_core.models.registry import family_class
 from ui.session_keys import UPLOADS
+from ui.upload_space import artifact_folder, evict_uploads
 
 CHECKPOINTS_ENV = "LATENT_ATLAS_CHECKPOINTS"
 DEFAULT_CHECKPOINTS = "checkpoints"
@@ -159,8 +160,11 @@ def get_model(stem: str) -> GenerativeModel:
 
 
 def artifact_cache(stem: str) -> ArtifactCache:
-    """Where the derived artifacts of ``stem``'s bytes are cached (one folder for every model)."""
-    return ArtifactCache(checkpoint_dir() / CACHE_DIR_NAME, model_ref(stem).identity)
+    """Where the derived artifacts of ``stem``'s bytes are cached: the checkpoint folder's cache for
+    its files, the upload space (``ui.upload_space``) for uploads."""
+    ref = model_ref(stem)
+    folder = artifact_folder() if ref.uploaded else checkpoint_dir() / CACHE_DIR_NAME
+    return ArtifactCache(folder, ref.identity)
 
 
 def add_upload(file_name: str, data: bytes) -> str:
@@ -175,6 +179,7 @@ def add_upload(file_name: str, data: bytes) -> str:
     if name in uploads() or name in catalog():
         name = f"{Path(file_name).stem} ({identity[:6]}){UPLOADED_SUFFIX}"
     uploads()[name] = (identity, file_name, bytes(data))
+    evict_uploads()
     return name
 
 

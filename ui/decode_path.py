@@ -19,10 +19,11 @@ from gen_core.media.browser_decoder import ExportError, export_decoder
 from ui.catalog import get_model, model_ref
 from ui.session_keys import LIVE_DECODING
 from ui.text import plain
+from ui.upload_space import UPLOADED_DECODERS
 
 ROOT = Path(__file__).resolve().parents[1]
 STATIC_DECODERS = ROOT / "static" / "decoders"
-DECODER_URL_PREFIX = "app/static/decoders/"  # relative, so a reverse proxy's base path is kept
+STATIC_URL_PREFIX = "app/static/"  # relative, so a reverse proxy's base path is kept
 
 
 @dataclasses.dataclass(frozen=True)
@@ -44,7 +45,11 @@ class DecodePath:
 
 def decode_path(stem: str) -> DecodePath:
     """``stem``'s decode path, as the viewer's Live toggle has it."""
-    url, why_not = _exported(stem, model_ref(stem).identity)
+    ref = model_ref(stem)
+    url, why_not = _exported(stem, ref.identity, ref.uploaded)
+    if url is not None and not (ROOT / "static" / url.removeprefix(STATIC_URL_PREFIX)).is_file():
+        _exported.clear()  # an uploaded model's decoder was evicted: written again
+        url, why_not = _exported(stem, ref.identity, ref.uploaded)
     return DecodePath(url, why_not, bool(st.session_state.get(LIVE_DECODING, True)))
 
 
@@ -61,8 +66,8 @@ def live_toggle(stem: str) -> DecodePath:
 
 
 @st.cache_resource(show_spinner=False, max_entries=64)
-def _exported(stem: str, identity: str) -> tuple[str | None, str | None]:
-    target = STATIC_DECODERS / f"{identity[:16]}.bin"
+def _exported(stem: str, identity: str, uploaded: bool) -> tuple[str | None, str | None]:
+    target = (UPLOADED_DECODERS if uploaded else STATIC_DECODERS) / f"{identity[:16]}.bin"
     if not target.is_file():
         try:
             data = export_decoder(get_model(stem))
@@ -72,4 +77,4 @@ def _exported(stem: str, identity: str) -> tuple[str | None, str | None]:
             write_atomically(target, data)  # a browser never reads half a file
         except OSError as err:
             return None, f"the decoder could not be written for the browser ({err.strerror})"
-    return DECODER_URL_PREFIX + target.name, None
+    return STATIC_URL_PREFIX + target.relative_to(ROOT / "static").as_posix(), None

@@ -60,13 +60,17 @@ def import_page_modules(scripts: list[Path]) -> list[str]:
 
 
 def warm_up() -> None:
-    """Import the pages' modules, then read the checkpoint folder's headers into the catalog's cache
-    (every page's first run needs the catalog; scanning 20 headers took about 0.25 s there)."""
+    """Import the pages' modules, remove the decoders of an earlier run's uploads, then read the
+    checkpoint folder's headers into the catalog's cache (every page's first run needs the
+    catalog; scanning 20 headers took about 0.25 s there)."""
     import_page_modules(page_scripts())
     import torch
 
     torch.set_num_threads(SERVER_TORCH_THREADS)
     from ui.catalog import catalog
+    from ui.upload_space import forget_earlier_uploads
+
+    forget_earlier_uploads()
 
     # Streamlit warns about every cached call made outside a page run; this one is meant to be.
     quiet = logging.getLogger("streamlit.runtime.scriptrunner_utils.script_run_context")

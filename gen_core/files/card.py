@@ -15,6 +15,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
+from gen_core.data import is_dataset_name
 from gen_core.eval.metric_keys import check_metric_keys
 from gen_core.files.errors import CheckpointError
 from gen_core.models import LatentDim
@@ -208,6 +209,9 @@ class ModelCard:
             raise CheckpointError(where, f"unknown schema version {str(meta['schema_version'])[:20]} "
                                   f"(this gen_core reads version {SCHEMA_VERSION})")
         dataset = _Fields(where, "dataset", meta.get("dataset", {}), DATASET_FIELDS)
+        if dataset.text("name") and not is_dataset_name(dataset.text("name")):
+            raise dataset._fault("name", "a dataset name (lower-case letters, digits, '-', '_' and "
+                                 "'.', never a path; a server names its image folders itself)")
         spec, shape = meta["latent_spec"], meta["image_shape"]
         if not isinstance(spec, list) or not all(isinstance(d, dict) for d in spec):
             raise CheckpointError(where, "card field 'latent_spec' is not a list of JSON objects")

@@ -8,10 +8,13 @@ fault gets a precise message) and tensors are read by ``safetensors``.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
+import logging
 import os
 import struct
+from collections.abc import Iterator
 from pathlib import Path
 
 import torch
@@ -21,10 +24,12 @@ from safetensors.torch import save_file
 from torch import nn
 
 from gen_core.files.card import SCHEMA_VERSION, ModelCard
-from gen_core.files.errors import CheckpointError
+from gen_core.files.decode_cost import check_decode_cost, decode_cost, image_caps_problem
+from gen_core.files.errors import CheckpointError, InputError
 from gen_core.files.onnx_decoder import load_onnx_bytes
 from gen_core.models import GenerativeModel, build_model
 
+log = logging.getLogger(__name__)
 METADATA_KEY = "gen_core"
 MAX_FILE_BYTES = 200 * 1024 * 1024
 MAX_HEADER_BYTES = 16 * 1024 * 1024
@@ -105,8 +110,9 @@ def update_metadata(path: str | Path, drop: tuple[str, ...] = (), **sections: di
 def read_header(path: str | Path) -> tuple[ModelCard, dict]:
     """Validate the container and return ``(model card, raw tensor index)`` without tensors."""
     path = Path(path)
-    header = _parse_header(path, *_read_head(path))
-    card = ModelCard.parse(path, _parse_metadata(path, header.pop("__metadata__", None)))
+    with refused_if_malformed(path):
+        header = _parse_header(path, *_read_head(path))
+        card = ModelCard.parse(path, _parse_metadata(path, header.pop("__metadata__", None)))
     return card, header
 
 
@@ -137,15 +143,17 @@ def read_checkpoint(path: str | Path) -> tuple[dict, dict[str, torch.Tensor]]:
 def load_model(path: str | Path, device: str | torch.device = "cpu") -> GenerativeModel:
     """Rebuild the model stored in ``path`` from the file alone, in eval mode."""
     path = Path(path)
-    return _model_from_bytes(path, _read_bytes(path), device)
+    with refused_if_malformed(path):
+        return _model_from_bytes(path, _read_bytes(path), device)
 
 
 def load_model_bytes(data: bytes, name: str, device: str | torch.device = "cpu") -> GenerativeModel:
     """``load_model`` for a file's bytes (an upload); ``name`` is the file name errors give."""
     where = Path(name)
-    _refuse_pickle_suffix(where)
-    _refuse_size(where, len(data))
-    return _model_from_bytes(where, bytes(data), device)
+    with refused_if_malformed(where):
+        _refuse_pickle_suffix(where)
+        _refuse_size(where, len(data))
+        return _model_from_bytes(where, bytes(data), device)
 
 
 def inspect_checkpoint(path: str | Path) -> ModelCard:
@@ -157,10 +165,28 @@ def inspect_checkpoint(path: str | Path) -> ModelCard:
     if path.suffix.lower() == ONNX_SUFFIX:
         return load_model(path).card  # small files whose graph must be read to be checked at all
     card, header = read_header(path)
-    model = _meta_model(path, card)
-    _check_declared(path, model.state_dict(), header)
-    _check_description(path, model, card)
-    return card.with_architecture(model)
+    with refused_if_malformed(path):
+        model = _meta_model(path, card)
+        _check_declared(path, model.state_dict(), header)
+        _check_description(path, model, card)
+        return card.with_architecture(model)
+
+
+@contextlib.contextmanager
+def refused_if_malformed(where: Path) -> Iterator[None]:
+    """Make any exception but ``InputError`` raised while reading ``where`` a ``CheckpointError``.
+
+    The readers check what they know to check and name it; a fault no check foresaw (an index past
+    an end, a type nobody expected) must still reach the viewer as one refusal of one file, never
+    as a traceback that breaks a page for every model. It is logged with its traceback, for the
+    developers."""
+    try:
+        yield
+    except InputError:
+        raise
+    except Exception as err:
+        log.warning("unforeseen fault reading %s", where.name, exc_info=True)
+        raise CheckpointError(where, f"malformed file ({type(err).__name__}: {str(err)[:160]})") from None
 
 
 def _model_from_bytes(where: Path, data: bytes, device: str | torch.device) -> GenerativeModel:
@@ -206,14 +232,23 @@ def assign_weights(where: Path, model: nn.Module, tensors: dict[str, torch.Tenso
 
 
 def _meta_model(where: Path, card: ModelCard) -> GenerativeModel:
-    """The architecture the card describes, on the ``meta`` device: shapes, no memory."""
+    """The architecture the card describes, on the ``meta`` device (shapes, no memory), refused
+    where decoding one picture would cost more than ``decode_cost``'s caps."""
+    problem = image_caps_problem(card.image_shape, len(card.latent_spec))
+    if problem is not None:
+        raise CheckpointError(where, f"the card declares {problem}")
     try:
         with torch.device("meta"):
-            return build_model(card.family, dict(card.config))
+            model = build_model(card.family, dict(card.config))
     except KeyError as err:  # an unknown family; the message names the known ones
         raise CheckpointError(where, str(err).strip('"')) from None
     except (TypeError, ValueError) as err:
         raise CheckpointError(where, f"invalid config for family {card.family!r}: {err}") from None
+    problem = image_caps_problem(tuple(model.image_shape), model.latent_dim)
+    if problem is not None:
+        raise CheckpointError(where, f"the config builds {problem}")
+    check_decode_cost(where, decode_cost(model, model.latent_dim, run=model.decode))
+    return model
 
 
 def _check_declared(where: Path, expected: dict[str, torch.Tensor], header: dict) -> None:
@@ -287,8 +322,9 @@ def _parse_header(path: Path, data: bytes, file_size: int) -> dict:
         raise CheckpointError(path, "truncated: the file ends inside its header")
     try:
         header = json.loads(data[8:8 + header_len])
-    except (UnicodeDecodeError, json.JSONDecodeError):
-        raise CheckpointError(path, "not a safetensors file (header is not JSON)") from None
+    except (ValueError, RecursionError) as err:  # bad UTF-8 or JSON, an integer too long, nesting too deep
+        raise CheckpointError(path, "not a safetensors file "
+                              f"(header is not JSON: {type(err).__name__})") from None
     if not isinstance(header, dict):
         raise CheckpointError(path, "not a safetensors file (header is not a JSON object)")
     ends = []
@@ -312,8 +348,9 @@ def _parse_metadata(path: Path, metadata: dict | None) -> dict:
         raise CheckpointError(path, f"no '{METADATA_KEY}' metadata: not a gen_core checkpoint")
     try:
         meta = json.loads(metadata[METADATA_KEY])
-    except (TypeError, json.JSONDecodeError) as err:
-        raise CheckpointError(path, f"'{METADATA_KEY}' metadata is not valid JSON ({err})") from None
+    except (TypeError, ValueError, RecursionError) as err:
+        raise CheckpointError(path, f"'{METADATA_KEY}' metadata is not valid JSON "
+                              f"({type(err).__name__}: {str(err)[:120]})") from None
     if not isinstance(meta, dict):
         raise CheckpointError(path, f"'{METADATA_KEY}' metadata is not a JSON object")
     return meta
