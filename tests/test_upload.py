@@ -64,7 +64,7 @@ def test_pickles_are_refused_without_running_anything(name, says, tmp_path):
 
     at = _upload(open_page("home"), name, pickle.dumps(Payload()))
     assert_clean(at)
-    assert any(says in e.value and "was not added" in shown(e.value) for e in at.error)
+    assert any(says in shown(e.value) and "was not added" in e.value for e in at.error)
     assert not ran.exists()
 
 
