@@ -156,8 +156,6 @@ def run(mutations: int, seed: int = 0) -> dict:
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         bases = base_checkpoints(folder)
-        for data in bases:  # untimed: the first load in a process initialises torch's meta kernels
-            load_model_bytes(data, "warm-up.safetensors")
         for _ in range(mutations):
             kind, data = mutate(rng.choice(bases), rng)
             for way, call in attempts(data, folder):

@@ -247,7 +247,7 @@ def _meta_model(where: Path, card: ModelCard) -> GenerativeModel:
     problem = image_caps_problem(tuple(model.image_shape), model.latent_dim)
     if problem is not None:
         raise CheckpointError(where, f"the config builds {problem}")
-    check_decode_cost(where, decode_cost(model, model.latent_dim, run=model.decode))
+    check_decode_cost(where, decode_cost(model.decoder_layers(), model.latent_dim))
     return model
 
 

@@ -2,9 +2,9 @@
 
 A model file declares its own sizes, and a hostile one declares sizes that exhaust the server (a
 4,096 × 4,096 generator, a layer that multiplies a billion times per picture). The cost is
-computed from the real architecture: built on PyTorch's ``meta`` device, where tensors have
-shapes and no memory, and run once on a meta latent with a hook on every layer. Every cap is
-named in its refusal, and ``docs/security.md`` lists them.
+computed from the real architecture, built on PyTorch's ``meta`` device (shapes, no memory), by
+following the shape through its decoder's layers. Every cap is named in its refusal, and
+``docs/security.md`` lists them.
 """
 
 from __future__ import annotations
@@ -13,7 +13,6 @@ import dataclasses
 import math
 from pathlib import Path
 
-import torch
 from torch import nn
 
 from gen_core.files.errors import CheckpointError
@@ -28,7 +27,7 @@ MAX_PARAMETERS = 60_000_000  # 240 MiB of float32, above the 200 MiB file cap
 
 @dataclasses.dataclass(frozen=True)
 class DecodeCost:
-    """Per picture: ``parameters`` of the whole model, the largest layer output in elements
+    """Per picture: ``parameters`` of the decoder, the largest layer output in elements
     (``peak_activation``) and the multiply-adds of its linear and convolution layers."""
 
     parameters: int
@@ -49,34 +48,49 @@ def image_caps_problem(image_shape: tuple[int, ...], latent_dim: int) -> str | N
     return None
 
 
-def decode_cost(decode: nn.Module, latent_dim: int, run=None) -> DecodeCost:
-    """The cost of ``run(z)`` (default ``decode(z)``) for one latent ``[1, latent_dim]``, with
-    ``decode`` built on the meta device."""
-    peak, multiply_adds = 0, 0
-
-    def measure(layer: nn.Module, inputs: tuple, output) -> None:
-        nonlocal peak, multiply_adds
-        if not isinstance(output, torch.Tensor):
-            return
-        peak = max(peak, output.numel())
+def decode_cost(layers: list[nn.Module], latent_dim: int) -> DecodeCost:
+    """The cost of applying ``layers`` (a model's ``decoder_layers()``) to one latent
+    ``[latent_dim]``, by shape arithmetic alone: nothing runs, so nothing is allocated (a forward
+    pass on the meta device would import torch's compiler stack on first use). Layers that keep
+    the shape (activations, normalization, scaling) cost nothing here."""
+    shape, peak, multiply_adds = [latent_dim], latent_dim, 0
+    for layer in _leaves(layers):
         if isinstance(layer, nn.Linear):
-            multiply_adds += output.numel() * layer.in_features
-        elif isinstance(layer, nn.Conv2d):  # each output value: in/groups channels × the kernel
-            per_output = layer.in_channels // layer.groups * math.prod(layer.kernel_size)
-            multiply_adds += output.numel() * per_output
-        elif isinstance(layer, nn.ConvTranspose2d):  # each input value: out/groups channels × the kernel
-            per_input = layer.out_channels // layer.groups * math.prod(layer.kernel_size)
-            multiply_adds += inputs[0].numel() * per_input
+            multiply_adds += layer.in_features * layer.out_features
+            shape = [*shape[:-1], layer.out_features]
+        elif isinstance(layer, nn.Conv2d):
+            shape = [layer.out_channels, *(
+                (n + 2 * p - d * (k - 1) - 1) // s + 1
+                for n, k, s, p, d in zip(shape[1:], layer.kernel_size, layer.stride, layer.padding,
+                                         layer.dilation, strict=True))]
+            multiply_adds += math.prod(shape) * _per_value(layer, layer.in_channels)
+        elif isinstance(layer, nn.ConvTranspose2d):
+            multiply_adds += math.prod(shape) * _per_value(layer, layer.out_channels)
+            shape = [layer.out_channels, *(
+                (n - 1) * s - 2 * p + d * (k - 1) + o + 1
+                for n, k, s, p, d, o in zip(shape[1:], layer.kernel_size, layer.stride, layer.padding,
+                                            layer.dilation, layer.output_padding, strict=True))]
+        elif isinstance(layer, nn.Flatten):
+            shape = [math.prod(shape)]
+        elif isinstance(layer, nn.Unflatten):
+            shape = [*shape[:layer.dim - 1], *layer.unflattened_size]
+        elif isinstance(layer, nn.Upsample) and layer.scale_factor is not None:
+            factor = layer.scale_factor
+            scales = factor if isinstance(factor, tuple) else (factor, factor)
+            shape = [shape[0], *(int(n * f) for n, f in zip(shape[1:], scales, strict=True))]
+        elif hasattr(layer, "classes") and hasattr(layer, "column"):  # a one-hot column: D - 1 + K
+            shape = [shape[0] - 1 + layer.classes]
+        peak = max(peak, math.prod(shape))
+    return DecodeCost(sum(p.numel() for layer in layers for p in layer.parameters()), peak, multiply_adds)
 
-    leaves = [m for m in decode.modules() if not list(m.children())]
-    hooks = [m.register_forward_hook(measure) for m in leaves]
-    try:
-        with torch.no_grad():
-            (run or decode)(torch.zeros(1, latent_dim, device="meta"))
-    finally:
-        for hook in hooks:
-            hook.remove()
-    return DecodeCost(sum(p.numel() for p in decode.parameters()), peak, multiply_adds)
+
+def _per_value(layer: nn.Conv2d | nn.ConvTranspose2d, channels: int) -> int:
+    """Multiply-adds per output (convolution) or input (transposed) value: a kernel per channel."""
+    return channels // layer.groups * math.prod(layer.kernel_size)
+
+
+def _leaves(layers: list[nn.Module]) -> list[nn.Module]:
+    return [m for layer in layers for m in layer.modules() if not list(m.children())]
 
 
 def check_decode_cost(where: Path, cost: DecodeCost) -> None:
