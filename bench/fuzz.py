@@ -1,12 +1,14 @@
-"""Checkpoint fuzzing: mutated model files through every way the app opens one.
+"""Fuzzing every reader of outside input: model files, pictures and bookmark files.
 
 Each mutation of a valid checkpoint (truncation, bit flips, a lying header length, JSON garbage,
 wrong dtypes and shapes, NaN/Inf weights, 0-d tensors, huge declared shapes, valid JSON with
 hostile values) goes through ``load_model`` (a file in the folder), ``load_model_bytes`` (an
-upload) and ``inspect_checkpoint`` (the catalog's listing). Each must end in ``CheckpointError``
-or a valid model, never another exception, and within ``LIMIT_S``.
+upload) and ``inspect_checkpoint`` (the catalog's listing); pictures and bookmark files
+(``bench.fuzz_inputs``) through the readers an upload meets. Each must end in the one error
+type, ``InputError``, or a valid result, never another exception, and within ``LIMIT_S``.
 
-    python -m bench.fuzz [--mutations 2000] [--seed 0] [--doc docs/benchmarks.md]
+    python -m bench.fuzz [--mutations 2000] [--pictures 2000] [--bookmarks 1000] [--seed 0]
+        [--doc docs/benchmarks.md]
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import argparse
 import collections
 import json
 import random
+import resource
 import struct
 import tempfile
 import time
@@ -23,20 +26,23 @@ from pathlib import Path
 
 import torch
 
+from bench.fuzz_inputs import CASES
 from gen_core.eval.metric_keys import FD
 from gen_core.eval.zoo_table import publish
 from gen_core.files.checkpoint import (
-    CheckpointError,
     inspect_checkpoint,
     load_model,
     load_model_bytes,
     save_model,
 )
+from gen_core.files.errors import InputError
+from gen_core.media.images import from_user_image, open_user_image
 from gen_core.models import build_model
 from gen_core.models.dcgan import DCGANConfig
 from gen_core.models.vae import VAEConfig
+from ui.presenter import parse_bookmarks
 
-LIMIT_S = 1.0
+LIMIT_S = 2.0  # seconds per attempt: refused or read, every input is done within this
 START, END = "<!-- fuzz:start -->", "<!-- fuzz:end -->"
 HOSTILE_VALUES = (None, [], {}, "", "x" * 10_000, -1, 0, 2**62, 1e308, float("nan"), True, [None], [[1]],
                   {"a": 1}, [1, 2, 3, 4, 5, 6, 7, 8])
@@ -148,52 +154,88 @@ def attempts(data: bytes, folder: Path) -> Iterator[tuple[str, Callable[[], obje
     yield "inspect_checkpoint", lambda: inspect_checkpoint(path)
 
 
-def run(mutations: int, seed: int = 0) -> dict:
-    """Fuzz ``mutations`` files; returns outcome counts, failures and the slowest attempt."""
+def reader_attempts(family: str, data: bytes) -> Iterator[tuple[str, Callable[[], object]]]:
+    """The app's reader of a picture or a bookmarks file, as ``(name, call)``."""
+    if family == "picture":
+        yield "open_user_image", lambda: [from_user_image(open_user_image(data), shape)
+                                          for shape in ((1, 28, 28), (3, 64, 64))]
+    else:
+        yield "parse_bookmarks", lambda: parse_bookmarks(data)
+
+
+def run(mutations: int, seed: int = 0, pictures: int = 0, bookmarks: int = 0) -> dict:
+    """Fuzz ``mutations`` checkpoint files, ``pictures`` pictures and ``bookmarks`` bookmark files;
+    returns outcome counts by ``(input, kind, outcome)``, failures, the slowest attempt and the
+    server's peak memory growth."""
     rng = random.Random(seed)
     outcomes: collections.Counter = collections.Counter()
     failures, slowest = [], (0.0, "")
+    start_rss = peak_rss_mib()
+
+    def attempt(family: str, kind: str, way: str, call: Callable[[], object]) -> None:
+        nonlocal slowest
+        started = time.perf_counter()
+        try:
+            call()
+            outcome = "accepted"
+        except InputError:
+            outcome = "refused"
+        except Exception as err:  # exactly what must never happen
+            outcome = "other exception"
+            failures.append(f"{kind} via {way}: {type(err).__name__}: {err}"[:300])
+        took = time.perf_counter() - started
+        if took > slowest[0]:
+            slowest = (took, f"{kind} via {way}")
+        if took > LIMIT_S:
+            failures.append(f"{kind} via {way}: took {took:.2f} s")
+        outcomes[(family, kind, outcome)] += 1
+
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         bases = base_checkpoints(folder)
         for _ in range(mutations):
             kind, data = mutate(rng.choice(bases), rng)
             for way, call in attempts(data, folder):
-                started = time.perf_counter()
-                try:
-                    call()
-                    outcome = "loaded"
-                except CheckpointError:
-                    outcome = "CheckpointError"
-                except Exception as err:  # exactly what must never happen
-                    outcome = "other exception"
-                    failures.append(f"{kind} via {way}: {type(err).__name__}: {err}"[:300])
-                took = time.perf_counter() - started
-                if took > slowest[0]:
-                    slowest = (took, f"{kind} via {way}")
-                if took > LIMIT_S:
-                    failures.append(f"{kind} via {way}: took {took:.2f} s")
-                outcomes[(kind, outcome)] += 1
-    return {"outcomes": outcomes, "failures": failures, "slowest": slowest, "mutations": mutations}
+                attempt("checkpoint", kind, way, call)
+    for family, count in (("picture", pictures), ("bookmarks", bookmarks)):
+        for _ in range(count):
+            kind, data = CASES[family](rng)
+            for way, call in reader_attempts(family, data):
+                attempt(family, kind, way, call)
+    return {"outcomes": outcomes, "failures": failures, "slowest": slowest, "mutations": mutations,
+            "cases": mutations + pictures + bookmarks, "rss_growth_mib": peak_rss_mib() - start_rss}
+
+
+def peak_rss_mib() -> float:
+    """This process's peak resident memory so far, MiB."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def main(argv: list[str] | None = None) -> dict:
     parser = argparse.ArgumentParser(prog="python -m bench.fuzz", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--mutations", type=int, default=2000)
+    parser.add_argument("--mutations", type=int, default=2000, help="mutated checkpoint files")
+    parser.add_argument("--pictures", type=int, default=2000, help="pictures, valid and hostile")
+    parser.add_argument("--bookmarks", type=int, default=1000, help="bookmark files, valid and hostile")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--doc", type=Path,
                         help="write the table between the fuzz markers of this file (docs/benchmarks.md)")
     args = parser.parse_args(argv)
-    result = run(args.mutations, args.seed)
-    lines = [f"{args.mutations} mutated checkpoints (seed {args.seed}), each opened three ways "
-             "(`load_model`, `load_model_bytes`, `inspect_checkpoint`); \"loaded\" is a mutation that "
-             "left a valid model (a flipped bit in a weight, an integer counter overwritten).", "",
-             "| mutation | CheckpointError | loaded | other exception |", "|---|---|---|---|"]
-    for kind in sorted({k for k, _ in result["outcomes"]}):
-        counts = [result["outcomes"][(kind, o)] for o in ("CheckpointError", "loaded", "other exception")]
-        lines.append(f"| {kind} | {counts[0]} | {counts[1]} | {counts[2]} |")
+    result = run(args.mutations, args.seed, args.pictures, args.bookmarks)
+    lines = [f"{result['cases']:,} inputs (seed {args.seed}): {args.mutations:,} mutated checkpoints, "
+             "each opened three ways (`load_model`, `load_model_bytes`, `inspect_checkpoint`), "
+             f"{args.pictures:,} pictures read as an upload is (`open_user_image`, then prepared for a "
+             f"grey 28×28 and a colour 64×64 model) and {args.bookmarks:,} bookmark files "
+             "(`parse_bookmarks`). \"Accepted\" is an input that left a valid model, picture or bookmark "
+             "list (a flipped bit in a weight, a valid picture); \"refused\" is the one error type, "
+             "`InputError`, with its message.", "",
+             "| input | case | refused | accepted | other exception |", "|---|---|---|---|---|"]
+    for family, kind in sorted({(f, k) for f, k, _ in result["outcomes"]}):
+        counts = [result["outcomes"][(family, kind, o)] for o in ("refused", "accepted", "other exception")]
+        lines.append(f"| {family} | {kind} | {counts[0]} | {counts[1]} | {counts[2]} |")
     took, where = result["slowest"]
-    lines.append(f"\nSlowest attempt: {took * 1000:.0f} ms ({where}); limit {LIMIT_S:.0f} s. "
+    lines.append(f"\nSlowest attempt: {took * 1000:.0f} ms ({where}); limit {LIMIT_S:.0f} s. Peak memory "
+                 f"growth of the process over the whole run: {result['rss_growth_mib']:.0f} MiB "
+                 "(limit 1 GiB). "
                  f"Other exceptions or attempts over the limit: **{len(result['failures'])}**.")
     lines += [f"- {failure}" for failure in result["failures"][:20]]
     table = "\n".join(lines)

@@ -53,6 +53,7 @@ def test_presenting_steps_to_the_next_bookmark_and_applies_its_link():
     (json.dumps([{}] * (MAX_BOOKMARKS + 1)).encode(), "a list"),
     (b'[{"name": "x", "page": "../../etc/passwd", "params": {}}]', "one of the pages"),
     (b'[{"name": 3, "page": "explore", "params": {}}]', "needs a name"),
+    (b'[{"name": "x", "page": {"a": 1}, "params": {}}]', "one of the pages"),  # found by bench.fuzz
     (b"[" * 100_000 + b"]" * 100_000, "not a JSON file"),  # nesting deeper than the parser recurses
     (b"[" + b"9" * 5_000 + b"]", "not a JSON file"),  # an integer longer than Python converts
     (b" " * (MAX_BOOKMARK_BYTES + 1), "bookmark files are at most"),

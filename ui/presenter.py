@@ -71,7 +71,8 @@ def parse_bookmarks(data: bytes) -> list[dict]:
         raise BookmarkError(f"expected a list of at most {MAX_BOOKMARKS} bookmarks")
     parsed = []
     for number, item in enumerate(items, 1):
-        if not (isinstance(item, dict) and isinstance(item.get("name"), str) and item.get("page") in PAGES
+        if not (isinstance(item, dict) and isinstance(item.get("name"), str)
+                and isinstance(item.get("page"), str) and item["page"] in PAGES
                 and isinstance(item.get("params"), dict)):
             raise BookmarkError(f"bookmark {number} needs a name, one of the pages {sorted(PAGES)} "
                                 "and params")
