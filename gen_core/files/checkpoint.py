@@ -22,7 +22,7 @@ from torch import nn
 
 from gen_core.files.card import SCHEMA_VERSION, ModelCard
 from gen_core.files.errors import CheckpointError
-from gen_core.files.onnx_decoder import load_onnx_bytes
+from gen_core.files.onnx_graph import load_onnx_bytes, load_onnx_file
 from gen_core.models import GenerativeModel, build_model
 
 METADATA_KEY = "gen_core"
@@ -137,15 +137,19 @@ def read_checkpoint(path: str | Path) -> tuple[dict, dict[str, torch.Tensor]]:
 def load_model(path: str | Path, device: str | torch.device = "cpu") -> GenerativeModel:
     """Rebuild the model stored in ``path`` from the file alone, in eval mode."""
     path = Path(path)
+    if path.suffix.lower() == ONNX_SUFFIX:  # its external data, if any, lies beside it
+        return load_onnx_file(path, _read_bytes(path)).to(device).eval()
     return _model_from_bytes(path, _read_bytes(path), device)
 
 
-def load_model_bytes(data: bytes, name: str, device: str | torch.device = "cpu") -> GenerativeModel:
-    """``load_model`` for a file's bytes (an upload); ``name`` is the file name errors give."""
+def load_model_bytes(data: bytes, name: str, device: str | torch.device = "cpu",
+                     external: dict[str, bytes] | None = None) -> GenerativeModel:
+    """``load_model`` for a file's bytes (an upload); ``name`` is the file name errors give.
+    ``external`` holds an ONNX graph's external-data files by the names the graph gives them."""
     where = Path(name)
     _refuse_pickle_suffix(where)
     _refuse_size(where, len(data))
-    return _model_from_bytes(where, bytes(data), device)
+    return _model_from_bytes(where, bytes(data), device, external)
 
 
 def inspect_checkpoint(path: str | Path) -> ModelCard:
@@ -163,11 +167,12 @@ def inspect_checkpoint(path: str | Path) -> ModelCard:
     return card.with_architecture(model)
 
 
-def _model_from_bytes(where: Path, data: bytes, device: str | torch.device) -> GenerativeModel:
+def _model_from_bytes(where: Path, data: bytes, device: str | torch.device,
+                      external: dict[str, bytes] | None = None) -> GenerativeModel:
     """The model in a file's bytes, its card parsed once into ``model.card``. An ``.onnx`` file
-    is a decoder trained elsewhere (``gen_core.files.onnx_decoder``)."""
+    is a decoder trained elsewhere (``gen_core.files.onnx_graph``)."""
     if where.suffix.lower() == ONNX_SUFFIX:
-        model = load_onnx_bytes(data, where)
+        model = load_onnx_bytes(data, where, external)
     else:
         model = _checkpoint_model(where, data)
     return model.to(device).eval()
