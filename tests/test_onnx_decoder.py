@@ -158,8 +158,8 @@ def weight(name: str, rows: int, cols: int) -> TensorProto:
     ("external data", "external data"),
     ("foreign domain", "domain"),
     ("unsupported operator", "Softmax"),
-    ("two inputs", "one input"),
-    ("branching graph", "single chain"),
+    ("two inputs", "no single latent input"),
+    ("undefined input", "no earlier node makes"),
     ("huge reshape", "reshape"),
     ("not an image", "not an image"),
     ("bad latent spec", "latent_spec"),
@@ -181,8 +181,8 @@ def test_hostile_or_unsupported_onnx_files_are_refused_by_name(tmp_path, case, e
     elif case == "two inputs":
         inputs = [helper.make_tensor_value_info(n, TensorProto.FLOAT, ["batch", 4]) for n in ("z", "y")]
         onnx_file(path, [gemm], [w], inputs=inputs)
-    elif case == "branching graph":
-        onnx_file(path, [gemm, helper.make_node("Relu", ["z"], ["y"])], [w])
+    elif case == "undefined input":
+        onnx_file(path, [gemm, helper.make_node("Relu", ["q"], ["y"])], [w])
     elif case == "huge reshape":
         shape = helper.make_tensor("s", TensorProto.INT64, [4], [-1, 1, 50000, 50000])
         onnx_file(path, [gemm, helper.make_node("Reshape", ["h", "s"], ["y"])], [w, shape])

@@ -23,7 +23,8 @@ from gen_core.models import LatentDim
 SCHEMA_VERSION = 1
 _EMPTY: Mapping[str, Any] = MappingProxyType({})
 REQUIRED_FIELDS = ("schema_version", "family", "arch", "config", "latent_spec", "image_shape")
-OPTIONAL_FIELDS = ("dataset", "training", "metrics", "output_range", "provenance", "recipe")
+OPTIONAL_FIELDS = ("dataset", "training", "metrics", "output_range", "output_range_source", "provenance",
+                   "recipe")
 DATASET_FIELDS = ("name", "split", "images", "image_shape", "class_names", "normalization")
 # What a training run records (``gen_core.train.loop.Trainer.training_summary``); ``resume`` is
 # kept in a run's state file only.
@@ -171,7 +172,8 @@ class ModelCard:
     """A model's identity and description, as typed, read-only fields.
 
     ``output_range`` is the ``[low, high]`` of what the network itself produces before ``decode``
-    maps it to [0, 1]; ``provenance`` says where the weights came from (``{"format": "onnx",
+    maps it to [0, 1] (``output_range_source`` says how an ONNX decoder's was found: "file property",
+    "graph: Tanh" or "sampled: ..."); ``provenance`` says where the weights came from (``{"format": "onnx",
     "producer": ..., "ops": [...]}`` for a foreign decoder); ``recipe`` names the file in
     ``recipes/`` whose command retrains the model ("" when none). ``title`` and ``parameters``
     come from the architecture the reader rebuilt (``with_architecture``).
@@ -188,6 +190,7 @@ class ModelCard:
     training: TrainingSummary = dataclasses.field(default_factory=TrainingSummary)
     metrics: Mapping[str, Any] = dataclasses.field(default_factory=lambda: _EMPTY)
     output_range: tuple[float, float] = (0.0, 1.0)
+    output_range_source: str = ""  # how the range was found when assumed: "graph: Tanh", "sampled: ..."
     provenance: Mapping[str, Any] = dataclasses.field(default_factory=lambda: _EMPTY)
     recipe: str = ""
     schema_version: int = SCHEMA_VERSION
@@ -228,6 +231,7 @@ class ModelCard:
                    training=TrainingSummary.parse(where, meta.get("training", {})),
                    metrics=_metrics(where, meta.get("metrics", {})),
                    output_range=_output_range(where, meta.get("output_range", [0.0, 1.0])),
+                   output_range_source=fields.text("output_range_source"),
                    provenance=fields.section("provenance"), recipe=fields.text("recipe"))
 
     @property

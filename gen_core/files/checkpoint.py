@@ -26,7 +26,7 @@ from torch import nn
 from gen_core.files.card import SCHEMA_VERSION, ModelCard
 from gen_core.files.decode_cost import check_decode_cost, decode_cost, image_caps_problem
 from gen_core.files.errors import CheckpointError, InputError
-from gen_core.files.onnx_decoder import load_onnx_bytes
+from gen_core.files.onnx_graph import load_onnx_bytes, load_onnx_file
 from gen_core.models import GenerativeModel, build_model
 
 log = logging.getLogger(__name__)
@@ -144,16 +144,20 @@ def load_model(path: str | Path, device: str | torch.device = "cpu") -> Generati
     """Rebuild the model stored in ``path`` from the file alone, in eval mode."""
     path = Path(path)
     with refused_if_malformed(path):
+        if path.suffix.lower() == ONNX_SUFFIX:  # its external data, if any, lies beside it
+            return load_onnx_file(path, _read_bytes(path)).to(device).eval()
         return _model_from_bytes(path, _read_bytes(path), device)
 
 
-def load_model_bytes(data: bytes, name: str, device: str | torch.device = "cpu") -> GenerativeModel:
-    """``load_model`` for a file's bytes (an upload); ``name`` is the file name errors give."""
+def load_model_bytes(data: bytes, name: str, device: str | torch.device = "cpu",
+                     external: dict[str, bytes] | None = None) -> GenerativeModel:
+    """``load_model`` for a file's bytes (an upload); ``name`` is the file name errors give.
+    ``external`` holds an ONNX graph's external-data files by the names the graph gives them."""
     where = Path(name)
     with refused_if_malformed(where):
         _refuse_pickle_suffix(where)
         _refuse_size(where, len(data))
-        return _model_from_bytes(where, bytes(data), device)
+        return _model_from_bytes(where, bytes(data), device, external)
 
 
 def inspect_checkpoint(path: str | Path) -> ModelCard:
@@ -189,11 +193,12 @@ def refused_if_malformed(where: Path) -> Iterator[None]:
         raise CheckpointError(where, f"malformed file ({type(err).__name__}: {str(err)[:160]})") from None
 
 
-def _model_from_bytes(where: Path, data: bytes, device: str | torch.device) -> GenerativeModel:
+def _model_from_bytes(where: Path, data: bytes, device: str | torch.device,
+                      external: dict[str, bytes] | None = None) -> GenerativeModel:
     """The model in a file's bytes, its card parsed once into ``model.card``. An ``.onnx`` file
-    is a decoder trained elsewhere (``gen_core.files.onnx_decoder``)."""
+    is a decoder trained elsewhere (``gen_core.files.onnx_graph``)."""
     if where.suffix.lower() == ONNX_SUFFIX:
-        model = load_onnx_bytes(data, where)
+        model = load_onnx_bytes(data, where, external)
     else:
         model = _checkpoint_model(where, data)
     return model.to(device).eval()

@@ -123,8 +123,9 @@ def _layer(writer: _Writer, layer: nn.Module) -> None:
     elif isinstance(layer, OneHotColumn):
         writer.add("one_hot_column", [shape[0] - 1 + layer.classes], column=layer.column,
                    classes=layer.classes)
-    else:
-        raise ExportError(f"the browser runtime has no {type(layer).__name__} layer")
+    else:  # a layer may say why it cannot run here (a graph that is not a chain of these layers)
+        raise ExportError(getattr(layer, "export_refusal", None)
+                          or f"the browser runtime has no {type(layer).__name__} layer")
 
 
 def export_decoder(model: GenerativeModel) -> bytes:
