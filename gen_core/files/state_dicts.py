@@ -10,6 +10,7 @@ both see a tensor as anything with a ``shape``.
 from __future__ import annotations
 
 import dataclasses
+import re
 from pathlib import Path
 
 from gen_core.files.architectures import Recognised, Shapes, recognise
@@ -41,6 +42,12 @@ def flat_state_dicts(saved, label: str = "", depth: int = 0) -> dict[str, dict]:
     return found
 
 
+def _out_stem(file_name: str) -> str:
+    """The name a converted file gets: the source's, unless that would write over the source."""
+    path = Path(file_name)
+    return f"{path.stem}-converted" if path.suffix.lower() == ".safetensors" else path.stem
+
+
 def _without_data_parallel(tensors: dict) -> dict:
     if all(k.startswith(DATA_PARALLEL_PREFIX) for k in tensors):
         return {k[len(DATA_PARALLEL_PREFIX):]: v for k, v in tensors.items()}
@@ -60,10 +67,15 @@ class Found:
     recognised: Recognised | None
 
     def summary(self) -> str:
-        keys = list(self.tensors)
+        keys = sorted(self.tensors, key=_natural)  # a safetensors header lists them sorted as text
         shown = keys[0] if len(keys) == 1 else f"{keys[0]} … {keys[-1]}"
         where = f" {self.label!r}" if self.label else ""
         return f"a state dict{where} with {len(keys)} tensor{'s' * (len(keys) != 1)}, keys {shown}"
+
+
+def _natural(key: str) -> list:
+    """``main.12.weight`` after ``main.3.weight``: numbers in a key compare as numbers."""
+    return [(0, int(part), "") if part.isdigit() else (1, 0, part) for part in re.split(r"(\d+)", key)]
 
 
 def find_state_dicts(saved) -> list[Found]:
@@ -75,7 +87,7 @@ def find_state_dicts(saved) -> list[Found]:
 
 def describe_saved(file_name: str, saved) -> str:
     """What ``saved`` (a file's content) is and the exact command that makes it a model."""
-    name, stem = Path(file_name).name, Path(file_name).stem
+    name, stem = Path(file_name).name, _out_stem(file_name)
     found = find_state_dicts(saved)
     if not found:
         return ("it holds no state dict (no dict of named tensors); pack the model with "
@@ -100,7 +112,7 @@ def describe_torch_file(file_name: str, source: Path | bytes) -> str:
     try:
         return describe_saved(file_name, saved_object(source))
     except UnreadablePickleError as err:
-        name, stem = Path(file_name).name, Path(file_name).stem
+        name, stem = Path(file_name).name, _out_stem(file_name)
         return (f"its content cannot be listed without unpickling it ({err}); if it holds a state "
                 f"dict, convert it with `{CONVERT_COMMAND.format(name=name, stem=stem)}`")
 
