@@ -83,3 +83,26 @@ def test_the_gallery_shows_each_as_an_error_card(state_dict_folder):
     cards = [e.value for e in at.error if "cannot be loaded" in e.value]
     assert len(cards) == len(EXPECTED)
     assert any(CONVERT.format("netG.pt", "netG") in card for card in cards)
+
+
+class _Payload:
+    """An object whose unpickling would create ``path``: what a hostile .pt holds."""
+
+    def __init__(self, path) -> None:
+        self.path = str(path)
+
+    def __reduce__(self):
+        return (open, (self.path, "w"))
+
+
+def test_a_hostile_torch_file_is_described_without_running_it(tmp_path):
+    ran = tmp_path / "ran"
+    hostile = tmp_path / "hostile.pt"
+    generator = public.ExamplesGenerator(nz=8, ngf=4, nc=1)
+    torch.save({"netG": generator.state_dict(), "x": _Payload(ran)}, hostile)
+    with pytest.raises(CheckpointError, match="looks like pytorch/examples DCGAN Generator"):
+        load_model_bytes(hostile.read_bytes(), "hostile.pt")
+    torch.save(_Payload(ran), hostile)
+    with pytest.raises(CheckpointError, match="holds no state dict"):
+        load_model(hostile)
+    assert not ran.exists()

@@ -254,8 +254,13 @@ def recognise(shapes: Shapes) -> Recognised | None:
     A recogniser reads the layout; the network its config builds (on the ``meta`` device: shapes,
     no memory) must then want exactly the tensors of ``shapes``, shape for shape.
     """
+    if any(n < 0 for shape in shapes.values() for n in shape):
+        return None  # no tensor has a negative size: a damaged or hostile header
     for recogniser in RECOGNISERS:
-        found = recogniser(shapes)
+        try:
+            found = recogniser(shapes)
+        except (ValueError, ZeroDivisionError, IndexError, KeyError, TypeError):
+            continue  # sizes no public network has (a zero width, a missing dimension)
         if found is not None and (not found.convertible or _fits(found, shapes)):
             return found
     return None

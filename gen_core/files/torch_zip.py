@@ -63,8 +63,10 @@ def saved_object(source: Path | bytes) -> object:
             if archive.getinfo(names[0]).file_size > MAX_PICKLE_BYTES:
                 raise UnreadablePickleError("its pickle is too large to list")
             pickled = archive.read(names[0])
-    except (zipfile.BadZipFile, OSError, EOFError) as err:
-        raise UnreadablePickleError(f"an unreadable zip ({err})") from None
+    except UnreadablePickleError:
+        raise
+    except Exception as err:  # zipfile raises BadZipFile, zlib.error, NotImplementedError, …
+        raise UnreadablePickleError(f"an unreadable zip ({str(err)[:80]})") from None
     return follow_pickle(pickled)
 
 
