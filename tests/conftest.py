@@ -11,6 +11,7 @@ from gen_core.files.checkpoint import save_model
 from gen_core.models import FAMILIES, GenerativeModel, build_model
 from gen_core.models.aae import AAEConfig
 from gen_core.models.dcgan import DCGANConfig
+from gen_core.models.foreign import ForeignConfig, ForeignVAEConfig
 from gen_core.models.infogan import InfoGANConfig
 from gen_core.models.vae import VAEConfig
 from gen_core.models.vae_gan import VAEGANConfig
@@ -42,6 +43,13 @@ TINY_CONFIGS: dict[str, list] = {
     "ebgan": [DCGANConfig(latent_dim=4, ngf=4, ndf=4, image_shape=TINY_SHAPE)],
     "f-gan": [DCGANConfig(latent_dim=4, ngf=4, ndf=4, image_shape=TINY_SHAPE)],
     "vae-gan": [VAEGANConfig(latent_dim=4, encoder_hidden=(4, 8, 16), ngf=4, ndf=4, image_shape=TINY_SHAPE)],
+    "foreign": [ForeignConfig(arch="tiny-mlp-gan", latent_dim=4, image_shape=TINY_SHAPE,
+                              decoder=("linear 4 16", "batch_norm1d 16 eps=0.8", "leaky_relu 0.2",
+                                       "linear 16 64", "tanh", "unflatten 1 8 8"))],
+    "foreign-vae": [ForeignVAEConfig(arch="tiny-mlp-vae", latent_dim=4, image_shape=TINY_SHAPE,
+                                     encoder=("flatten", "linear 64 16", "relu"),
+                                     decoder=("linear 4 16", "relu", "linear 16 64", "sigmoid",
+                                              "unflatten 1 8 8"))],
     "aae": [AAEConfig(latent_dim=4, hidden=(4, 8, 16), discriminator_width=16, image_shape=TINY_SHAPE),
             AAEConfig(latent_dim=4, hidden=(4, 8, 16), posterior="gaussian", prior="uniform",
                       discriminator_width=16, image_shape=TINY_SHAPE)],

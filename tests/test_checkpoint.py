@@ -179,7 +179,8 @@ def test_pickle_files_are_never_unpickled(tmp_path, monkeypatch):
     monkeypatch.setattr(pickle, "load", forbidden)
     pt_path = tmp_path / "model.pt"
     torch.save({"w": torch.zeros(2)}, pt_path)
-    assert "gen_core.files.convert" in _load_error(pt_path)
+    assert "1 tensor, keys w: not an architecture" in _load_error(pt_path)
+    assert "python -m gen_core.pack --module" in _load_error(pt_path)
     disguised = tmp_path / "disguised.safetensors"
     disguised.write_bytes(pt_path.read_bytes())
     assert "pickled" in _load_error(disguised)
@@ -286,7 +287,8 @@ def test_bytes_load_like_the_file_and_errors_name_the_upload(vae_file, tiny_vae)
     assert torch.equal(loaded.decode(z), tiny_vae.decode(z))
     with pytest.raises(CheckpointError, match=r"^mine\.safetensors: truncated"):
         checkpoint.load_model_bytes(data[:-10], "mine.safetensors")
-    with pytest.raises(CheckpointError, match="never loaded; convert it"):
+    with pytest.raises(CheckpointError, match=r"never loaded; .*not a torch.save zip.* convert it with "
+                                              "`python -m gen_core.files.convert model.pth"):
         checkpoint.load_model_bytes(data, "model.pth")
     with pytest.raises(CheckpointError, match="looks like a pickled"):
         checkpoint.load_model_bytes(pickle.dumps({"w": [1.0] * 10}), "renamed.safetensors")

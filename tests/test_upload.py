@@ -52,7 +52,7 @@ def test_an_upload_can_be_removed(upload_bytes):
 
 
 @pytest.mark.parametrize(("name", "says"), [
-    ("model.pth", "never loaded; convert it"),
+    ("model.pth", "never loaded; its content cannot be listed without unpickling it"),
     ("renamed.safetensors", "looks like a pickled"),
 ])
 def test_pickles_are_refused_without_running_anything(name, says, tmp_path):

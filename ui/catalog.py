@@ -1,5 +1,6 @@
-"""The models the app lists: every ``.safetensors`` file in the checkpoint folder, plus the files a
-person uploaded in their own browser tab.
+"""The models the app lists: every model file in the checkpoint folder, plus the files a person
+uploaded in their own browser tab. A ``.pt``/``.pth`` state dict is listed too, as an error card
+saying what it holds and the command that converts it (read without unpickling).
 
 A model is known by a ``ModelRef``: its identity (the SHA-256 of its bytes), the name shown, and
 where the bytes are. Only names from this catalog can ever be opened (a URL cannot point the app

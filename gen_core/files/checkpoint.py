@@ -27,6 +27,7 @@ from gen_core.files.card import SCHEMA_VERSION, ModelCard
 from gen_core.files.decode_cost import check_decode_cost, decode_cost, image_caps_problem
 from gen_core.files.errors import CheckpointError, InputError
 from gen_core.files.onnx_graph import load_onnx_bytes, load_onnx_file
+from gen_core.files.state_dicts import describe_safetensors_header, describe_torch_file
 from gen_core.models import GenerativeModel, build_model
 
 log = logging.getLogger(__name__)
@@ -35,14 +36,17 @@ MAX_FILE_BYTES = 200 * 1024 * 1024
 MAX_HEADER_BYTES = 16 * 1024 * 1024
 PICKLE_SUFFIXES = (".pt", ".pth", ".ckpt", ".pkl", ".bin")
 ONNX_SUFFIX = ".onnx"
-MODEL_SUFFIXES = (".safetensors", ONNX_SUFFIX)  # what a model folder lists
+# What a model folder lists: pickle-based files too, so the app shows each one with what it holds
+# and the command that converts it, rather than hiding it.
+MODEL_SUFFIXES = (".safetensors", ONNX_SUFFIX, *PICKLE_SUFFIXES)
 SAFETENSORS_DTYPES = {torch.float32: "F32", torch.float64: "F64", torch.float16: "F16",
                       torch.bfloat16: "BF16", torch.int64: "I64", torch.int32: "I32", torch.uint8: "U8",
                       torch.bool: "BOOL"}
 
 
 def model_files(folder: str | Path) -> list[Path]:
-    """The model files in ``folder`` (checkpoints and ONNX decoders), in name order."""
+    """The model files in ``folder`` (checkpoints, ONNX decoders and the pickle-based files that
+    ``load_model`` refuses with the command converting them), in name order."""
     return sorted(p for p in Path(folder).iterdir() if p.suffix.lower() in MODEL_SUFFIXES and p.is_file())
 
 
@@ -57,6 +61,7 @@ def model_metadata(model: GenerativeModel, dataset: dict | None = None, training
         "config": json.loads(json.dumps(dataclasses.asdict(model.config))),
         "latent_spec": [d.to_json() for d in model.latent_spec],
         "image_shape": list(model.image_shape),
+        **({"output_range": list(model.output_range)} if hasattr(model, "output_range") else {}),
         "dataset": dataset or {},
         "training": training or {},
         "metrics": metrics or {},
@@ -112,7 +117,7 @@ def read_header(path: str | Path) -> tuple[ModelCard, dict]:
     path = Path(path)
     with refused_if_malformed(path):
         header = _parse_header(path, *_read_head(path))
-        card = ModelCard.parse(path, _parse_metadata(path, header.pop("__metadata__", None)))
+        card = ModelCard.parse(path, _parse_metadata(path, header.pop("__metadata__", None), header))
     return card, header
 
 
@@ -155,7 +160,7 @@ def load_model_bytes(data: bytes, name: str, device: str | torch.device = "cpu",
     ``external`` holds an ONNX graph's external-data files by the names the graph gives them."""
     where = Path(name)
     with refused_if_malformed(where):
-        _refuse_pickle_suffix(where)
+        _refuse_pickle_suffix(where, bytes(data))
         _refuse_size(where, len(data))
         return _model_from_bytes(where, bytes(data), device, external)
 
@@ -208,7 +213,7 @@ def _checkpoint_model(where: Path, data: bytes) -> GenerativeModel:
     """Header, metadata and declared tensor shapes are all checked against the architecture, built
     on the ``meta`` device, before a single weight is read or allocated."""
     header = _parse_header(where, data, len(data))
-    card = ModelCard.parse(where, _parse_metadata(where, header.pop("__metadata__", None)))
+    card = ModelCard.parse(where, _parse_metadata(where, header.pop("__metadata__", None), header))
     model = _meta_model(where, card)
     expected = model.state_dict()
     _check_declared(where, expected, header)
@@ -272,11 +277,15 @@ def _check_declared(where: Path, expected: dict[str, torch.Tensor], header: dict
                                   f"expected {SAFETENSORS_DTYPES.get(ref.dtype)}")
 
 
-def _refuse_pickle_suffix(path: Path) -> None:
+def _refuse_pickle_suffix(path: Path, data: bytes | None = None) -> None:
+    """A pickle-based file is refused, saying what it holds (read without unpickling) and the
+    command that converts it; ``data`` are its bytes when it is an upload."""
     if path.suffix.lower() in PICKLE_SUFFIXES:
-        raise CheckpointError(path, "pickle-based PyTorch files are never loaded; convert it with "
-                              "`python -m gen_core.files.convert FILE --family NAME --config JSON --out "
-                              "NAME.safetensors`")
+        source = data if data is not None else path
+        if data is None and not path.is_file():
+            raise CheckpointError(path, "no such file")
+        raise CheckpointError(path, "pickle-based PyTorch files are never loaded; "
+                              + describe_torch_file(path.name, source))
 
 
 def _refuse_size(path: Path, size: int) -> None:
@@ -348,9 +357,12 @@ def _parse_header(path: Path, data: bytes, file_size: int) -> dict:
     return header
 
 
-def _parse_metadata(path: Path, metadata: dict | None) -> dict:
+def _parse_metadata(path: Path, metadata: dict | None, header: dict | None = None) -> dict:
+    """The card JSON in the header's metadata; without one, the error says what the tensors of
+    ``header`` (when given) look like and how to convert them."""
     if not metadata or METADATA_KEY not in metadata:
-        raise CheckpointError(path, f"no '{METADATA_KEY}' metadata: not a gen_core checkpoint")
+        hint = f"; {describe_safetensors_header(path.name, header)}" if header else ""
+        raise CheckpointError(path, f"no '{METADATA_KEY}' metadata: not a gen_core checkpoint{hint}")
     try:
         meta = json.loads(metadata[METADATA_KEY])
     except (TypeError, ValueError, RecursionError) as err:
@@ -390,5 +402,8 @@ def _check_description(path: Path, model: GenerativeModel, card: ModelCard) -> N
     if card.image_shape != tuple(model.image_shape):
         raise CheckpointError(path, f"image_shape {list(card.image_shape)} does not match the "
                               f"config's {list(model.image_shape)}")
+    if tuple(card.output_range) != tuple(getattr(model, "output_range", card.output_range)):
+        raise CheckpointError(path, f"output_range {list(card.output_range)} does not match the "
+                              f"network's {list(model.output_range)}")
     if card.arch != model.arch:
         raise CheckpointError(path, f"arch {card.arch[:40]!r} does not match the config's {model.arch!r}")

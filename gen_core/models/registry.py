@@ -32,6 +32,7 @@ def family_class(family: str) -> type[GenerativeModel]:
 # Bounds on every size a config can ask for: a file from anywhere must not make the loader
 # build (or allocate) a network far larger than any checkpoint file could hold.
 MAX_SIZE, MAX_SIZES, MAX_CHANNELS, MAX_NUMBER, MAX_TEXT = 4096, 16, 4, 1e6, 64
+MAX_TEXTS = 64  # entries of a list of texts (a foreign network's layer specs)
 
 
 def _checked(name: str, value, default):
@@ -49,6 +50,11 @@ def _checked(name: str, value, default):
     elif isinstance(default, str):
         if not isinstance(value, str) or len(value) > MAX_TEXT:
             raise ValueError(f"{name} must be a short text, got {value!r}")
+    elif isinstance(default, tuple) and default and isinstance(default[0], str):
+        if not (isinstance(value, (list, tuple)) and 1 <= len(value) <= MAX_TEXTS
+                and all(isinstance(v, str) and len(v) <= MAX_TEXT for v in value)):
+            raise ValueError(f"{name} must be a list of 1…{MAX_TEXTS} short texts, got {str(value)[:80]}")
+        return tuple(value)
     elif isinstance(default, tuple):
         if not isinstance(value, (list, tuple)) or not 1 <= len(value) <= MAX_SIZES:
             raise ValueError(f"{name} must be a list of 1…{MAX_SIZES} sizes, got {value!r}")
