@@ -66,7 +66,8 @@ class Selu(nn.Module):
         self.alpha, self.gamma = alpha, gamma
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.gamma * torch.where(x > 0, x, self.alpha * torch.expm1(x))
+        # exp(x) - 1, not expm1: torch's ONNX exporter has no expm1, and the page runs this exported
+        return self.gamma * torch.where(x > 0, x, self.alpha * (torch.exp(x) - 1))
 
 
 class Clip(nn.Module):
@@ -162,8 +163,9 @@ class Resample(nn.Module):
             self.register_buffer(f"matrix_{axis}", tensor(matrix))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        last = x.dim() - 1  # not -1: torch's ONNX exporter writes a negative axis into Transpose's perm
         for axis in self.axes:
-            x = torch.movedim(torch.movedim(x, axis, -1) @ getattr(self, f"matrix_{axis}").T, -1, axis)
+            x = torch.movedim(torch.movedim(x, axis, last) @ getattr(self, f"matrix_{axis}").T, last, axis)
         return x
 
 
