@@ -47,34 +47,64 @@ def test_explore_sends_the_panel_its_decoder_latent_and_kl_ordered_controls(mode
     assert traversal["dims"] == panel["active"][:3] and len(traversal["values"]) == len(traversal["dims"])
 
 
+class _Expm1(nn.Module):
+    """A layer neither page engine has: not in the compact runtime, and torch exports no ONNX for it."""
+
+    def forward(self, z: torch.Tensor) -> torch.Tensor:
+        return torch.expm1(z)
+
+
 class _GELUVAE(vae.VAE):
-    """A VAE whose decoder starts with a layer the browser runtime does not have."""
+    """A VAE whose decoder starts with a layer the compact runtime does not have (ONNX runs it)."""
 
     family = "test-gelu-vae"
+    first_layer = nn.GELU
 
     def decoder_layers(self) -> list[nn.Module]:
-        return [nn.GELU(), *super().decoder_layers()]
+        return [self.first_layer(), *super().decoder_layers()]
 
     def decode(self, z: torch.Tensor) -> torch.Tensor:
         return nn.Sequential(*self.decoder_layers())(z)
 
 
+class _Expm1VAE(_GELUVAE):
+    family = "test-expm1-vae"
+    first_layer = _Expm1
+
+
+def _saved(family: type[vae.VAE], folder, monkeypatch) -> str:
+    register(family)
+    torch.manual_seed(0)
+    model = family(vae.VAEConfig(latent_dim=3, hidden=(16, 8), image_shape=(1, 8, 8)))
+    stem = family.first_layer.__name__.lower()
+    save_model(model, folder / f"{stem}.safetensors", dataset={"name": "digits"})
+    monkeypatch.setenv(CHECKPOINTS_ENV, str(folder))
+    return stem
+
+
 @pytest.fixture
 def unsupported_model(tmp_path, monkeypatch):
-    register(_GELUVAE)
-    folder = tmp_path / "unsupported"
-    torch.manual_seed(0)
-    model = _GELUVAE(vae.VAEConfig(latent_dim=3, hidden=(16, 8), image_shape=(1, 8, 8)))
-    save_model(model, folder / "gelu.safetensors", dataset={"name": "digits"})
-    monkeypatch.setenv(CHECKPOINTS_ENV, str(folder))
-    yield "gelu"
+    yield _saved(_Expm1VAE, tmp_path / "unsupported", monkeypatch)
+    del FAMILIES[_Expm1VAE.family]
+
+
+@pytest.fixture
+def onnx_only_model(tmp_path, monkeypatch):
+    yield _saved(_GELUVAE, tmp_path / "onnx-only", monkeypatch)
     del FAMILIES[_GELUVAE.family]
+
+
+def test_a_graph_the_compact_runtime_lacks_runs_in_onnx_runtime(onnx_only_model):
+    at = open_page("explore", state={"active_models": [onnx_only_model]})
+    assert_clean(at)
+    panel = component_data(at, "live_panel")
+    assert panel["decoder_url"].endswith(".onnx") and not at.info
 
 
 def test_a_model_the_browser_cannot_run_is_decoded_on_the_server_with_a_note(unsupported_model):
     at = open_page("explore", state={"active_models": [unsupported_model]})
     assert_clean(at)
-    assert any("cannot run in the browser" in i.value and "GELU" in shown(i.value) for i in at.info)
+    assert any("cannot run in the browser" in i.value and "expm1" in shown(i.value) for i in at.info)
     assert not [e for e in at.get("bidi_component") if "live_panel" in str(e.key)]
     assert at.toggle(key="live_decoding").proto.disabled
     before = at.image[0].proto.imgs[0].url

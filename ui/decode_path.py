@@ -1,10 +1,17 @@
 """Where a model's pictures are decoded: in the page (the browser runs the exported decoder) or
 on the server. Every page asks this one object instead of deciding for itself.
 
-The decoder (``gen_core.media.browser_decoder``) is written once per model content hash into
-``static/decoders/``, which Streamlit serves at ``app/static/decoders/``
-(``server.enableStaticServing``): the browser downloads it once per model and caches it, and no
-interaction sends weights again.
+The page has two engines (``ui/components/decoder_runtime.js``), and this module picks one per
+model: the compact runtime (``gen_core.media.browser_decoder``, a ``.bin``) for a chain of its
+layers with at most ``COMPACT_MAX_MULTIPLY_ADDS`` per picture, else ONNX Runtime Web
+(``gen_core.media.onnx_decoder``, an ``.onnx``) for anything the server decodes. Measured in
+Chromium (docs/benchmarks.md): ONNX Runtime is faster per picture for every model, 2.3x on the
+shipped GANs, but the small VAEs already decode at thousands of pictures a second in the compact
+runtime, and it spares their viewers ONNX Runtime's 15 MB WebAssembly download.
+
+The decoder is written once per model content hash into ``static/decoders/``, which Streamlit
+serves at ``app/static/decoders/`` (``server.enableStaticServing``): the browser downloads it once
+per model and caches it, and no interaction sends weights again.
 """
 
 from __future__ import annotations
@@ -15,7 +22,9 @@ from pathlib import Path
 import streamlit as st
 
 from gen_core.cache import write_atomically
-from gen_core.media.browser_decoder import ExportError, export_decoder
+from gen_core.media.browser_decoder import ExportError, export_decoder, multiply_adds
+from gen_core.media.onnx_decoder import export_onnx_decoder
+from gen_core.models import GenerativeModel
 from ui.catalog import get_model, model_ref
 from ui.session_keys import LIVE_DECODING
 from ui.text import plain
@@ -24,6 +33,9 @@ from ui.upload_space import UPLOADED_DECODERS
 ROOT = Path(__file__).resolve().parents[1]
 STATIC_DECODERS = ROOT / "static" / "decoders"
 STATIC_URL_PREFIX = "app/static/"  # relative, so a reverse proxy's base path is kept
+# Up to here (the MLP VAEs, 0.54 M) the compact runtime decodes ~2,000 pictures/s; the shipped conv
+# VAEs (2.5 M) and GANs (7 M) run 2-3x faster in ONNX Runtime.
+COMPACT_MAX_MULTIPLY_ADDS = 1_000_000
 
 
 @dataclasses.dataclass(frozen=True)
@@ -41,6 +53,20 @@ class DecodePath:
         """The decoder's URL when pictures are decoded in the page (they follow a control while it
         moves), else ``None``: the server decodes them."""
         return self.url if self.live else None
+
+
+def page_decoder(model: GenerativeModel) -> tuple[bytes, str]:
+    """The decoder the page runs for ``model`` and its file suffix (``.bin`` compact, ``.onnx``).
+
+    Raises ``ExportError`` saying why neither engine can run it.
+    """
+    try:
+        compact = export_decoder(model)
+    except ExportError:
+        compact = None  # not a chain of the compact runtime's layers: ONNX Runtime runs any graph
+    if compact is not None and multiply_adds(compact) <= COMPACT_MAX_MULTIPLY_ADDS:
+        return compact, ".bin"
+    return export_onnx_decoder(model), ".onnx"
 
 
 def decode_path(stem: str) -> DecodePath:
@@ -67,12 +93,12 @@ def live_toggle(stem: str) -> DecodePath:
 
 @st.cache_resource(show_spinner=False, max_entries=64)
 def _exported(stem: str, identity: str, uploaded: bool) -> tuple[str | None, str | None]:
-    target = (UPLOADED_DECODERS if uploaded else STATIC_DECODERS) / f"{identity[:16]}.bin"
+    try:  # exported once per process even when the file exists: the engine may differ from a past choice
+        data, suffix = page_decoder(get_model(stem))
+    except ExportError as err:
+        return None, str(err)
+    target = (UPLOADED_DECODERS if uploaded else STATIC_DECODERS) / f"{identity[:16]}{suffix}"
     if not target.is_file():
-        try:
-            data = export_decoder(get_model(stem))
-        except ExportError as err:
-            return None, str(err)
         try:
             write_atomically(target, data)  # a browser never reads half a file
         except OSError as err:

@@ -1,7 +1,16 @@
-// Runs a decoder exported by gen_core.media.browser_decoder (see its docstring for the file format) in the page.
-// Activations are Float32Arrays in [C, H, W] order; sums are accumulated in doubles so the result
-// matches PyTorch's float32 decode to about 1e-6.
+// Runs a model's decoder in the page, with one of two engines chosen by ui/decode_path.py from the
+// URL's suffix: ".bin", the compact format of gen_core.media.browser_decoder (see its docstring),
+// run by the small runtime below; ".onnx", a graph from gen_core.media.onnx_decoder, run by the
+// vendored ONNX Runtime Web (static/ort/, WebAssembly with SIMD, one thread).
+// Either decoder's decode(z) gives pixels (a Float32Array [C * H * W] in [0, 1]) or a promise of
+// them, so callers await it.
+// Compact activations are Float32Arrays in [C, H, W] order; sums are accumulated in doubles so the
+// result matches PyTorch's float32 decode to about 1e-6.
 const DecoderRuntime = (() => {
+  // Where the server serves ONNX Runtime Web, relative to the page (kept under a proxy's base path).
+  const ORT_DIR = "app/static/ort/";
+  const ORT_MODULE = "ort.wasm.bundle.min.mjs";
+
   function parse(buffer) {
     const headerLength = new DataView(buffer).getUint32(0, true);
     const header = JSON.parse(new TextDecoder().decode(new Uint8Array(buffer, 4, headerLength)));
@@ -132,6 +141,45 @@ const DecoderRuntime = (() => {
     }
   }
 
+  // ONNX Runtime Web, imported once per page. One thread: threads need a cross-origin isolated
+  // page, which Streamlit does not serve.
+  let ortModule = null;
+  function onnxRuntime() {
+    ortModule ??= import(new URL(ORT_DIR + ORT_MODULE, document.baseURI).href).then((ort) => {
+      ort.env.wasm.numThreads = 1;
+      ort.env.wasm.wasmPaths = new URL(ORT_DIR, document.baseURI).href;
+      return ort;
+    });
+    ortModule.catch(() => { ortModule = null; }); // a failed download is retried next time
+    return ortModule;
+  }
+
+  // A graph from gen_core.media.onnx_decoder: input "z" [B, D], output "image" [B, C, H, W].
+  class OnnxDecoder {
+    constructor(ort, session) {
+      this.ort = ort;
+      this.session = session;
+      this.latentDim = session.inputMetadata[0].shape[1];
+      this.imageShape = session.outputMetadata[0].shape.slice(1);
+      this.queue = Promise.resolve(); // a session runs one decode at a time: later ones wait their turn
+    }
+
+    decode(z) {
+      if (z.length !== this.latentDim) throw new Error(`latent needs ${this.latentDim} values, got ${z.length}`);
+      const input = new this.ort.Tensor("float32", Float32Array.from(z), [1, this.latentDim]);
+      const run = this.queue.then(() => this.session.run({ z: input })).then((out) => out.image.data);
+      this.queue = run.catch(() => {});
+      return run;
+    }
+  }
+
+  async function openOnnx(buffer) {
+    const ort = await onnxRuntime();
+    const session = await ort.InferenceSession.create(new Uint8Array(buffer),
+                                                      { executionProviders: ["wasm"], graphOptimizationLevel: "all" });
+    return new OnnxDecoder(ort, session);
+  }
+
   // One download per decoder URL for the page's lifetime; every panel of the model shares it.
   const shared = (window.__latentAtlas ??= { decoders: new Map(), frames: 0 });
   function load(url) {
@@ -139,7 +187,7 @@ const DecoderRuntime = (() => {
       const pending = fetch(url).then((response) => {
         if (!response.ok) throw new Error(`decoder ${url}: HTTP ${response.status}`);
         return response.arrayBuffer();
-      }).then(parse);
+      }).then((buffer) => (new URL(url, document.baseURI).pathname.endsWith(".onnx") ? openOnnx(buffer) : parse(buffer)));
       pending.catch(() => shared.decoders.delete(url)); // a failed download is retried next time
       shared.decoders.set(url, pending);
     }
@@ -189,20 +237,27 @@ const DecoderRuntime = (() => {
       this.next = 0;
     }
 
-    // Decode and draw cells for up to budgetMs; true once the whole grid is drawn.
-    work(decoder, budgetMs) {
-      const ctx = this.canvas.getContext("2d");
-      const started = performance.now();
-      while (this.next < this.cells.length && performance.now() - started < budgetMs) {
-        const column = this.next % this.columns, row = Math.floor(this.next / this.columns);
-        draw(ctx, decoder.decode(this.cells[this.next]), this.imageShape, column * this.cellW,
-             row * this.cellH, this.scale);
-        this.next += 1;
-        if (this.next === this.cells.length) {
-          this.canvas.dataset.complete = String(Number(this.canvas.dataset.complete || 0) + 1);
+    // Decode and draw cells for up to budgetMs (a call while one is still working returns at once).
+    async work(decoder, budgetMs) {
+      if (this.working) return;
+      this.working = true;
+      try {
+        const ctx = this.canvas.getContext("2d");
+        const started = performance.now();
+        while (this.next < this.cells.length && performance.now() - started < budgetMs) {
+          const cells = this.cells, index = this.next;
+          const pixels = await decoder.decode(cells[index]);
+          if (cells !== this.cells || index !== this.next) continue; // repainted meanwhile: drop it
+          const column = index % this.columns, row = Math.floor(index / this.columns);
+          draw(ctx, pixels, this.imageShape, column * this.cellW, row * this.cellH, this.scale);
+          this.next += 1;
+          if (this.next === this.cells.length) {
+            this.canvas.dataset.complete = String(Number(this.canvas.dataset.complete || 0) + 1);
+          }
         }
+      } finally {
+        this.working = false;
       }
-      return this.next === this.cells.length;
     }
   }
 
@@ -222,5 +277,5 @@ const DecoderRuntime = (() => {
     return canvas;
   }
 
-  return { parse, load, draw, element, pictureCanvas, Decoder, GridPainter, shared };
+  return { parse, openOnnx, load, draw, element, pictureCanvas, Decoder, GridPainter, shared };
 })();

@@ -107,12 +107,16 @@ class LivePanel {
 
   tick() {
     if (!this.root.isConnected) return; // unmounted: stop drawing
-    if (this.dirty && this.decoder) {
+    if (this.dirty && this.decoder && !this.decoding) {
       this.dirty = false;
-      const pixels = this.decoder.decode(this.z);
-      DecoderRuntime.draw(this.canvas.getContext("2d"), pixels, this.decoder.imageShape, 0, 0, this.scale);
-      DecoderRuntime.shared.frames += 1;
-      this.canvas.dataset.frames = String(DecoderRuntime.shared.frames);
+      this.decoding = true; // one decode in flight: a move meanwhile is drawn by the next one
+      Promise.resolve(this.decoder.decode(this.z.slice())).then((pixels) => {
+        DecoderRuntime.draw(this.canvas.getContext("2d"), pixels, this.decoder.imageShape, 0, 0, this.scale);
+        DecoderRuntime.shared.frames += 1;
+        this.canvas.dataset.frames = String(DecoderRuntime.shared.frames);
+      }, (error) => {
+        this.status.textContent = `The picture cannot be drawn in this page: ${error.message}`;
+      }).finally(() => { this.decoding = false; });
     }
     requestAnimationFrame(this.tick);
   }

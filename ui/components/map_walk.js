@@ -182,9 +182,9 @@ class MapWalk {
     });
   }
 
-  show(place) {
-    const ctx = this.picture.getContext("2d");
-    DecoderRuntime.draw(ctx, this.decoder.decode(place.z), this.data.image_shape, 0, 0, this.scale);
+  async show(place) {
+    const pixels = await this.decoder.decode(place.z);
+    DecoderRuntime.draw(this.picture.getContext("2d"), pixels, this.data.image_shape, 0, 0, this.scale);
     const size = this.data.image_shape.reduce((a, b) => a * b, 1);
     const original = place.point !== null && this.sprite && this.sprite.length >= (place.point + 1) * size;
     this.original.hidden = !original;
@@ -206,8 +206,7 @@ class MapWalk {
     }
     if (!this.decoder) return;
     this.pinned = this.describe(px, py);
-    this.show(this.pinned);
-    this.caption.textContent += " · pinned; click again to follow the pointer";
+    this.show(this.pinned).then(() => { this.caption.textContent += " · pinned; click again to follow the pointer"; });
     this.draw();
     this.setStateValue("picked", { x: this.pinned.x, y: this.pinned.y, z: Array.from(this.pinned.z),
                                    point: this.pinned.point, identity: this.data.identity });
