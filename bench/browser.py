@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import mimetypes
 import os
 import socket
 import subprocess
@@ -18,7 +19,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import IO
 
-from playwright.sync_api import Browser, Page, Playwright
+from playwright.sync_api import Browser, Page, Playwright, Route
 
 from ui.in_page import COMPONENTS
 
@@ -28,12 +29,21 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
 STARTUP_TIMEOUT_S = 90
 HEALTH_POLL_S = 0.05  # short, so a benchmark timing a launch is not rounded up to the poll
 
-# Decodes latents with the decoder runtime in a page prepared by ``runtime_page``.
-DECODE_IN_PAGE = """([encoded, latents]) => {
+STATIC = Path(__file__).resolve().parents[1] / "static"
+# A made-up origin for ``runtime_page``: Playwright answers its requests, nothing goes on the network.
+RUNTIME_ORIGIN = "http://runtime.latent-atlas.invalid/"
+# The decoder runtime's engine for a file from ``ui.decode_path.page_decoder``, by its suffix.
+OPEN_DECODER = """async (encoded, suffix) => {
   const bytes = Uint8Array.from(atob(encoded), (c) => c.charCodeAt(0));
-  const decoder = DecoderRuntime.parse(bytes.buffer);
-  return latents.map((z) => Array.from(decoder.decode(z)));
+  return suffix === ".onnx" ? DecoderRuntime.openOnnx(bytes.buffer) : DecoderRuntime.parse(bytes.buffer);
 }"""
+# Decodes latents with the decoder runtime in a page prepared by ``runtime_page``.
+DECODE_IN_PAGE = f"""async ([encoded, suffix, latents]) => {{
+  const decoder = await ({OPEN_DECODER})(encoded, suffix);
+  const pictures = [];
+  for (const z of latents) pictures.push(Array.from(await decoder.decode(z)));
+  return pictures;
+}}"""
 # Moves a slider once per animation frame, as a hand dragging it would, and counts pictures drawn.
 DRAG_IN_PAGE = """(slider, ms) => new Promise((resolve) => {
   const shared = window.__latentAtlas, first = shared.frames, started = performance.now();
@@ -127,8 +137,23 @@ def launch_chromium(playwright: Playwright) -> Browser:
     return playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
 
 
+def _serve_runtime_origin(route: Route) -> None:
+    """A blank page at ``RUNTIME_ORIGIN``, and ``static/`` at ``app/static/`` as the app serves it."""
+    path = route.request.url.removeprefix(RUNTIME_ORIGIN)
+    if not path.startswith("app/static/"):
+        route.fulfill(body="<!doctype html><title>decoder runtime</title>", content_type="text/html")
+        return
+    file = STATIC / path.removeprefix("app/static/")
+    if not (file.is_file() and STATIC in file.resolve().parents):
+        route.fulfill(status=404)
+        return
+    route.fulfill(path=file, content_type=mimetypes.guess_type(file.name)[0] or "application/octet-stream")
+
+
 def runtime_page(page: Page) -> Page:
-    """``page`` made a blank page with the browser decoder runtime (``DecoderRuntime``) loaded."""
-    page.set_content("<!doctype html><title>decoder runtime</title>")
+    """``page`` made a blank page with the browser decoder runtime (``DecoderRuntime``) loaded, and
+    the vendored ONNX Runtime Web where the runtime looks for it."""
+    page.route(f"{RUNTIME_ORIGIN}**", _serve_runtime_origin)
+    page.goto(RUNTIME_ORIGIN)
     page.add_script_tag(content=(COMPONENTS / "decoder_runtime.js").read_text())
     return page

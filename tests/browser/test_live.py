@@ -1,22 +1,28 @@
-"""Decoding in the page: the runtime against PyTorch, and Explore's live panel in Chromium."""
+"""Decoding in the page: both engines against PyTorch, and Explore's live panel in Chromium."""
 
 from __future__ import annotations
 
 import base64
-from pathlib import Path
+import os
 
 import pytest
 import torch
 from playwright.sync_api import Page, expect
 
-from bench.browser import DECODE_IN_PAGE, DRAG_IN_PAGE, runtime_page
-from gen_core.files.checkpoint import load_model
+from bench.browser import DECODE_IN_PAGE, DRAG_IN_PAGE, runtime_page, streamlit_server
+from gen_core.files.checkpoint import load_model, load_model_bytes
 from gen_core.media.browser_decoder import export_decoder
+from gen_core.media.onnx_decoder import export_onnx_decoder
+from gen_core.models import GenerativeModel
 from tests.app_support import GAN, ROOT, VAE
+from tests.test_onnx_battery import BATTERY, export_bytes, randomized
+from ui.catalog import CHECKPOINTS_ENV
+from ui.decode_path import page_decoder
 
 pytestmark = pytest.mark.browser
 
 SHIPPED = sorted((ROOT / "checkpoints").glob("*.safetensors"))
+SHIPPED_GAN = "mnist-dcgan"  # over the compact runtime's budget, so the app gives it to ONNX Runtime
 PAGE_TIMEOUT_MS = 60_000
 PICTURE = "canvas.la-image[data-frames]"
 ERRORS = '[data-testid="stException"], [data-testid="stAlertContentError"]'
@@ -27,12 +33,12 @@ LINK_HOLDS = """([dim, value]) => {
 }"""
 
 
-def browser_max_difference(page: Page, path: Path) -> float:
-    model = load_model(path)
+def browser_max_difference(page: Page, model: GenerativeModel, decoder: tuple[bytes, str]) -> float:
+    """The largest difference between ``model.decode`` and the page's ``decoder`` (bytes, suffix)."""
     latents = model.sample_latent(4, torch.Generator().manual_seed(5))
     latents[0] = torch.tensor([d.high for d in model.latent_spec])  # the ends of every range
-    encoded = base64.b64encode(export_decoder(model)).decode()
-    decoded = page.evaluate(DECODE_IN_PAGE, [encoded, latents.tolist()])
+    data, suffix = decoder
+    decoded = page.evaluate(DECODE_IN_PAGE, [base64.b64encode(data).decode(), suffix, latents.tolist()])
     with torch.no_grad():
         expected = model.decode(latents).flatten(1)
     return (torch.tensor(decoded) - expected).abs().max().item()
@@ -49,7 +55,24 @@ def runtime(browser):
 
 @pytest.mark.parametrize("path", SHIPPED, ids=lambda p: p.stem)
 def test_the_page_decodes_every_shipped_model_as_pytorch_does(runtime, path):
-    assert browser_max_difference(runtime, path) <= 1e-3
+    model = load_model(path)
+    assert browser_max_difference(runtime, model, page_decoder(model)) <= 1e-3  # the engine the app picks
+
+
+@pytest.mark.parametrize("stem", ["mnist-vae-mlp", "mnist-dcgan"])
+def test_both_engines_decode_a_shipped_model_alike(runtime, stem):
+    model = load_model(ROOT / "checkpoints" / f"{stem}.safetensors")
+    for decoder in ((export_decoder(model), ".bin"), (export_onnx_decoder(model), ".onnx")):
+        assert browser_max_difference(runtime, model, decoder) <= 1e-3, decoder[1]
+
+
+@pytest.mark.parametrize("name", ["diffusers-block", "acgan-bilinear", "grouped-dilated", "nhwc-output"])
+def test_onnx_runtime_decodes_graphs_the_compact_runtime_cannot_run(runtime, name):
+    module, shape = BATTERY[name]  # residual Conv + GroupNorm + SiLU, Resize, grouped convolutions, NHWC
+    model = load_model_bytes(export_bytes(randomized(module), (torch.randn(2, *shape),), ["z"]), "g.onnx")
+    decoder = page_decoder(model)
+    assert decoder[1] == ".onnx"
+    assert browser_max_difference(runtime, model, decoder) <= 1e-3
 
 
 def open_explore(page: Page, url: str) -> None:
@@ -94,3 +117,26 @@ def test_arrow_keys_move_a_control_and_the_link_reproduces_the_picture(page, bro
     open_explore(other, link)
     assert canvas_pixels(other) == picture
     other.context.close()
+
+
+@pytest.fixture(scope="module")
+def shipped_gan_url(tmp_path_factory):
+    """The app serving one shipped GAN, whose decoder runs in ONNX Runtime Web."""
+    folder = tmp_path_factory.mktemp("shipped-gan")
+    (folder / f"{SHIPPED_GAN}.safetensors").symlink_to(ROOT / "checkpoints" / f"{SHIPPED_GAN}.safetensors")
+    env = {**os.environ, CHECKPOINTS_ENV: str(folder), "PYTHONPATH": str(ROOT)}
+    with (open(tmp_path_factory.mktemp("logs") / "streamlit.log", "w") as log,
+          streamlit_server(ROOT, env, log) as server):
+        yield server.url
+
+
+def test_a_decoder_served_as_onnx_follows_a_slider_in_explore(page, shipped_gan_url):
+    open_explore(page, f"{shipped_gan_url}/Explore?model={SHIPPED_GAN}&seed=0")
+    loaded = page.evaluate("() => [...window.__latentAtlas.decoders.keys()]")
+    assert loaded and all(url.endswith(".onnx") for url in loaded)
+    picture = canvas_pixels(page)
+    drag = page.locator("input.la-slider").first.evaluate(DRAG_IN_PAGE, 1000)
+    assert drag["inputs"] >= 10 and drag["pictures"] >= 0.8 * drag["inputs"]
+    assert canvas_pixels(page) != picture
+    page.locator("canvas.la-grid[data-complete]").first.wait_for(timeout=PAGE_TIMEOUT_MS)  # the traversal
+    expect(page.locator(ERRORS)).to_have_count(0)

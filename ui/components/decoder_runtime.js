@@ -9,7 +9,7 @@
 const DecoderRuntime = (() => {
   // Where the server serves ONNX Runtime Web, relative to the page (kept under a proxy's base path).
   const ORT_DIR = "app/static/ort/";
-  const ORT_MODULE = "ort.wasm.bundle.min.mjs";
+  const ORT_MODULE = "ort.wasm.bundle.min.mjs", ORT_WASM = "ort-wasm-simd-threaded.wasm";
 
   function parse(buffer) {
     const headerLength = new DataView(buffer).getUint32(0, true);
@@ -147,7 +147,8 @@ const DecoderRuntime = (() => {
   function onnxRuntime() {
     ortModule ??= import(new URL(ORT_DIR + ORT_MODULE, document.baseURI).href).then((ort) => {
       ort.env.wasm.numThreads = 1;
-      ort.env.wasm.wasmPaths = new URL(ORT_DIR, document.baseURI).href;
+      // The WebAssembly file alone: a path prefix would make it fetch the loader the bundle holds.
+      ort.env.wasm.wasmPaths = { wasm: new URL(ORT_DIR + ORT_WASM, document.baseURI).href };
       return ort;
     });
     ortModule.catch(() => { ortModule = null; }); // a failed download is retried next time
