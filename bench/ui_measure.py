@@ -20,9 +20,9 @@ import torch
 from PIL import Image
 from playwright.sync_api import Browser, Locator, Page
 
-from bench.browser import DRAG_IN_PAGE, StreamlitServer, runtime_page
-from gen_core.media.browser_decoder import export_decoder
+from bench.browser import DRAG_IN_PAGE, OPEN_DECODER, StreamlitServer, runtime_page
 from gen_core.models import GenerativeModel
+from ui.decode_path import page_decoder
 
 PAGE_TIMEOUT_MS = 120_000
 VIEWPORT = {"width": 1400, "height": 1000}
@@ -56,14 +56,13 @@ ARM_KEY_PRESS = """(selector) => {
     })();
   }, { capture: true, once: true });
 }"""
-TIME_DECODES_IN_PAGE = """([encoded, latents]) => {
-  const bytes = Uint8Array.from(atob(encoded), (c) => c.charCodeAt(0));
-  const decoder = DecoderRuntime.parse(bytes.buffer);
-  decoder.decode(latents[0]);  // the first call is slower while the engine compiles the loops
+TIME_DECODES_IN_PAGE = f"""async ([encoded, suffix, latents]) => {{
+  const decoder = await ({OPEN_DECODER})(encoded, suffix);
+  await decoder.decode(latents[0]);  // the first call is slower while the engine compiles the loops
   const started = performance.now();
-  for (const z of latents) decoder.decode(z);
+  for (const z of latents) await decoder.decode(z);
   return performance.now() - started;
-}"""
+}}"""
 FRAMES = "() => window.__latentAtlas.frames"
 RANGE = "(slider) => [Number(slider.min), Number(slider.max), Number(slider.value)]"
 # The drag ceiling: a slider and a canvas repainted with one colour on every input event,
@@ -239,21 +238,28 @@ def tree_rss_mib(pid: int) -> float:
 
 @torch.no_grad()
 def torch_decodes_per_s(model: GenerativeModel) -> float:
-    """Figure 6, server: batch-1 ``model.decode`` calls per second (median of a few timings)."""
-    z = model.sample_latent(1, torch.Generator().manual_seed(0))
-    model.decode(z)
-    timings = []
-    for _ in range(TORCH_TIMINGS):
-        started = time.perf_counter()
-        for _ in range(DECODES_TIMED):
-            model.decode(z)
-        timings.append(time.perf_counter() - started)
+    """Figure 6, server: batch-1 ``model.decode`` calls per second on one thread, as the page runs
+    (median of a few timings)."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        z = model.sample_latent(1, torch.Generator().manual_seed(0))
+        model.decode(z)
+        timings = []
+        for _ in range(TORCH_TIMINGS):
+            started = time.perf_counter()
+            for _ in range(DECODES_TIMED):
+                model.decode(z)
+            timings.append(time.perf_counter() - started)
+    finally:
+        torch.set_num_threads(threads)
     return DECODES_TIMED / statistics.median(timings)
 
 
 def browser_decodes_per_s(page: Page, model: GenerativeModel) -> float:
-    """Figure 6, browser: decodes per second of the exported decoder in a blank page."""
-    encoded = base64.b64encode(export_decoder(model)).decode()
+    """Figure 6, browser: decodes per second in a blank page of the decoder the app serves for
+    ``model`` (in the engine ``ui.decode_path`` picks)."""
+    data, suffix = page_decoder(model)
     latents = model.sample_latent(DECODES_TIMED, torch.Generator().manual_seed(0)).tolist()
-    ms = runtime_page(page).evaluate(TIME_DECODES_IN_PAGE, [encoded, latents])
+    ms = runtime_page(page).evaluate(TIME_DECODES_IN_PAGE, [base64.b64encode(data).decode(), suffix, latents])
     return DECODES_TIMED / (ms / 1000)

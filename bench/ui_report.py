@@ -91,6 +91,18 @@ def drag_target_note(figures: dict[str, Figure], models: list[str]) -> str:
             f"canvas-only page; met by {' and '.join(parts)}.")
 
 
+def decoding_table(figures: dict[str, Figure], models: list[str], drag_s: float) -> str:
+    """Per model: decodes/s in the page against torch on one thread, and the mouse drag."""
+    rows = ["| model | page (1/s) | torch, 1 thread (1/s) | page / torch | mouse drag (pictures/s) | "
+            f"pictures in a {drag_s:g}-s mouse drag |", "| --- | --- | --- | --- | --- | --- |"]
+    for model in models:
+        page, torch = (figures[f"decode_{side}_per_s:{model}"].median(OURS) for side in ("browser", "torch"))
+        mouse = figures[f"drag_mouse_per_s:{model}"].median(OURS)
+        rows.append(f"| {model} | {fmt(page)} | {fmt(torch)} | {page / torch:.2f}× | {fmt(mouse)} | "
+                    f"{mouse * drag_s:.0f} |")
+    return "\n".join(rows)
+
+
 def meets_drag_target(figure: Figure) -> bool:
     ours, ratio = figure.median(OURS), figure.ratio()
     return ours >= DRAG_TARGET_PER_S or (ratio is not None and ratio >= DRAG_TARGET_SHARE)

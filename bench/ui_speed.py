@@ -14,10 +14,15 @@ first, so machine noise hits both. Figures:
 4. drag frame rate per model in Explore (live decoding), moved from inside the page once per
    animation frame and with the mouse, against a page that only repaints a canvas (the ceiling);
 5. server memory after every page with every model (fresh server);
-6. decodes per second per model: torch on this machine, and the exported decoder in the page.
+6. decodes per second per model: torch on one thread on this machine, and the decoder the app
+   serves, in the engine it picks, in the page.
 
-    python -m bench.ui_speed [--repeats 3] [--models NAME ...] [--smoke] [--json PATH]
-        [--doc docs/benchmarks.md]
+Besides the shipped models, every run but ``--smoke`` measures a 64×64 colour DCGAN
+(``bench/colour_dcgan.py``, packed with random weights). ``--decoding`` measures figures 4 and 6
+alone, on one server.
+
+    python -m bench.ui_speed [--repeats 3] [--models NAME ...] [--smoke] [--first-paint | --decoding]
+        [--json PATH] [--doc docs/benchmarks.md]
 """
 
 from __future__ import annotations
@@ -38,6 +43,7 @@ import numpy as np
 import torch
 from playwright.sync_api import Browser, Page, sync_playwright
 
+from bench import colour_dcgan
 from bench import ui_measure as measure
 from bench import ui_report as report
 from bench.browser import launch_chromium, streamlit_server, wait_until_idle
@@ -73,6 +79,7 @@ class Settings:
     presses: int
     smoke: bool
     first_paint: bool = False  # figures 1 and 2 only
+    decoding: bool = False  # figures 4 and 6 only
 
 
 @dataclasses.dataclass(frozen=True)
@@ -196,9 +203,20 @@ def browser_only_figures(bench: Bench, models: dict[str, GenerativeModel]) -> No
             figures[f"decode_torch_per_s:{stem}"].add(OURS, measure.torch_decodes_per_s(model))
 
 
+def decoding_figures(bench: Bench, models: dict[str, GenerativeModel]) -> None:
+    """Figures 4 and 6 alone: every model's drags on one server, then the decodes."""
+    with bench.server(our_app(bench.settings.models)) as server, bench.page() as page:
+        drag_figures(bench, page, server.url)
+    browser_only_figures(bench, models)
+
+
 def run_repeats(bench: Bench, models: dict[str, GenerativeModel]) -> None:
     apps = [our_app(bench.settings.models), FLOOR_UNDER_TEST]
     for repeat in range(bench.settings.repeats):
+        if bench.settings.decoding:
+            decoding_figures(bench, models)
+            print(f"repeat {repeat + 1} of {bench.settings.repeats} done", file=sys.stderr, flush=True)
+            continue
         for app in apps if repeat % 2 == 0 else apps[::-1]:  # alternate who goes first
             launch_figure(bench, app)
             if bench.settings.first_paint:
@@ -213,14 +231,20 @@ def run_repeats(bench: Bench, models: dict[str, GenerativeModel]) -> None:
         print(f"repeat {repeat + 1} of {bench.settings.repeats} done", file=sys.stderr, flush=True)
 
 
-def model_folder(workdir: Path, models: list[str]) -> Path:
-    """A checkpoint folder of links to the chosen models and to the shipped caches."""
+def model_folder(workdir: Path, models: list[str]) -> dict[str, Path]:
+    """A checkpoint folder of links to the chosen shipped models and to the shipped caches, plus
+    the colour DCGAN when chosen; returns each model's file."""
     folder = workdir / "checkpoints"
     folder.mkdir()
+    files = {}
     for model in models:
-        (folder / f"{model}.safetensors").symlink_to(CHECKPOINTS / f"{model}.safetensors")
+        if model == colour_dcgan.NAME:
+            files[model] = colour_dcgan.write(folder)
+        else:
+            files[model] = folder / f"{model}.safetensors"
+            files[model].symlink_to(CHECKPOINTS / f"{model}.safetensors")
     (folder / CACHE_DIR_NAME).symlink_to(CHECKPOINTS / CACHE_DIR_NAME, target_is_directory=True)
-    return folder
+    return files
 
 
 def positive(text: str) -> int:
@@ -238,27 +262,34 @@ def parse_settings(argv: list[str] | None) -> tuple[Settings, Path, Path | None]
                         help="checkpoints/NAME.safetensors to measure (default: every one)")
     parser.add_argument("--smoke", action="store_true",
                         help="1 repeat, 2 models, 0.5 s drags, 5 key presses: a quick check that it runs")
-    parser.add_argument("--first-paint", action="store_true",
-                        help="figures 1 and 2 only: how soon the gallery and the map appear")
+    only = parser.add_mutually_exclusive_group()
+    only.add_argument("--first-paint", action="store_true",
+                      help="figures 1 and 2 only: how soon the gallery and the map appear")
+    only.add_argument("--decoding", action="store_true",
+                      help="figures 4 and 6 only: drags and decodes per model, page against torch")
     parser.add_argument("--json", type=Path, default=DEFAULT_JSON, help="where to write the results")
     parser.add_argument("--doc", type=Path,
                         help="write the table between the ui-speed markers of this file (docs/benchmarks.md)")
     args = parser.parse_args(argv)
     if not args.smoke:
-        settings = Settings(args.repeats, args.models or shipped, 2.0, 20, False, args.first_paint)
+        models = [*(args.models or shipped), colour_dcgan.NAME]
+        settings = Settings(args.repeats, models, 2.0, 20, False, args.first_paint, args.decoding)
         return settings, args.json, args.doc
     models = args.models[:2] if args.models else [m for m in SMOKE_MODELS if m in shipped] or shipped[:2]
-    return Settings(1, models, 0.5, 5, True, args.first_paint), args.json, args.doc
+    return Settings(1, models, 0.5, 5, True, args.first_paint, args.decoding), args.json, args.doc
 
 
 def measure_everything(settings: Settings) -> tuple[dict[str, Figure], dict[str, list], str]:
     """Every figure over every repeat; returns the figures, the raw details and Chromium's version."""
-    models = {stem: load_model(CHECKPOINTS / f"{stem}.safetensors") for stem in settings.models}
     workdir = Path(tempfile.mkdtemp(prefix="ui-speed-"))
-    env = {**os.environ, CHECKPOINTS_ENV: str(model_folder(workdir, settings.models))}
+    files = model_folder(workdir, settings.models)
+    models = {stem: load_model(path) for stem, path in files.items()}
+    env = {**os.environ, CHECKPOINTS_ENV: str(workdir / "checkpoints")}
     figures = report.declare_figures(settings.models)
     if settings.first_paint:
         figures = {key: figures[key] for key in FIRST_PAINT_FIGURES}
+    if settings.decoding:
+        figures = {key: figure for key, figure in figures.items() if key.startswith(("drag_", "decode_"))}
     details: dict[str, list] = {key: [] for key in ("page_errors", "map_coloured_pixels", "key_press_ms_ours",
                                                     "key_press_ms_floor", "drags", "ceilings")}
     try:
@@ -282,7 +313,9 @@ def main(argv: list[str] | None = None) -> dict[str, Figure]:
            "torch_threads": torch.get_num_threads(), "chromium": chromium, "repeats": settings.repeats,
            "smoke": settings.smoke, "models": settings.models, "details": details}
     report.write_json(json_path, run, figures)
-    notes = [] if settings.first_paint else [report.drag_target_note(figures, settings.models)]
+    notes = [] if settings.first_paint else [
+        report.drag_target_note(figures, settings.models),
+        report.decoding_table(figures, settings.models, settings.drag_s)]
     text = "\n\n".join([report.markdown_table(figures), *notes, report.footer(run)])
     publish(text, doc, DOC_START, DOC_END)
     if details["page_errors"]:

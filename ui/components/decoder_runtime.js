@@ -230,6 +230,7 @@ const DecoderRuntime = (() => {
       canvas.height = rows * this.cellH - gap;
       this.cells = [];
       this.next = 0;
+      this.msPerCell = null; // a running mean of the decodes' times, once one is timed
     }
 
     // latents: one array per cell, row by row.
@@ -238,16 +239,22 @@ const DecoderRuntime = (() => {
       this.next = 0;
     }
 
-    // Decode and draw cells for up to budgetMs (a call while one is still working returns at once).
-    async work(decoder, budgetMs) {
+    // Decode and draw cells for up to budgetMs, starting a decode only where the last ones say it
+    // will fit; with atLeastOne, one even when it will not, so a slow decoder still paints. A call
+    // while one is still working returns at once.
+    async work(decoder, budgetMs, atLeastOne = true) {
       if (this.working) return;
       this.working = true;
       try {
         const ctx = this.canvas.getContext("2d");
         const started = performance.now();
-        while (this.next < this.cells.length && performance.now() - started < budgetMs) {
+        for (let done = 0; this.next < this.cells.length; done++) {
+          const now = performance.now();
+          if (!(atLeastOne && done === 0) && now - started + (this.msPerCell ?? 0) > budgetMs) break;
           const cells = this.cells, index = this.next;
           const pixels = await decoder.decode(cells[index]);
+          const took = performance.now() - now;
+          this.msPerCell = this.msPerCell === null ? took : 0.8 * this.msPerCell + 0.2 * took;
           if (cells !== this.cells || index !== this.next) continue; // repainted meanwhile: drop it
           const column = index % this.columns, row = Math.floor(index / this.columns);
           draw(ctx, pixels, this.imageShape, column * this.cellW, row * this.cellH, this.scale);

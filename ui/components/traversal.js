@@ -1,8 +1,8 @@
 // The live traversal grid: one row per chosen dimension swept across its range, following the
 // latent panel's events while a control moves.
 const GRIDS = new WeakMap();
-// The grid's time per frame: small while a control moves (the panel's picture comes first), more
-// once the hand rests.
+// The grid's time per frame: small while a control moves (the panel's picture comes first, so a
+// decoder slower than the slice leaves the grid until the hand rests), more once it rests.
 const SLICE_MS = 3, IDLE_SLICE_MS = 12, RESTING_AFTER_MS = 120;
 
 class LiveTraversal {
@@ -47,7 +47,7 @@ class LiveTraversal {
       return;
     }
     const resting = performance.now() - this.movedAt > RESTING_AFTER_MS;
-    if (this.decoder) this.painter.work(this.decoder, resting ? IDLE_SLICE_MS : SLICE_MS);
+    if (this.decoder) this.painter.work(this.decoder, resting ? IDLE_SLICE_MS : SLICE_MS, resting);
     requestAnimationFrame(this.tick);
   }
 }
