@@ -56,7 +56,8 @@ from ui.catalog import CHECKPOINTS_ENV
 
 ROOT = Path(__file__).resolve().parents[1]
 CHECKPOINTS = ROOT / "checkpoints"
-DOC_START, DOC_END = "<!-- ui-speed:start -->", "<!-- ui-speed:end -->"  # in docs/benchmarks.md
+DOC_MARKERS = ("<!-- ui-speed:start -->", "<!-- ui-speed:end -->")  # in docs/benchmarks.md
+DECODING_DOC_MARKERS = ("<!-- ui-decoding:start -->", "<!-- ui-decoding:end -->")  # a --decoding run's
 FLOOR_APP = ROOT / "bench" / "floor_app"
 DEFAULT_JSON = ROOT / "bench" / "results" / "ui_speed.json"
 REFERENCE_MODEL = "mnist-vae-conv"  # figures 2 and 3 open this model when it is measured
@@ -317,7 +318,7 @@ def main(argv: list[str] | None = None) -> dict[str, Figure]:
         report.drag_target_note(figures, settings.models),
         report.decoding_table(figures, settings.models, settings.drag_s)]
     text = "\n\n".join([report.markdown_table(figures), *notes, report.footer(run)])
-    publish(text, doc, DOC_START, DOC_END)
+    publish(text, doc, *(DECODING_DOC_MARKERS if settings.decoding else DOC_MARKERS))
     if details["page_errors"]:
         print("\nErrors shown by pages:\n" + "\n".join(f"- {e}" for e in details["page_errors"]))
     return figures

@@ -50,7 +50,7 @@ def export_onnx_decoder(model: GenerativeModel) -> bytes:
     buffer = io.BytesIO()
     try:
         with torch.no_grad(), warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # the tracer's notes on constants; the graph is checked by its tests
+            warnings.simplefilter("ignore")  # the tracer's notes on constants; tests check the graph
             torch.onnx.export(_Decode(model), (torch.zeros(1, model.latent_dim),), buffer, dynamo=False,
                               input_names=[INPUT], output_names=[OUTPUT], opset_version=OPSET,
                               dynamic_axes={INPUT: {0: "batch"}, OUTPUT: {0: "batch"}})
