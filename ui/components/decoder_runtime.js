@@ -166,7 +166,9 @@ const DecoderRuntime = (() => {
     }
 
     decode(z) {
-      if (z.length !== this.latentDim) throw new Error(`latent needs ${this.latentDim} values, got ${z.length}`);
+      if (z.length !== this.latentDim) {
+        return Promise.reject(new Error(`latent needs ${this.latentDim} values, got ${z.length}`));
+      }
       const input = new this.ort.Tensor("float32", Float32Array.from(z), [1, this.latentDim]);
       const run = this.queue.then(() => this.session.run({ z: input })).then((out) => out.image.data);
       this.queue = run.catch(() => {});
@@ -176,9 +178,13 @@ const DecoderRuntime = (() => {
 
   async function openOnnx(buffer) {
     const ort = await onnxRuntime();
-    const session = await ort.InferenceSession.create(new Uint8Array(buffer),
-                                                      { executionProviders: ["wasm"], graphOptimizationLevel: "all" });
+    const options = { executionProviders: ["wasm"], graphOptimizationLevel: "all" };
+    const session = await ort.InferenceSession.create(new Uint8Array(buffer), options);
     return new OnnxDecoder(ort, session);
+  }
+
+  function isOnnx(url) {
+    return new URL(url, document.baseURI).pathname.endsWith(".onnx");
   }
 
   // One download per decoder URL for the page's lifetime; every panel of the model shares it.
@@ -188,7 +194,7 @@ const DecoderRuntime = (() => {
       const pending = fetch(url).then((response) => {
         if (!response.ok) throw new Error(`decoder ${url}: HTTP ${response.status}`);
         return response.arrayBuffer();
-      }).then((buffer) => (new URL(url, document.baseURI).pathname.endsWith(".onnx") ? openOnnx(buffer) : parse(buffer)));
+      }).then((buffer) => (isOnnx(url) ? openOnnx(buffer) : parse(buffer)));
       pending.catch(() => shared.decoders.delete(url)); // a failed download is retried next time
       shared.decoders.set(url, pending);
     }

@@ -206,7 +206,9 @@ class MapWalk {
     }
     if (!this.decoder) return;
     this.pinned = this.describe(px, py);
-    this.show(this.pinned).then(() => { this.caption.textContent += " · pinned; click again to follow the pointer"; });
+    this.show(this.pinned).then(() => {
+      this.caption.textContent += " · pinned; click again to follow the pointer";
+    });
     this.draw();
     this.setStateValue("picked", { x: this.pinned.x, y: this.pinned.y, z: Array.from(this.pinned.z),
                                    point: this.pinned.point, identity: this.data.identity });
