@@ -10,6 +10,7 @@ import torch
 from playwright.sync_api import Page, expect
 
 from bench.browser import DECODE_IN_PAGE, DRAG_IN_PAGE, runtime_page, streamlit_server
+from gen_core.cache import CACHE_DIR_NAME
 from gen_core.files.checkpoint import load_model, load_model_bytes
 from gen_core.media.browser_decoder import export_decoder
 from gen_core.media.onnx_decoder import export_onnx_decoder
@@ -124,6 +125,7 @@ def shipped_gan_url(tmp_path_factory):
     """The app serving one shipped GAN, whose decoder runs in ONNX Runtime Web."""
     folder = tmp_path_factory.mktemp("shipped-gan")
     (folder / f"{SHIPPED_GAN}.safetensors").symlink_to(ROOT / "checkpoints" / f"{SHIPPED_GAN}.safetensors")
+    (folder / CACHE_DIR_NAME).symlink_to(ROOT / "checkpoints" / CACHE_DIR_NAME)  # its map, not recomputed
     env = {**os.environ, CHECKPOINTS_ENV: str(folder), "PYTHONPATH": str(ROOT)}
     with (open(tmp_path_factory.mktemp("logs") / "streamlit.log", "w") as log,
           streamlit_server(ROOT, env, log) as server):
@@ -139,4 +141,22 @@ def test_a_decoder_served_as_onnx_follows_a_slider_in_explore(page, shipped_gan_
     assert drag["inputs"] >= 10 and drag["pictures"] >= 0.8 * drag["inputs"]
     assert canvas_pixels(page) != picture
     page.locator("canvas.la-grid[data-complete]").first.wait_for(timeout=PAGE_TIMEOUT_MS)  # the traversal
+    expect(page.locator(ERRORS)).to_have_count(0)
+
+
+def test_onnx_decoders_draw_interpolate_grids_and_the_map_walk(page, shipped_gan_url):
+    page.goto(f"{shipped_gan_url}/Interpolate?model={SHIPPED_GAN}")
+    page.locator("canvas.la-grid[data-complete]").first.wait_for(timeout=PAGE_TIMEOUT_MS)
+    page.goto(f"{shipped_gan_url}/Latent_Map?model={SHIPPED_GAN}")
+    page.get_by_text("Walk: decode anywhere").click(timeout=PAGE_TIMEOUT_MS)
+    walk = page.locator("canvas.la-walk-map[data-drawn]")
+    walk.wait_for(timeout=PAGE_TIMEOUT_MS)
+    page.wait_for_function("() => window.__latentAtlas && window.__latentAtlas.decoders.size > 0",
+                           timeout=PAGE_TIMEOUT_MS)
+    box = walk.bounding_box()
+    for step in range(8):
+        page.mouse.move(box["x"] + box["width"] * (0.2 + 0.08 * step), box["y"] + box["height"] * 0.5)
+        page.wait_for_timeout(40)
+    picture = page.locator("canvas.la-walk-picture").element_handle()
+    page.wait_for_function("(c) => Number(c.dataset.frames || 0) >= 3", arg=picture, timeout=PAGE_TIMEOUT_MS)
     expect(page.locator(ERRORS)).to_have_count(0)
