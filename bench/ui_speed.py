@@ -60,6 +60,7 @@ DOC_MARKERS = ("<!-- ui-speed:start -->", "<!-- ui-speed:end -->")  # in docs/be
 DECODING_DOC_MARKERS = ("<!-- ui-decoding:start -->", "<!-- ui-decoding:end -->")  # a --decoding run's
 FLOOR_APP = ROOT / "bench" / "floor_app"
 DEFAULT_JSON = ROOT / "bench" / "results" / "ui_speed.json"
+DECODING_JSON = ROOT / "bench" / "results" / "ui_decoding.json"  # --decoding's default
 REFERENCE_MODEL = "mnist-vae-conv"  # figures 2 and 3 open this model when it is measured
 SMOKE_MODELS = ("mnist-vae-conv", "mnist-dcgan")  # a VAE and a GAN
 LIVE_TOGGLE = "Live: decode in this browser"
@@ -268,10 +269,13 @@ def parse_settings(argv: list[str] | None) -> tuple[Settings, Path, Path | None]
                       help="figures 1 and 2 only: how soon the gallery and the map appear")
     only.add_argument("--decoding", action="store_true",
                       help="figures 4 and 6 only: drags and decodes per model, page against torch")
-    parser.add_argument("--json", type=Path, default=DEFAULT_JSON, help="where to write the results")
+    parser.add_argument("--json", type=Path,
+                        help=f"where to write the results (default {DEFAULT_JSON.relative_to(ROOT)}, or "
+                             f"{DECODING_JSON.relative_to(ROOT)} with --decoding)")
     parser.add_argument("--doc", type=Path,
                         help="write the table between the ui-speed markers of this file (docs/benchmarks.md)")
     args = parser.parse_args(argv)
+    args.json = args.json or (DECODING_JSON if args.decoding else DEFAULT_JSON)
     if not args.smoke:
         models = [*(args.models or shipped), colour_dcgan.NAME]
         settings = Settings(args.repeats, models, 2.0, 20, False, args.first_paint, args.decoding)
