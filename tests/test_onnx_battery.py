@@ -357,7 +357,7 @@ def test_gradients_reach_the_latent_through_a_residual_graph():
     assert z.grad is not None and z.grad.abs().sum() > 0
 
 
-def test_only_chains_of_browser_layers_run_in_the_browser():
+def test_only_chains_of_compact_layers_run_in_the_compact_runtime():  # the rest: ONNX Runtime Web
     chain = load_model_bytes(
         export_bytes(randomized(BATTERY["examples-dcgan"][0]), (torch.randn(2, 4, 1, 1),), ["z"]), "c.onnx"
     )

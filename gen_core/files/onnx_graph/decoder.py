@@ -94,7 +94,8 @@ def graph_output_range(plan: Plan, output: str) -> tuple[tuple[float, float], st
 
 
 class NotInBrowser(nn.Module):
-    """Stands for a decoder the browser runtime cannot run; ``export_refusal`` says why."""
+    """Stands for a decoder the page's compact runtime cannot run (``export_refusal`` says why);
+    the page runs it in ONNX Runtime Web instead (``gen_core.media.onnx_decoder``)."""
 
     def __init__(self, reason: str) -> None:
         super().__init__()
@@ -155,7 +156,7 @@ class OnnxDecoder(GenerativeModel):
         return ((self.raw_images(z) - low) / (high - low)).clamp(0, 1)
 
     def decoder_layers(self) -> list[nn.Module]:
-        """The chain of browser layers where the graph is one, else ``[NotInBrowser(reason)]``."""
+        """The chain of compact-runtime layers where the graph is one, else ``[NotInBrowser(reason)]``."""
         chain, reason = self.graph.chain()
         if not chain or self.layout.kind == "nhwc":
             return [NotInBrowser(reason or "the picture's channels come last (NHWC)")]
