@@ -11,6 +11,8 @@ import random
 import streamlit as st
 import torch
 
+from gen_core.eval.metric_keys import DIM_EFFECT
+from gen_core.eval.smoothness import order_by_effect
 from gen_core.latent.encoding import order_by_kl
 from gen_core.latent.operations import traversal_grid, traversal_width, zero_latent
 from gen_core.media.downloads import npy_bytes, sweep_gif
@@ -64,7 +66,7 @@ def latent_panel(stem: str) -> None:
     """
     model, view = get_model(stem), get_view(stem)
     kl = kl_per_dim(stem) if model.has_encoder else None
-    active, inactive = order_by_kl(kl) if kl is not None else (list(range(model.latent_dim)), [])
+    active, inactive = order_by_kl(kl) if kl is not None else (control_order(stem, model), [])
     caption = f"{stem} · seed {view.seed}"
     url = live_toggle(stem).page_url
     if url is None:
@@ -83,6 +85,19 @@ def latent_panel(stem: str) -> None:
                            help="numpy.load reads it: one row of the model's latent, as the link carries it.")
     traversal_section(stem, model, view, url, active)
     direction_panel(stem, model, url)
+
+
+def control_order(stem: str, model: GenerativeModel) -> list[int]:
+    """A model without an encoder: its dimensions by measured effect size when the viewer wants
+    (the card records it; ``gen_core.eval.smoothness``), else in their own order."""
+    effects = model.card.metrics.get(DIM_EFFECT)
+    if not (isinstance(effects, (list, tuple)) and len(effects) == model.latent_dim):
+        return list(range(model.latent_dim))
+    if st.toggle("Strongest dimensions first", value=True, key=f"order_by_effect_{stem}",
+                 help="Controls ordered by how much each dimension changes the picture, in the "
+                      "classifier's features (measured when the model was evaluated)."):
+        return order_by_effect(list(effects))
+    return list(range(model.latent_dim))
 
 
 def server_panel(stem: str, model: GenerativeModel, view: View, kl: torch.Tensor | None,
