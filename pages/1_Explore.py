@@ -20,6 +20,7 @@ from gen_core.models import GenerativeModel
 from ui.cached import PICKABLE_IMAGES, kl_per_dim, pickable_images
 from ui.catalog import get_model
 from ui.decode_path import live_toggle
+from ui.demo_download import demo_download
 from ui.directions_panel import direction_panel
 from ui.latent_controls import latent_controls
 from ui.live_latent import live_panel, live_traversal
@@ -83,6 +84,7 @@ def latent_panel(stem: str) -> None:
     latent.download_button("Download latent (.npy)", npy_bytes(view.z), file_name=f"{stem}-latent.npy",
                            mime="application/octet-stream", key="download_latent",
                            help="numpy.load reads it: one row of the model's latent, as the link carries it.")
+    demo_download(stem, view)
     traversal_section(stem, model, view, url, active)
     direction_panel(stem, model, url)
 
