@@ -76,13 +76,17 @@ def reconstructions(stems: list[str]) -> None:
     for dataset in dict.fromkeys(dataset_name(s) for s in vaes):
         group = [s for s in vaes if dataset_name(s) == dataset]
         images = eval_images(group[0], RECONSTRUCTED)
-        show_images(images, nrow=RECONSTRUCTED, target_px=LARGE_PX * 2, caption=f"{dataset} originals")
+        if not len(images):
+            st.info(f"No images of {plain(dataset or 'their dataset')} on this server for "
+                    f"{plain(', '.join(group))}: upload pictures on the Latent Map to reconstruct them.")
+            continue
+        show_images(images, nrow=len(images), target_px=LARGE_PX * 2, caption=f"{dataset} originals")
         errors = {}
         for stem in group:
             recon = reconstruct(get_model(stem), images)
             errors[stem] = pixel_errors(images, recon).tolist()
-            show_images(recon, nrow=RECONSTRUCTED, target_px=LARGE_PX * 2, caption=f"{stem} reconstructions")
-        table = pd.DataFrame(errors, index=[f"image {i + 1}" for i in range(RECONSTRUCTED)]).T
+            show_images(recon, nrow=len(images), target_px=LARGE_PX * 2, caption=f"{stem} reconstructions")
+        table = pd.DataFrame(errors, index=[f"image {i + 1}" for i in range(len(images))]).T
         st.caption("Mean squared pixel error per image (lower is closer to the original)")
         st.dataframe(table.style.format("{:.4f}"), width="stretch")
 

@@ -16,6 +16,8 @@ LIVE_DECODING = "live_decoding"  # Explore's "Live" toggle: decode in the page (
 UPLOADS = "uploaded_models"  # {shown name: ui.catalog.UploadedModel}: models uploaded in this tab
 # (upload ids of the files in the uploader, {upload ids of one model's files: (added, message)})
 TAKEN_UPLOADS = "taken_uploads"
+# (upload ids, digest, gen_core.data.ImageData, refusal): pictures uploaded as this tab's probe set
+PROBE_UPLOAD = "probe_upload"
 OWN_IMAGE = "own_image"  # (digest, picture, image [C, H, W]): the user's photo or drawing
 OWN_LATENTS = "own_latents"  # {(model identity, image digest): z [D]}: its latent per model
 BOOKMARKS = "bookmarks"  # [{"name", "page", "params"}]: this tab's saved views, in presenting order
