@@ -10,7 +10,7 @@ from gen_core.eval.report import METRICS, best_models, headline
 from gen_core.files.card import model_facts
 from gen_core.latent.encoding import pixel_errors, reconstruct
 from gen_core.latent.operations import seed_latent
-from ui.cached import dataset_name, eval_images
+from ui.cached import dataset_name, probe
 from ui.catalog import get_model, model_ref
 from ui.page import guarded, start_page
 from ui.render import LARGE_PX, show_images
@@ -75,12 +75,13 @@ def reconstructions(stems: list[str]) -> None:
         return
     for dataset in dict.fromkeys(dataset_name(s) for s in vaes):
         group = [s for s in vaes if dataset_name(s) == dataset]
-        images = eval_images(group[0], RECONSTRUCTED)
-        if not len(images):
+        found = probe(group[0])
+        if found is None:
             st.info(f"No images of {plain(dataset or 'their dataset')} on this server for "
                     f"{plain(', '.join(group))}: upload pictures on the Latent Map to reconstruct them.")
             continue
-        show_images(images, nrow=len(images), target_px=LARGE_PX * 2, caption=f"{dataset} originals")
+        images = found.data.images[:RECONSTRUCTED]
+        show_images(images, nrow=len(images), target_px=LARGE_PX * 2, caption=f"{found.data.name} originals")
         errors = {}
         for stem in group:
             recon = reconstruct(get_model(stem), images)

@@ -48,7 +48,7 @@ def encoder_input(graph, image_shape: tuple[int, int, int]) -> EncoderInput:
     constants = {t.name for t in graph.initializer}
     given = [i for i in graph.input if i.name not in constants]
     if len(given) != 1:
-        raise GraphError(f"the encoder needs one input (the picture), it has {len(given)}")
+        raise GraphError(f"it needs one input (the picture), it has {len(given)}")
     tensor = given[0].type.tensor_type
     dims = [d.dim_value if d.HasField("dim_value") else None for d in tensor.shape.dim]
     shape = tuple(dims[1:])
@@ -58,7 +58,7 @@ def encoder_input(graph, image_shape: tuple[int, int, int]) -> EncoderInput:
         layouts[(h, w)] = "hw"
     if tensor.elem_type not in FLOAT_TYPES or len(dims) < 2 or shape not in layouts:
         raise GraphError(
-            f"the encoder's input {given[0].name[:40]!r} {dims} does not take the decoder's pictures "
+            f"its input {given[0].name[:40]!r} {dims} does not take the decoder's pictures "
             f"{list(image_shape)} ([B, C, H, W], [B, H, W, C] or flat [B, C*H*W], floats)"
         )
     return EncoderInput(given[0].name, shape, layouts[shape])
@@ -73,7 +73,7 @@ def posterior_kind(sizes: list[int], latent_dim: int) -> str:
     if sizes == [latent_dim]:
         return "point"
     raise GraphError(
-        f"the encoder's outputs hold {sizes} values per picture; the decoder's latent size is "
+        f"its outputs hold {sizes} values per picture; the decoder's latent size is "
         f"{latent_dim}: give mean and log-variance ({latent_dim} each, or {2 * latent_dim} in one), "
         f"or one code of {latent_dim}"
     )
@@ -84,7 +84,7 @@ def output_sizes(shapes: list[tuple[int, ...]]) -> list[int]:
     sizes = []
     for shape in shapes:
         if not shape or any(n != 1 for n in shape[1:]):
-            raise GraphError(f"the encoder's output {list(shape)} is not a latent [D] (or [D, 1, 1])")
+            raise GraphError(f"its output {list(shape)} is not a latent [D] (or [D, 1, 1])")
         sizes.append(math.prod(shape))
     return sizes
 
@@ -153,7 +153,7 @@ def with_encoder(decoder: OnnxDecoder, proto, file_name: str, external: dict[str
     names = [o.name for o in graph.output]
     values = [plan.values.get(name) for name in names]
     if not 1 <= len(names) <= 2 or not all(isinstance(v, Activation) for v in values):
-        raise GraphError("the encoder needs one or two outputs computed from the picture")
+        raise GraphError("it needs one or two outputs computed from the picture")
     kind = posterior_kind(output_sizes([v.shape for v in values]), decoder.latent_dim)
     properties = {**decoder_properties, **{p.key: p.value for p in proto.metadata_props}}
     key = "latent_atlas.encoder_input_range"
