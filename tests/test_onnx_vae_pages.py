@@ -14,6 +14,7 @@ from gen_core.data import IMAGE_FOLDERS_ENV, folder_probe, uploaded_probe
 from gen_core.media.images import UserImageError
 from tests.app_support import assert_clean, open_page, shown
 from tests.foreign_vae import decoder_bytes, encoder_bytes, tiny_vae, write_foreign_vae
+from tests.test_own_image_pages import photo
 from ui.catalog import CHECKPOINTS_ENV
 
 ON_DIGITS, ON_FOLDER, ON_NOTHING = "foreign", "shapes-vae", "nodata-vae"
@@ -123,3 +124,17 @@ def test_a_decoder_and_its_encoder_upload_together_as_one_vae():
     at.run()
     assert_clean(at)
     assert "mine (uploaded) reconstructions" in captions(at)
+
+
+def test_explore_encodes_an_uploaded_photo_with_the_foreign_encoder():
+    at = open_page("explore", state={"active_models": [ON_DIGITS], "live_decoding": False})
+    before = at.session_state["views"][ON_DIGITS].z
+    at.file_uploader(key="explore_own_file").set_value(photo()).run()
+    at.button(key="explore_own_go").click().run()
+    assert_clean(at)
+    assert at.session_state["views"][ON_DIGITS].z != before
+
+
+@pytest.mark.parametrize("page", ["explore", "interpolate", "arithmetic"])
+def test_pages_run_clean_for_a_foreign_vae_without_images(page):
+    assert_clean(open_page(page, state={"active_models": [ON_NOTHING]}))
