@@ -17,6 +17,7 @@ from gen_core.data import MAX_UPLOADED_PROBE_BYTES, MAX_UPLOADED_PROBE_IMAGES, I
 from gen_core.media.images import UserImageError
 from ui.session_keys import PROBE_UPLOAD
 from ui.text import plain
+from ui.upload_space import evict_uploads
 
 PICTURE_TYPES = ["png", "jpg", "jpeg", "webp", "gif", "bmp"]  # gen_core.media.images.USER_IMAGE_FORMATS
 
@@ -58,4 +59,5 @@ def take_pictures(files: list, image_shape: tuple[int, int, int]) -> str:
         return str(err)
     digest = hashlib.sha256(data.images.numpy().tobytes()).hexdigest()[:16]
     st.session_state[PROBE_UPLOAD] = (ids, digest, data, "")
+    evict_uploads()  # their encodings and projections will go to the upload space
     return ""
