@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 
+from gen_core.cache import ArtifactCache, file_identity, model_identity, stale_cache_files
 from gen_core.files.checkpoint import CheckpointError, load_model, load_model_bytes
 from gen_core.files.onnx_graph import OnnxDecoder, OnnxVAE
 from tests.foreign_vae import (
@@ -124,3 +125,16 @@ def test_an_encoder_of_other_pictures_is_refused():
     data = onnx_bytes(FiveValues(), torch.rand(1, 1, 16, 16), ["stats"])
     with pytest.raises(CheckpointError, match=r"does not take the decoder's pictures \[1, 8, 8\]"):
         load_model_bytes(decoder_bytes(tiny_vae()), "d.onnx", external={"d.encoder.onnx": data})
+
+
+def test_a_foreign_vaes_identity_and_caches_cover_its_encoder(tmp_path):
+    write_foreign_vae(tmp_path, "v")
+    decoder = tmp_path / "v.onnx"
+    identity = model_identity(decoder)
+    assert identity != file_identity(decoder)
+    entry = ArtifactCache.beside(decoder).file("preview", "png")
+    entry.parent.mkdir()
+    entry.write_bytes(b"png")
+    assert stale_cache_files(tmp_path) == []  # the pair's cache is current
+    (tmp_path / "v.encoder.onnx").write_bytes(encoder_bytes(tiny_vae(1)))
+    assert model_identity(decoder) != identity and stale_cache_files(tmp_path) == [entry]

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from gen_core.cache import CACHE_DIR_NAME, ArtifactCache, bytes_identity, file_identity
+from gen_core.cache import CACHE_DIR_NAME, ArtifactCache, bytes_identity, model_identity
 from gen_core.eval.ranking import Ranked, rank_models
 from gen_core.files.card import ModelCard, size_text
 from gen_core.files.checkpoint import (
@@ -170,17 +170,7 @@ def model_ref(stem: str) -> ModelRef:
         upload = uploads()[stem]
         return ModelRef(stem, upload.identity, None, len(upload.data))
     entry = catalog()[stem]
-    return ModelRef(stem, _listed_identity(entry), entry.path, entry.path.stat().st_size)
-
-
-def _listed_identity(entry: CatalogEntry) -> str:
-    """The file's SHA-256; for a foreign VAE, one of its decoder's and its encoder's together, as
-    a changed encoder makes other encodings (and maps) of the same decoder."""
-    identity = file_identity(entry.path)
-    encoder = entry.card.provenance.get("encoder") if entry.card is not None else None
-    if encoder:
-        identity = joint_identity(identity, file_identity(entry.path.parent / encoder))
-    return identity
+    return ModelRef(stem, model_identity(entry.path), entry.path, entry.path.stat().st_size)
 
 
 def joint_identity(*parts: str) -> str:
