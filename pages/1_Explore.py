@@ -17,7 +17,7 @@ from gen_core.latent.encoding import order_by_kl
 from gen_core.latent.operations import traversal_grid, traversal_width, zero_latent
 from gen_core.media.downloads import npy_bytes, sweep_gif
 from gen_core.models import GenerativeModel
-from ui.cached import PICKABLE_IMAGES, kl_per_dim, pickable_images
+from ui.cached import kl_per_dim, pickable_images
 from ui.catalog import get_model
 from ui.decode_path import live_toggle
 from ui.demo_download import demo_download
@@ -42,7 +42,8 @@ def encode_image(stem: str, index: int) -> None:
 def start_controls(stem: str, model: GenerativeModel) -> None:
     """Seed, random, reset and (VAE) encode-a-real-image: each replaces the whole view."""
     view = get_view(stem)
-    cols = st.columns([2, 1, 1, 3] if model.has_encoder else [2, 1, 1])
+    images = len(pickable_images(stem)) if model.has_encoder else 0  # none: no probe set here
+    cols = st.columns([2, 1, 1, 3] if images else [2, 1, 1])
     seed = cols[0].number_input("Seed", 0, MAX_SEED, view.seed, key=f"seed_{stem}_{view.version}")
     if seed != view.seed:
         seed_view(stem, seed)
@@ -50,10 +51,10 @@ def start_controls(stem: str, model: GenerativeModel) -> None:
     cols[1].button("Random", key="random", on_click=lambda: seed_view(stem, random.randint(0, 99_999)))
     cols[2].button("Reset to zero", key="reset",
                    on_click=lambda: set_view(stem, zero_latent(model.latent_spec).tolist()))
-    if model.has_encoder:
+    if images:
         with cols[3]:
             pick, go = st.columns([2, 1], vertical_alignment="bottom")
-            index = pick.number_input("Dataset image #", 0, PICKABLE_IMAGES - 1, 0, key="image_index")
+            index = pick.number_input("Dataset image #", 0, images - 1, 0, key="image_index")
             go.button("Encode it", key="encode", on_click=encode_image, args=(stem, int(index)))
 
 

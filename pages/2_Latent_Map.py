@@ -18,13 +18,14 @@ from gen_core.maps.projection import (
 )
 from gen_core.media.downloads import map_csv, npy_bytes
 from gen_core.models import GenerativeModel
-from ui.cached import latent_map_data, projection
+from ui.cached import latent_map_data, projection, server_has_images
 from ui.catalog import artifact_cache, get_model
 from ui.decode_path import decode_path
 from ui.full_map_view import chosen_full_map
 from ui.map_figure import map_figure, selected_indices
 from ui.map_walk import walk_map
 from ui.page import guarded, start_page
+from ui.probe_upload import probe_upload_section
 from ui.render import MEDIUM_PX, show_images
 from ui.session_keys import MAP_SELECTION
 from ui.state import get_view, set_view, write_url
@@ -94,7 +95,10 @@ def latent_map() -> None:
 @guarded
 def map_view(stem: str) -> None:
     """Projection controls, map and selection: a fragment, so using them reruns only this part."""
-    model, data = get_model(stem), latent_map_data(stem)
+    model = get_model(stem)
+    if model.has_encoder and not server_has_images(stem):
+        probe_upload_section(model.card.dataset, model.image_shape)
+    data = latent_map_data(stem)
     full = chosen_full_map(stem, model)
     if full is not None:  # the whole dataset, projected once in the background with UMAP's defaults
         data = full_map.as_map_data(full, data.class_names, model.card.dataset)

@@ -13,8 +13,11 @@ URL_NOTICES = "_url_notices"  # (page, [notice]): what applying the opened link 
 SECOND_SEED = "second_seed"  # Interpolate's other endpoint, carried by the link as seed2=
 MAP_SELECTION = "map_selection"  # {model stem: the mean latent [D] of the last map selection}
 LIVE_DECODING = "live_decoding"  # Explore's "Live" toggle: decode in the page (True) or on the server
-UPLOADS = "uploaded_models"  # {shown name: (identity, file name, bytes)}: models uploaded in this tab
-TAKEN_UPLOAD = "taken_upload_id"  # the file id of the model upload already added
+UPLOADS = "uploaded_models"  # {shown name: ui.catalog.UploadedModel}: models uploaded in this tab
+# (upload ids of the files in the uploader, {upload ids of one model's files: (added, message)})
+TAKEN_UPLOADS = "taken_uploads"
+# (upload ids, digest, gen_core.data.ImageData, refusal): pictures uploaded as this tab's probe set
+PROBE_UPLOAD = "probe_upload"
 OWN_IMAGE = "own_image"  # (digest, picture, image [C, H, W]): the user's photo or drawing
 OWN_LATENTS = "own_latents"  # {(model identity, image digest): z [D]}: its latent per model
 BOOKMARKS = "bookmarks"  # [{"name", "page", "params"}]: this tab's saved views, in presenting order

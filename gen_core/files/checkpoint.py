@@ -149,7 +149,7 @@ def load_model(path: str | Path, device: str | torch.device = "cpu") -> Generati
     """Rebuild the model stored in ``path`` from the file alone, in eval mode."""
     path = Path(path)
     with refused_if_malformed(path):
-        if path.suffix.lower() == ONNX_SUFFIX:  # its external data, if any, lies beside it
+        if path.suffix.lower() == ONNX_SUFFIX:  # its external data and encoder, if any, lie beside it
             return load_onnx_file(path, _read_bytes(path)).to(device).eval()
         return _model_from_bytes(path, _read_bytes(path), device)
 
@@ -157,7 +157,8 @@ def load_model(path: str | Path, device: str | torch.device = "cpu") -> Generati
 def load_model_bytes(data: bytes, name: str, device: str | torch.device = "cpu",
                      external: dict[str, bytes] | None = None) -> GenerativeModel:
     """``load_model`` for a file's bytes (an upload); ``name`` is the file name errors give.
-    ``external`` holds an ONNX graph's external-data files by the names the graph gives them."""
+    ``external`` holds the files uploaded with an ONNX decoder by name: its external data, and its
+    encoder graph (``gen_core.files.onnx_graph.encoder``)."""
     where = Path(name)
     with refused_if_malformed(where):
         _refuse_pickle_suffix(where, bytes(data))
