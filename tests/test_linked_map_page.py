@@ -16,6 +16,7 @@ from tests.app_support import (  # noqa: F401  (fixtures used via usefixtures)
     checkpoint_env,
     open_page,
     shared_model_dir,
+    shown,
 )
 from tests.test_app_pages import selection
 
@@ -47,9 +48,9 @@ def test_a_selection_in_one_map_lights_up_the_same_images_in_the_other():
     linked = [t for t in traces(at)[1] if t["name"] == "linked"]
     assert [values(t["customdata"]) for t in linked] == [[2, 5]]
     assert not [t for t in traces(at)[0] if t["name"] == "linked"]  # the selected map keeps its figure
-    captions = [img.proto.imgs[0].caption for img in at.image]
-    assert any("originals" in c for c in captions)
-    assert sum("reconstructions" in c for c in captions) == 2  # pictures from both models
+    caption = shown(at.image[0].proto.imgs[0].caption)  # one grid: originals, then both models' pictures
+    assert "2 chosen images" in caption
+    assert f"the originals, {VAE}'s and {CONV_VAE}'s reconstructions" in caption
     assert at.get("download_button")
 
 

@@ -18,16 +18,25 @@ import torch
 from gen_core.maps.linked import BY_IMAGE, OVERLAP_NEIGHBOURS, Pairing, linked_points, pair_maps
 from gen_core.maps.projection import MapData, ProjectionParams, has_cached_projection
 from gen_core.media.downloads import linked_map_csv
-from ui.cached import latent_map_data, linked_layout, linked_overlap, map_cache, map_classes, projection
+from ui.cached import (
+    latent_map_data,
+    linked_layout,
+    linked_overlap,
+    map_cache,
+    map_classes,
+    probe,
+    projection,
+)
 from ui.catalog import get_model, model_card, usable_stems
 from ui.map_figure import light_up, map_figure, score_figure, selected_indices
-from ui.render import MEDIUM_PX, show_images
+from ui.render import show_images
 from ui.session_keys import LINKED_MODEL, LINKED_OVERLAYS, LINKED_PICK, LINKED_SOURCE
 from ui.text import plain
 
 NO_SECOND = "none"
 BY_CLASS_COLOUR, BY_OVERLAP_COLOUR = "Class", "Neighbour overlap"
 SHOWN = 8
+PICTURE_PX = 84  # one chosen point's picture, so a row of eight fits under a map
 SIDES = ("a", "b")
 
 
@@ -105,7 +114,7 @@ def linked_view(stem_a: str, stem_b: str) -> None:
     params = ProjectionParams("umap" if method == "UMAP" else "pca")
     colours = [BY_CLASS_COLOUR] + ([BY_OVERLAP_COLOUR] if pairing.by == BY_IMAGE else [])
     colour = cols[1].radio("Colour by", colours, horizontal=True, key="linked_colour")
-    names = data["a"].class_names
+    names = class_names(stem_a, data, pairing)
     picked = cols[2].selectbox("Light up a class", [None, *range(len(names))], key="linked_class",
                                format_func=lambda c: "—" if c is None else names[c],
                                on_change=_remember, args=("class",))
@@ -134,6 +143,14 @@ def linked_view(stem_a: str, stem_b: str) -> None:
                            key="linked_csv")
 
 
+def class_names(stem_a: str, data: dict[str, MapData], pairing: Pairing) -> tuple[str, ...]:
+    """The dataset's class names: a map's, else the probe set's (a GAN pair), else the numbers."""
+    found = probe(stem_a)
+    names = data["a"].class_names or data["b"].class_names or (found.data.class_names if found else ())
+    count = int(max(pairing.classes_a.max(initial=-1), pairing.classes_b.max(initial=-1))) + 1
+    return names if len(names) >= count else tuple(str(c) for c in range(count))
+
+
 def explain(pairing: Pairing, overlap: np.ndarray | None) -> None:
     if pairing.by == BY_IMAGE:
         st.caption("Both maps show the same images, and the second map is turned and scaled onto the "
@@ -155,20 +172,24 @@ def explain(pairing: Pairing, overlap: np.ndarray | None) -> None:
 @torch.no_grad()
 def chosen_pictures(stems: dict[str, str], data: dict[str, MapData], lit: dict[str, list[int]],
                     pairing: Pairing) -> None:
-    """The chosen points' pictures from both models: the originals, then each model's decoding."""
+    """The chosen points' pictures from both models: for image pairs one grid (the originals, then
+    each model's reconstruction), for class pairs each model's decodings of its lit points."""
     if not lit["a"] and not lit["b"]:
         st.info("Click a point, draw a box or lasso in either map, or light up a class: the same "
                 + ("images" if pairing.by == BY_IMAGE else "class") + " light up in the other map.")
         return
-    if pairing.by == BY_IMAGE and data["a"].images is not None:
+    decoded = {side: get_model(stems[side]).decode(data[side].latents[lit[side][:SHOWN]]) for side in SIDES}
+    if pairing.by == BY_IMAGE:
         shown = lit["a"][:SHOWN]
-        show_images(data["a"].images[shown], nrow=SHOWN, target_px=MEDIUM_PX * 2,
-                    caption=f"{len(lit['a'])} chosen images (up to {SHOWN} shown): the originals")
+        rows = [data["a"].images[shown]] if data["a"].images is not None else []
+        show_images(torch.cat([*rows, decoded["a"], decoded["b"]]), nrow=len(shown),
+                    target_px=PICTURE_PX * len(shown),
+                    caption=f"{len(lit['a'])} chosen images ({len(shown)} shown). Rows: "
+                            + ("the originals, " if rows else "")
+                            + f"{plain(stems['a'])}'s and {plain(stems['b'])}'s reconstructions")
+        return
     for side in SIDES:
-        shown = lit[side][:SHOWN]
-        if not shown:
-            continue
-        model = get_model(stems[side])
-        what = "reconstructions" if pairing.by == BY_IMAGE else "decoded points of the chosen classes"
-        show_images(model.decode(data[side].latents[shown]), nrow=SHOWN, target_px=MEDIUM_PX * 2,
-                    caption=f"{plain(stems[side])}: {what}")
+        if len(decoded[side]):
+            show_images(decoded[side], nrow=len(decoded[side]), target_px=PICTURE_PX * len(decoded[side]),
+                        caption=f"{plain(stems[side])}: {len(lit[side])} points of the chosen classes "
+                                f"({len(decoded[side])} shown), decoded")

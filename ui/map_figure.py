@@ -9,6 +9,7 @@ import plotly.graph_objects as go
 from ui.text import plotly_text
 
 MARKER_SIZE = 5
+FEW_LIT = 50
 
 
 MARKER_COLOURS = ("black", "#d62728")
@@ -63,10 +64,11 @@ def light_up(fig: go.Figure, coords: np.ndarray, lit: list[int], name: str) -> N
         return
     fig.update_traces(marker_opacity=0.25)
     label = plotly_text(name)
+    few = len(lit) <= FEW_LIT  # a few rings stand out; hundreds of thick ones would merge into a blot
     fig.add_trace(go.Scattergl(x=coords[lit, 0], y=coords[lit, 1], mode="markers", name=label,
                                customdata=np.asarray(lit),
-                               marker={"size": MARKER_SIZE + 4, "color": "rgba(0,0,0,0)",
-                                       "line": {"width": 2, "color": "black"}},
+                               marker={"size": MARKER_SIZE + (4 if few else 2), "color": "rgba(0,0,0,0)",
+                                       "line": {"width": 2 if few else 0.75, "color": "black"}},
                                hovertemplate=f"{label} · #%{{customdata}}<extra></extra>"))
 
 
