@@ -18,6 +18,7 @@ import torch
 from gen_core.maps.linked import BY_IMAGE, OVERLAP_NEIGHBOURS, Pairing, linked_points, pair_maps
 from gen_core.maps.projection import MapData, ProjectionParams, has_cached_projection
 from gen_core.media.downloads import linked_map_csv
+from gen_core.media.images import crisp, image_grid, to_pil
 from ui.cached import (
     latent_map_data,
     linked_layout,
@@ -29,7 +30,6 @@ from ui.cached import (
 )
 from ui.catalog import get_model, model_card, usable_stems
 from ui.map_figure import light_up, map_figure, score_figure, selected_indices
-from ui.render import show_images
 from ui.session_keys import LINKED_MODEL, LINKED_OVERLAYS, LINKED_PICK, LINKED_SOURCE
 from ui.text import plain
 
@@ -182,14 +182,22 @@ def chosen_pictures(stems: dict[str, str], data: dict[str, MapData], lit: dict[s
     if pairing.by == BY_IMAGE:
         shown = lit["a"][:SHOWN]
         rows = [data["a"].images[shown]] if data["a"].images is not None else []
-        show_images(torch.cat([*rows, decoded["a"], decoded["b"]]), nrow=len(shown),
-                    target_px=PICTURE_PX * len(shown),
-                    caption=f"{len(lit['a'])} chosen images ({len(shown)} shown). Rows: "
-                            + ("the originals, " if rows else "")
-                            + f"{plain(stems['a'])}'s and {plain(stems['b'])}'s reconstructions")
+        show_small(torch.cat([*rows, decoded["a"], decoded["b"]]), nrow=len(shown),
+                   caption=f"{len(lit['a'])} chosen images ({len(shown)} shown). Rows: "
+                           + ("the originals, " if rows else "")
+                           + f"{plain(stems['a'])}'s and {plain(stems['b'])}'s reconstructions")
         return
     for side in SIDES:
         if len(decoded[side]):
-            show_images(decoded[side], nrow=len(decoded[side]), target_px=PICTURE_PX * len(decoded[side]),
-                        caption=f"{plain(stems[side])}: {len(lit[side])} points of the chosen classes "
-                                f"({len(decoded[side])} shown), decoded")
+            show_small(decoded[side], nrow=len(decoded[side]),
+                       caption=f"{plain(stems[side])}: {len(lit[side])} points of the chosen classes "
+                               f"({len(decoded[side])} shown), decoded")
+
+
+def show_small(images: torch.Tensor, nrow: int, caption: str) -> None:
+    """Images ``[B, C, H, W]`` in a grid of ``nrow`` columns, each about ``PICTURE_PX`` wide, shown at
+    that size (an image narrower than its column would otherwise be stretched, blurred, to fill it)."""
+    grid = image_grid(images, nrow=nrow)
+    cells = max(nrow, -(-len(images) // nrow))
+    picture = crisp(grid, PICTURE_PX * cells)
+    st.image(to_pil(picture), caption=caption, output_format="PNG", width=picture.shape[1])
