@@ -30,8 +30,9 @@ from ui.cached import (
 )
 from ui.catalog import get_model, model_card, usable_stems
 from ui.map_figure import light_up, map_figure, score_figure, selected_indices
+from ui.page import guarded
 from ui.session_keys import LINKED_MODEL, LINKED_OVERLAYS, LINKED_PICK, LINKED_SOURCE
-from ui.text import plain
+from ui.text import plain, plotly_text
 
 NO_SECOND = "none"
 BY_CLASS_COLOUR, BY_OVERLAP_COLOUR = "Class", "Neighbour overlap"
@@ -98,6 +99,7 @@ def overlays(keys: dict[str, str], lit: dict[str, list[int]]) -> dict[str, list[
 
 
 @st.fragment
+@guarded
 def linked_view(stem_a: str, stem_b: str) -> None:
     """Both maps in one frame, the chosen points lit up in each, their pictures, the overlap score."""
     pairing = pairing_of(stem_a, stem_b)
@@ -125,12 +127,12 @@ def linked_view(stem_a: str, stem_b: str) -> None:
     lit = lit_points(keys, pairing, picked)
     drawn = overlays(keys, lit)
     stems = {"a": stem_a, "b": stem_b}
+    classes = {"a": pairing.classes_a, "b": pairing.classes_b}  # labels, or a GAN's read classes
     for side, column in zip(SIDES, st.columns(2), strict=True):
-        labels = data[side].labels.numpy() if pairing.by == BY_IMAGE else getattr(pairing, f"classes_{side}")
         fig = (score_figure(coords[side], overlap, f"{OVERLAP_NEIGHBOURS}-NN overlap")
-               if colour == BY_OVERLAP_COLOUR else map_figure(coords[side], labels, names))
+               if colour == BY_OVERLAP_COLOUR else map_figure(coords[side], classes[side], names))
         light_up(fig, coords[side], drawn[side], "linked")
-        fig.update_layout(height=480, title={"text": stems[side]})
+        fig.update_layout(height=480, title={"text": plotly_text(stems[side])})
         with column:
             st.plotly_chart(fig, on_select=functools.partial(_remember, side),
                             selection_mode=("points", "box", "lasso"), key=keys[side])
