@@ -1,4 +1,5 @@
-"""Latent Map: encodings (VAE) or sampled latents (GAN) in 2-D; select points to see them."""
+"""Latent Map: encodings (VAE) or sampled latents (GAN) in 2-D; select points to see them; or two
+models' maps linked side by side."""
 
 from __future__ import annotations
 
@@ -22,6 +23,7 @@ from ui.cached import latent_map_data, projection, server_has_images
 from ui.catalog import artifact_cache, get_model
 from ui.decode_path import decode_path
 from ui.full_map_view import chosen_full_map
+from ui.linked_maps import linked_view, second_model_choice
 from ui.map_figure import map_figure, selected_indices
 from ui.map_walk import walk_map
 from ui.page import guarded, start_page
@@ -88,7 +90,13 @@ def latent_map() -> None:
     stems = start_page("latent_map", "Latent Map")
     if not stems:
         return
-    map_view(stems[0])
+    second = second_model_choice(stems[0])
+    write_url(model2=second)
+    if second is None:
+        map_view(stems[0])
+    else:
+        write_url(model=stems[0])
+        linked_view(stems[0], second)
 
 
 @st.fragment

@@ -12,6 +12,13 @@ from gen_core.cache import ArtifactCache, preview_grid
 from gen_core.data import DataError, ImageData, probe_set
 from gen_core.eval.classifier import Classifier, default_classifier_path, load_classifier
 from gen_core.latent.encoding import mean_kl_per_dim
+from gen_core.maps.linked import (
+    Pairing,
+    cached_alignment,
+    class_readings,
+    linked_cache_kind,
+    neighbour_overlap,
+)
 from gen_core.maps.projection import MapData, ProjectionParams, cached_projection, map_data
 from ui.catalog import artifact_cache, get_model, model_card, model_ref
 from ui.probe_upload import uploaded_probe_set
@@ -144,3 +151,40 @@ def dataset_classifier(dataset: str) -> Classifier | None:
 @st.cache_resource(show_spinner=False, max_entries=4)
 def _classifier(path: str) -> Classifier:
     return load_classifier(path)
+
+
+def map_classes(stem: str) -> np.ndarray | None:
+    """The class of each point ``[N]`` of ``stem``'s map: its images' labels where they are all
+    known, else the dataset classifier's reading of each decoded latent; ``None`` without a classifier."""
+    data = latent_map_data(stem)
+    if data.images is not None and bool((data.labels >= 0).all()):
+        return data.labels.numpy()
+    return _class_readings(stem, _hash(stem), _probe_key(stem))
+
+
+@st.cache_data(show_spinner="Reading each point's class with the dataset's classifier…", max_entries=16)
+def _class_readings(stem: str, file_hash: str, probe_key: str) -> np.ndarray | None:
+    classifier = dataset_classifier(dataset_name(stem))
+    if classifier is None:
+        return None
+    return class_readings(get_model(stem), latent_map_data(stem).latents, classifier)
+
+
+def linked_overlap(stem_a: str, stem_b: str) -> np.ndarray:
+    """Per image of two maps of the same images, the share ``[N]`` of its 10 nearest neighbours the
+    two latent spaces agree on (``gen_core.maps.linked.neighbour_overlap``)."""
+    return _overlap(stem_a, _hash(stem_a), stem_b, _hash(stem_b), _probe_key(stem_a))
+
+
+@st.cache_data(show_spinner="Comparing each image's neighbours in both latent spaces…", max_entries=16)
+def _overlap(stem_a: str, hash_a: str, stem_b: str, hash_b: str, probe_key: str) -> np.ndarray:
+    return neighbour_overlap(latent_map_data(stem_a).latents.numpy(), latent_map_data(stem_b).latents.numpy())
+
+
+def linked_layout(stem_a: str, stem_b: str, pairing: Pairing, params: ProjectionParams) -> np.ndarray:
+    """Map coordinates ``[N_B, 2]`` of ``stem_b`` moved into the frame of ``stem_a``'s map, cached on
+    disk beside ``stem_a``'s artifacts under both models' identities."""
+    kind = linked_cache_kind(model_ref(stem_b).identity, latent_map_data(stem_a).fingerprint,
+                             latent_map_data(stem_b).fingerprint, pairing, params.key())
+    return cached_alignment(map_cache(stem_a), kind, projection(stem_b, params), projection(stem_a, params),
+                            pairing)

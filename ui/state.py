@@ -2,7 +2,8 @@
 
 The state shared across pages is the list of active models and, per model, the Explore view (a
 seed and a latent ``z``). A shared URL carries ``model=`` (checkpoint stems, comma-separated),
-``seed=`` and ``z=`` (comma-separated floats); Interpolate adds ``seed2=``. Opening a URL applies
+``seed=`` and ``z=`` (comma-separated floats); Interpolate adds ``seed2=``, the Latent Map ``model2=``
+(its second, linked map). Opening a URL applies
 it once; anything unknown, malformed or out of range is ignored or clamped, with a notice.
 """
 
@@ -17,7 +18,7 @@ import torch
 from gen_core.latent.operations import clamp_to_spec, seed_latent
 from ui.catalog import UPLOADED_SUFFIX, default_model, file_stems, get_model, usable_stems
 from ui.session_keys import ACTIVE_MODELS as _ACTIVE
-from ui.session_keys import SECOND_SEED
+from ui.session_keys import LINKED_MODEL, LINKED_PICK, SECOND_SEED
 from ui.session_keys import URL_NOTICES as _NOTICES
 from ui.session_keys import URL_WRITTEN as _WRITTEN
 from ui.session_keys import VIEWS as _VIEWS
@@ -112,11 +113,15 @@ def apply_url_once(page: str) -> list[str]:
 
 
 def apply_params(params: dict[str, str]) -> list[str]:
-    """Validate ``model``/``seed``/``z`` and store what is valid; returns notices for the rest."""
+    """Validate ``model``/``model2``/``seed``/``z`` and store what is valid; returns notices for the rest."""
     notices: list[str] = []
     stems = _parse_models(params.get("model"), notices)
     if stems:
         set_active_models(stems)
+    linked = _parse_models(params.get("model2"), notices)[:1]
+    if linked:
+        st.session_state[LINKED_MODEL] = linked[0]
+        st.session_state.pop(LINKED_PICK, None)  # the picker starts again from the link's model
     seed_b = parse_seed(params.get("seed2"), notices)
     if seed_b is not None:
         st.session_state[SECOND_SEED] = seed_b

@@ -37,6 +37,19 @@ def map_csv(coords: np.ndarray, labels: np.ndarray, class_names: tuple[str, ...]
     return text.getvalue().encode("utf-8")
 
 
+
+def linked_map_csv(coords_a: np.ndarray, coords_b: np.ndarray, labels: np.ndarray,
+                   overlap: np.ndarray) -> bytes:
+    """One row per image of two linked maps: its index, label ``[N]`` (-1 for none), its place on
+    map A and on map B ``[N, 2]`` each, and its neighbour overlap ``[N]`` (UTF-8, with a header)."""
+    text = io.StringIO()
+    writer = csv.writer(text)
+    writer.writerow(["index", "label", "xA", "yA", "xB", "yB", "overlap"])
+    for i, ((xa, ya), (xb, yb), label, shared) in enumerate(zip(coords_a, coords_b, labels, overlap,
+                                                                 strict=True)):
+        writer.writerow([i, int(label), *(f"{v:.6g}" for v in (xa, ya, xb, yb)), f"{shared:.4g}"])
+    return text.getvalue().encode("utf-8")
+
 def sweep_gif(frames: torch.Tensor, target_px: int = 448, duration_ms: int = 120) -> bytes:
     """An animated GIF of frames ``[T, B, C, H, W]`` (each frame a row of ``B`` images) going
     forward and back, each frame enlarged crisply to about ``target_px`` wide."""
