@@ -62,6 +62,7 @@ OPERATORS = {
     "Cast": ops_elementwise.cast,
     **dict.fromkeys(("Add", "Sub", "Mul", "Div", "Pow"), ops_elementwise.binary),
     "Reshape": ops_layout.reshape,
+    "Expand": ops_layout.expand,
     "Flatten": ops_layout.flatten,
     "Squeeze": ops_layout.squeeze,
     "Unsqueeze": ops_layout.unsqueeze,
