@@ -27,6 +27,7 @@ from ui.live_latent import live_panel, live_traversal
 from ui.page import guarded, start_page
 from ui.render import MEDIUM_PX, decoded_grid, download_png, show_picture
 from ui.state import MAX_SEED, View, get_view, seed_view, set_view, write_url
+from ui.timeline_view import timeline_panel
 from ui.user_image import own_image_input, own_latent
 
 TRAVERSAL_STEPS = 9
@@ -86,6 +87,7 @@ def latent_panel(stem: str) -> None:
                            mime="application/octet-stream", key="download_latent",
                            help="numpy.load reads it: one row of the model's latent, as the link carries it.")
     demo_download(stem, view)
+    timeline_panel(stem, model, view.z)
     traversal_section(stem, model, view, url, active)
     direction_panel(stem, model, url)
 

@@ -29,6 +29,11 @@ BOOKMARK_INDEX = "bookmark_index"  # the bookmark presenting now
 BOOKMARKS_IMPORTED = "bookmark_imported"  # the file id of the bookmarks file already imported
 
 
+def timeline_snapshot(stem: str) -> str:
+    """The snapshot of ``stem``'s training timeline that Explore shows (its slider's key)."""
+    return f"timeline_snapshot_{stem}"
+
+
 def map_build_started(stem: str) -> str:
     """When this tab started building ``stem``'s whole-dataset map (``time.monotonic()``)."""
     return f"map_build_started_{stem}"

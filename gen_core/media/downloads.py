@@ -56,3 +56,13 @@ def sweep_gif(frames: torch.Tensor, target_px: int = 448, duration_ms: int = 120
     pictures = [crisp(image_grid(frame, nrow=len(frame), padding=0 if len(frame) == 1 else 2),
                               target_px) for frame in frames]
     return gif_bytes(pictures + pictures[-2:0:-1], duration_ms)
+
+
+TIMELINE_HOLD_FRAMES = 3  # the finished model stays on screen a moment before the loop starts again
+
+
+def timeline_gif(frames: torch.Tensor, target_px: int = 448, duration_ms: int = 400) -> bytes:
+    """An animated GIF of one picture per training snapshot ``[T, C, H, W]``, in training order,
+    the last held a little longer, looping; each enlarged crisply to about ``target_px`` wide."""
+    pictures = [crisp(image_grid(frame[None], nrow=1, padding=0), target_px) for frame in frames]
+    return gif_bytes(pictures + [pictures[-1]] * TIMELINE_HOLD_FRAMES, duration_ms)
