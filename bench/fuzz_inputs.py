@@ -27,6 +27,8 @@ LARGEST_ALLOWED = {"PNG": (4000, 3000), "JPEG": (7300, 5400)}  # 12 MP and 39.4 
 
 def picture(rng: random.Random, fmt: str, mode: str, size: tuple[int, int]) -> bytes:
     """A noisy picture (noise compresses worst) of ``size`` in ``fmt`` and ``mode``."""
+    if fmt == "ICO":  # the format holds at most 256 × 256
+        size = (min(size[0], 256), min(size[1], 256))
     generator = np.random.default_rng(rng.randrange(2**32))
     noise = generator.integers(0, 256, (size[1], size[0], 3), dtype=np.uint8)
     image = Image.fromarray(noise, "RGB").convert(mode if mode != "I;16" else "I").convert(mode)

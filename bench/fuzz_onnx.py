@@ -1,18 +1,13 @@
 """Hostile ONNX files for the security fuzzer: valid tiny decoders, mutated.
 
-``onnx_cases(rng, n)`` yields ``(kind, graph bytes, external files)``; each must load or be refused
-with ``CheckpointError`` by ``gen_core.files.onnx_graph.load_onnx_bytes``. Run this module to
-push cases through the loader and print the outcome counts.
+``onnx_cases(rng, n)`` yields ``(kind, graph bytes, external files)``; ``bench.fuzz`` sends each
+through the upload path, where it must load or be refused with ``CheckpointError``.
 """
 
 from __future__ import annotations
 
-import collections
 import random
-import sys
-import time
 from collections.abc import Iterator
-from pathlib import Path
 
 import numpy as np
 from onnx import TensorProto, helper, numpy_helper
@@ -254,31 +249,3 @@ def onnx_cases(rng: random.Random, n: int) -> Iterator[tuple[str, bytes, dict[st
                 data[:cut] + bytes(rng.randrange(256) for _ in range(rng.randrange(1, 8))) + data[cut + 1 :]
             )
         yield f"{kind}", data, external
-
-
-def main(count: int = 2000, seed: int = 0) -> None:
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-    from gen_core.files.errors import CheckpointError
-    from gen_core.files.onnx_graph import load_onnx_bytes
-
-    outcomes, slowest, escaped = collections.Counter(), 0.0, []
-    for kind, data, external in onnx_cases(random.Random(seed), count):
-        start = time.perf_counter()
-        try:
-            load_onnx_bytes(data, Path("fuzz.onnx"), external)
-            outcome = "loaded"
-        except CheckpointError as err:
-            outcome = "malformed" if "malformed ONNX graph" in str(err) else "refused"
-        except Exception as err:  # what the loader must never let out
-            outcome = f"ESCAPED {type(err).__name__}"
-            escaped.append(f"{kind}: {type(err).__name__}: {err}")
-        slowest = max(slowest, time.perf_counter() - start)
-        outcomes[(kind, outcome)] += 1
-    for (kind, outcome), number in sorted(outcomes.items()):
-        print(f"{kind:16s} {outcome:24s} {number}")
-    print(f"slowest case {slowest:.2f} s; escaped {len(escaped)}")
-    print("\n".join(escaped[:10]))
-
-
-if __name__ == "__main__":
-    main()

@@ -24,7 +24,8 @@ import numpy as np
 import torch
 from PIL import Image
 
-from gen_core.files.checkpoint import model_files
+from gen_core.files.checkpoint import ONNX_SUFFIX, model_files
+from gen_core.files.onnx_graph import named_encoder
 from gen_core.media.images import image_grid, png_bytes
 from gen_core.models import GenerativeModel
 
@@ -38,6 +39,28 @@ def file_identity(path: str | Path) -> str:
     """The SHA-256 of the file's bytes, hex (memoized while its size and mtime are unchanged)."""
     stat = Path(path).stat()
     return _hash_file(str(Path(path).resolve()), stat.st_size, stat.st_mtime_ns)
+
+
+def model_identity(path: str | Path) -> str:
+    """The identity of the model a file holds: the file's SHA-256; for an ONNX decoder with its
+    encoder beside it (a foreign VAE), one of both files together, as a changed encoder makes
+    other encodings (and maps) of the same decoder."""
+    identity = file_identity(path)
+    encoder = _encoder_beside(Path(path))
+    return bytes_identity(f"{identity} {file_identity(encoder)}".encode()) if encoder else identity
+
+
+def _encoder_beside(path: Path) -> Path | None:
+    if path.suffix.lower() != ONNX_SUFFIX:
+        return None
+    stat = path.stat()
+    name = _named_encoder(str(path.resolve()), stat.st_size, stat.st_mtime_ns)
+    return path.parent / name if name is not None and (path.parent / name).is_file() else None
+
+
+@lru_cache(maxsize=256)
+def _named_encoder(path: str, size: int, mtime_ns: int) -> str | None:
+    return named_encoder(Path(path).name, Path(path).read_bytes())
 
 
 def bytes_identity(data: bytes) -> str:
@@ -73,7 +96,7 @@ class ArtifactCache:
     @classmethod
     def beside(cls, checkpoint: str | Path) -> ArtifactCache:
         """The cache of a checkpoint file: the ``cache/`` folder next to it."""
-        return cls(Path(checkpoint).parent / CACHE_DIR_NAME, file_identity(checkpoint))
+        return cls(Path(checkpoint).parent / CACHE_DIR_NAME, model_identity(checkpoint))
 
     def file(self, kind: str, suffix: str) -> Path:
         """``folder/HASH-KIND.SUFFIX``. ``kind`` is this project's vocabulary plus dataset names,
@@ -139,7 +162,7 @@ def stale_cache_files(folder: str | Path) -> list[Path]:
     """Cache files in ``folder/cache/`` derived from no current checkpoint (an older version or a
     deleted file): their hash prefix matches no model file in ``folder``."""
     folder = Path(folder)
-    current = {f"{content_hash(p)}-" for p in model_files(folder)}
+    current = {f"{model_identity(p)[:SHORT_ID]}-" for p in model_files(folder)}
     return sorted(p for p in (folder / CACHE_DIR_NAME).glob("*")
                   if p.is_file() and not any(p.name.startswith(prefix) for prefix in current))
 

@@ -12,6 +12,7 @@ file, upload or link can make the app read a folder of its choosing.
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import os
 import re
 from pathlib import Path
@@ -28,6 +29,9 @@ FIXED_SETS = (*TORCHVISION_SETS, "digits")
 # What a dataset name may be: short, lower case, no path separator, no dots in a row.
 DATASET_NAME = re.compile(r"[a-z0-9](?:[a-z0-9_-]|\.(?!\.)){0,63}")
 MAX_FOLDER_IMAGES = 100_000  # a folder holding more is refused before its pictures are read
+FOLDER_PROBE_PER_CLASS = 300  # pictures of each class a folder's probe set holds (maps, reconstructions)
+UPLOADED_PROBE = "uploaded"  # the name and only class of the pictures a person uploads as a probe set
+MAX_UPLOADED_PROBE_IMAGES, MAX_UPLOADED_PROBE_BYTES = 500, 20 * 2**20
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp", ".gif", ".bmp")
 CLASS_NAMES = {
     "mnist": tuple(str(i) for i in range(10)),
@@ -183,20 +187,76 @@ def folder_pictures(root: Path) -> tuple[list[Path], list[int], tuple[str, ...]]
 
 def _load_folder(name: str, root: Path, image_shape: tuple[int, int, int]) -> ImageData:
     """Each picture read with the checks an upload gets, converted to ``image_shape``."""
+    files, labels, classes = folder_pictures(root)
+    return ImageData(name, _read_pictures(root, files, image_shape), torch.tensor(labels, dtype=torch.long),
+                     classes)
+
+
+def _read_pictures(root: Path, files: list[Path], image_shape: tuple[int, int, int]) -> torch.Tensor:
+    """``files`` under ``root`` as images ``[N, C, H, W]`` in [0, 1]; ``DataError`` names a bad one."""
     from gen_core.media.images import UserImageError, open_user_image
 
-    files, labels, classes = folder_pictures(root)
-    c, h, w = image_shape
-    images = torch.empty(len(files), c, h, w)
+    images = torch.empty(len(files), *image_shape)
     for i, file in enumerate(files):
         try:
-            picture = open_user_image(file.read_bytes())
+            images[i] = picture_tensor(open_user_image(file.read_bytes()), image_shape)
         except (OSError, UserImageError) as err:
             raise DataError(f"image folder {root}: {file.relative_to(root)}: {err}") from None
-        picture = picture.convert("L" if c == 1 else "RGB").resize((w, h), Image.Resampling.BILINEAR)
-        pixels = torch.from_numpy(np.asarray(picture, dtype=np.float32) / 255)
-        images[i] = pixels[None] if c == 1 else pixels.permute(2, 0, 1)
-    return ImageData(name, images, torch.tensor(labels, dtype=torch.long), classes)
+    return images
+
+
+def picture_tensor(picture: Image.Image, image_shape: tuple[int, int, int]) -> torch.Tensor:
+    """A dataset's picture as an image ``[C, H, W]`` in [0, 1]: grey or RGB, resized to the frame."""
+    c, h, w = image_shape
+    picture = picture.convert("L" if c == 1 else "RGB").resize((w, h), Image.Resampling.BILINEAR)
+    pixels = torch.from_numpy(np.asarray(picture, dtype=np.float32) / 255)
+    return pixels[None] if c == 1 else pixels.permute(2, 0, 1)
+
+
+def uploaded_probe(files: list[tuple[str, bytes]], image_shape: tuple[int, int, int]) -> ImageData:
+    """Pictures a person uploaded, ``(file name, bytes)`` each, as a probe set of ``image_shape``
+    images labelled ``uploaded``: at most ``MAX_UPLOADED_PROBE_IMAGES`` pictures and
+    ``MAX_UPLOADED_PROBE_BYTES`` together, each opened with ``open_user_image``'s caps. Raises
+    ``UserImageError`` naming the first picture (or cap) refused."""
+    from gen_core.media.images import UserImageError, open_user_image
+
+    if not 1 <= len(files) <= MAX_UPLOADED_PROBE_IMAGES:
+        raise UserImageError(f"{len(files)} pictures: upload 1 to {MAX_UPLOADED_PROBE_IMAGES}")
+    total = sum(len(data) for _, data in files)
+    if total > MAX_UPLOADED_PROBE_BYTES:
+        raise UserImageError(f"the pictures hold {total / 2**20:.1f} MiB together, over the cap of "
+                             f"{MAX_UPLOADED_PROBE_BYTES / 2**20:.0f} MiB")
+    images = torch.empty(len(files), *image_shape)
+    for i, (name, data) in enumerate(files):
+        try:
+            images[i] = picture_tensor(open_user_image(data), image_shape)
+        except UserImageError as err:
+            raise UserImageError(f"{name[:80]}: {err}") from None
+    return ImageData(UPLOADED_PROBE, images, torch.zeros(len(files), dtype=torch.long), (UPLOADED_PROBE,))
+
+
+def folder_probe(name: str, image_shape: tuple[int, int, int],
+                 per_class: int = FOLDER_PROBE_PER_CLASS) -> ImageData:
+    """The probe set of the operator's image folder ``name``: the first ``per_class`` pictures of
+    each class in the folder's fixed order, taken in turn from each class (so the first few images
+    show every class), converted to ``image_shape``. Only these pictures are read."""
+    root = image_folders().get(name)
+    if root is None:
+        raise DataError(f"{str(name)[:64]!r} is not an image folder of this server ({IMAGE_FOLDERS_ENV})")
+    files, labels, classes = folder_pictures(root)
+    firsts = [[i for i, label in enumerate(labels) if label == c][:per_class] for c in range(len(classes))]
+    order = [i for rank in itertools.zip_longest(*firsts) for i in rank if i is not None]
+    return ImageData(name, _read_pictures(root, [files[i] for i in order], image_shape),
+                     torch.tensor([labels[i] for i in order], dtype=torch.long), classes)
+
+
+def probe_set(dataset: str, image_shape: tuple[int, int, int]) -> ImageData:
+    """The images the app maps and reconstructs for a model of ``dataset`` making ``image_shape``
+    pictures: a fixed set's test split or bundled probe set (``load_eval_images``), or an
+    operator-named folder's ``folder_probe``. ``DataError`` where this server has none."""
+    if dataset in FIXED_SETS:
+        return load_eval_images(dataset)
+    return folder_probe(dataset, image_shape)
 
 
 def probe_path(dataset: str) -> Path:

@@ -11,19 +11,23 @@ import random
 import streamlit as st
 import torch
 
+from gen_core.eval.metric_keys import DIM_EFFECT
+from gen_core.eval.smoothness import order_by_effect
 from gen_core.latent.encoding import order_by_kl
 from gen_core.latent.operations import traversal_grid, traversal_width, zero_latent
 from gen_core.media.downloads import npy_bytes, sweep_gif
 from gen_core.models import GenerativeModel
-from ui.cached import PICKABLE_IMAGES, kl_per_dim, pickable_images
+from ui.cached import kl_per_dim, pickable_images
 from ui.catalog import get_model
 from ui.decode_path import live_toggle
+from ui.demo_download import demo_download
 from ui.directions_panel import direction_panel
 from ui.latent_controls import latent_controls
 from ui.live_latent import live_panel, live_traversal
 from ui.page import guarded, start_page
 from ui.render import MEDIUM_PX, decoded_grid, download_png, show_picture
 from ui.state import MAX_SEED, View, get_view, seed_view, set_view, write_url
+from ui.timeline_view import timeline_panel
 from ui.user_image import own_image_input, own_latent
 
 TRAVERSAL_STEPS = 9
@@ -39,7 +43,8 @@ def encode_image(stem: str, index: int) -> None:
 def start_controls(stem: str, model: GenerativeModel) -> None:
     """Seed, random, reset and (VAE) encode-a-real-image: each replaces the whole view."""
     view = get_view(stem)
-    cols = st.columns([2, 1, 1, 3] if model.has_encoder else [2, 1, 1])
+    images = len(pickable_images(stem)) if model.has_encoder else 0  # none: no probe set here
+    cols = st.columns([2, 1, 1, 3] if images else [2, 1, 1])
     seed = cols[0].number_input("Seed", 0, MAX_SEED, view.seed, key=f"seed_{stem}_{view.version}")
     if seed != view.seed:
         seed_view(stem, seed)
@@ -47,10 +52,10 @@ def start_controls(stem: str, model: GenerativeModel) -> None:
     cols[1].button("Random", key="random", on_click=lambda: seed_view(stem, random.randint(0, 99_999)))
     cols[2].button("Reset to zero", key="reset",
                    on_click=lambda: set_view(stem, zero_latent(model.latent_spec).tolist()))
-    if model.has_encoder:
+    if images:
         with cols[3]:
             pick, go = st.columns([2, 1], vertical_alignment="bottom")
-            index = pick.number_input("Dataset image #", 0, PICKABLE_IMAGES - 1, 0, key="image_index")
+            index = pick.number_input("Dataset image #", 0, images - 1, 0, key="image_index")
             go.button("Encode it", key="encode", on_click=encode_image, args=(stem, int(index)))
 
 
@@ -64,7 +69,7 @@ def latent_panel(stem: str) -> None:
     """
     model, view = get_model(stem), get_view(stem)
     kl = kl_per_dim(stem) if model.has_encoder else None
-    active, inactive = order_by_kl(kl) if kl is not None else (list(range(model.latent_dim)), [])
+    active, inactive = order_by_kl(kl) if kl is not None else (control_order(stem, model), [])
     caption = f"{stem} · seed {view.seed}"
     url = live_toggle(stem).page_url
     if url is None:
@@ -81,8 +86,23 @@ def latent_panel(stem: str) -> None:
     latent.download_button("Download latent (.npy)", npy_bytes(view.z), file_name=f"{stem}-latent.npy",
                            mime="application/octet-stream", key="download_latent",
                            help="numpy.load reads it: one row of the model's latent, as the link carries it.")
+    demo_download(stem, view)
+    timeline_panel(stem, model, view.z)
     traversal_section(stem, model, view, url, active)
     direction_panel(stem, model, url)
+
+
+def control_order(stem: str, model: GenerativeModel) -> list[int]:
+    """A model without an encoder: its dimensions by measured effect size when the viewer wants
+    (the card records it; ``gen_core.eval.smoothness``), else in their own order."""
+    effects = model.card.metrics.get(DIM_EFFECT)
+    if not (isinstance(effects, (list, tuple)) and len(effects) == model.latent_dim):
+        return list(range(model.latent_dim))
+    if st.toggle("Strongest dimensions first", value=True, key=f"order_by_effect_{stem}",
+                 help="Controls ordered by how much each dimension changes the picture, in the "
+                      "classifier's features (measured when the model was evaluated)."):
+        return order_by_effect(list(effects))
+    return list(range(model.latent_dim))
 
 
 def server_panel(stem: str, model: GenerativeModel, view: View, kl: torch.Tensor | None,

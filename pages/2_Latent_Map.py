@@ -1,4 +1,5 @@
-"""Latent Map: encodings (VAE) or sampled latents (GAN) in 2-D; select points to see them."""
+"""Latent Map: encodings (VAE) or sampled latents (GAN) in 2-D; select points to see them; or two
+models' maps linked side by side."""
 
 from __future__ import annotations
 
@@ -18,13 +19,15 @@ from gen_core.maps.projection import (
 )
 from gen_core.media.downloads import map_csv, npy_bytes
 from gen_core.models import GenerativeModel
-from ui.cached import latent_map_data, projection
+from ui.cached import latent_map_data, projection, server_has_images
 from ui.catalog import artifact_cache, get_model
 from ui.decode_path import decode_path
 from ui.full_map_view import chosen_full_map
+from ui.linked_maps import linked_view, second_model_choice
 from ui.map_figure import map_figure, selected_indices
 from ui.map_walk import walk_map
 from ui.page import guarded, start_page
+from ui.probe_upload import probe_upload_section
 from ui.render import MEDIUM_PX, show_images
 from ui.session_keys import MAP_SELECTION
 from ui.state import get_view, set_view, write_url
@@ -87,14 +90,23 @@ def latent_map() -> None:
     stems = start_page("latent_map", "Latent Map")
     if not stems:
         return
-    map_view(stems[0])
+    second = second_model_choice(stems[0])
+    write_url(model2=second)
+    if second is None:
+        map_view(stems[0])
+    else:
+        write_url(model=stems[0])
+        linked_view(stems[0], second)
 
 
 @st.fragment
 @guarded
 def map_view(stem: str) -> None:
     """Projection controls, map and selection: a fragment, so using them reruns only this part."""
-    model, data = get_model(stem), latent_map_data(stem)
+    model = get_model(stem)
+    if model.has_encoder and not server_has_images(stem):
+        probe_upload_section(model.card.dataset, model.image_shape)
+    data = latent_map_data(stem)
     full = chosen_full_map(stem, model)
     if full is not None:  # the whole dataset, projected once in the background with UMAP's defaults
         data = full_map.as_map_data(full, data.class_names, model.card.dataset)

@@ -118,7 +118,8 @@ def interpolation(stem: str) -> None:
     """Endpoints, paths and blend: a fragment, so changing them never reruns the whole page."""
     view, model = get_view(stem), get_model(stem)
     st.session_state.setdefault(SECOND_SEED, view.seed + 1)
-    sources = [FROM_SEEDS, FROM_IMAGES] if model.has_encoder else [FROM_SEEDS]
+    pickable = model.has_encoder and len(pickable_images(stem)) > 1  # two images to encode
+    sources = [FROM_SEEDS, FROM_IMAGES] if pickable else [FROM_SEEDS]
     source = st.radio("Endpoints from", sources, horizontal=True, key="interp_source")
     if source == FROM_SEEDS:
         ends, url = seed_endpoints(model, view.seed)

@@ -10,7 +10,7 @@ from gen_core.eval.report import METRICS, best_models, headline
 from gen_core.files.card import model_facts
 from gen_core.latent.encoding import pixel_errors, reconstruct
 from gen_core.latent.operations import seed_latent
-from ui.cached import dataset_name, eval_images
+from ui.cached import dataset_name, probe
 from ui.catalog import get_model, model_ref
 from ui.page import guarded, start_page
 from ui.render import LARGE_PX, show_images
@@ -75,14 +75,19 @@ def reconstructions(stems: list[str]) -> None:
         return
     for dataset in dict.fromkeys(dataset_name(s) for s in vaes):
         group = [s for s in vaes if dataset_name(s) == dataset]
-        images = eval_images(group[0], RECONSTRUCTED)
-        show_images(images, nrow=RECONSTRUCTED, target_px=LARGE_PX * 2, caption=f"{dataset} originals")
+        found = probe(group[0])
+        if found is None:
+            st.info(f"No images of {plain(dataset or 'their dataset')} on this server for "
+                    f"{plain(', '.join(group))}: upload pictures on the Latent Map to reconstruct them.")
+            continue
+        images = found.data.images[:RECONSTRUCTED]
+        show_images(images, nrow=len(images), target_px=LARGE_PX * 2, caption=f"{found.data.name} originals")
         errors = {}
         for stem in group:
             recon = reconstruct(get_model(stem), images)
             errors[stem] = pixel_errors(images, recon).tolist()
-            show_images(recon, nrow=RECONSTRUCTED, target_px=LARGE_PX * 2, caption=f"{stem} reconstructions")
-        table = pd.DataFrame(errors, index=[f"image {i + 1}" for i in range(RECONSTRUCTED)]).T
+            show_images(recon, nrow=len(images), target_px=LARGE_PX * 2, caption=f"{stem} reconstructions")
+        table = pd.DataFrame(errors, index=[f"image {i + 1}" for i in range(len(images))]).T
         st.caption("Mean squared pixel error per image (lower is closer to the original)")
         st.dataframe(table.style.format("{:.4f}"), width="stretch")
 

@@ -12,7 +12,7 @@ import torch
 
 from gen_core.latent.operations import clamp_to_spec, seed_latent
 from gen_core.models import GenerativeModel
-from ui.cached import PICKABLE_IMAGES, pickable_images
+from ui.cached import pickable_images
 from ui.catalog import get_model
 from ui.page import guarded, start_page
 from ui.render import LARGE_PX, MEDIUM_PX, decoded_grid, download_png, show_picture
@@ -26,15 +26,18 @@ OPERANDS = (("A", 1), ("B", 2), ("C", 3))  # name and default seed
 
 def operand(stem: str, model: GenerativeModel, name: str, default_seed: int) -> torch.Tensor | None:
     """One operand's latent ``[D]`` from the source the person picks, drawn small below it."""
-    kinds = [SEED, DATASET, OWN] + ([MAP] if stem in st.session_state.get(MAP_SELECTION, {}) else [])
+    images = pickable_images(stem)
+    kinds = ([SEED, DATASET, OWN] if len(images) else [SEED, OWN])  # no dataset images here: none to pick
+    kinds += [MAP] if stem in st.session_state.get(MAP_SELECTION, {}) else []
     kind = st.radio(f"{name} from", kinds, key=f"arith_kind_{name}")
     if kind == SEED:
         seed = st.number_input(f"{name}: seed", 0, MAX_SEED, default_seed, key=f"arith_seed_{name}")
         z = seed_latent(model, int(seed))
     elif kind == DATASET:
-        index = st.number_input(f"{name}: dataset image #", 0, PICKABLE_IMAGES - 1, default_seed,
+        last = len(images) - 1
+        index = st.number_input(f"{name}: dataset image #", 0, last, min(default_seed, last),
                                 key=f"arith_image_{name}")
-        z = own_latent(stem, pickable_images(stem)[int(index)][None])
+        z = own_latent(stem, images[int(index)][None])
     elif kind == OWN:
         image = own_image_input(f"arith_own_{name}", model.image_shape)
         if image is None:

@@ -15,7 +15,9 @@ from tests.conftest import TINY_CONFIGS, tiny_model
 FEATURE_KEYS = {"fd", "fd_spread", "kid", "kid_spread", "precision", "recall"}
 SAMPLE_KEYS = ({"fd_classifier_features", "eval_n", "class_fractions", "min_class_fraction",
                 "max_class_fraction", "mode_collapse", "eval_test_images", "eval_classifier", "eval_seed",
-                "eval_seconds"} | (FEATURE_KEYS - {"fd"}) | {f"{k}_real_halves" for k in FEATURE_KEYS})
+                "eval_seconds", "ppl_classifier_features", "ppl_spread", "ppl_real_crossfade",
+                "ppl_spread_real_crossfade", "dimension_effect", "effective_dimensions"}
+               | (FEATURE_KEYS - {"fd"}) | {f"{k}_real_halves" for k in FEATURE_KEYS})
 VAE_KEYS = {"bce_elbo_nats", "bce_iwae_nats", "iwae_k", "likelihood_images", "test_reconstruction_mse"}
 CATEGORY_KEYS = {"category_agreement", "category_majority_class", "categories_matched"}
 
@@ -108,7 +110,10 @@ def test_zoo_table_cells_come_from_the_metadata(tmp_path, settings):
     assert cells[5:7] == ["7", "10.0 min"]
     assert cells[7] == (f"{metrics['fd_classifier_features']:.2f} ± {metrics['fd_spread']:.2f} "
                         f"({metrics['fd_real_halves']:.2f})")
-    assert cells[9].startswith(f"{metrics['precision']:.2f} / {metrics['recall']:.2f} (") and cells[-1] == "–"
+    assert cells[9].startswith(f"{metrics['precision']:.2f} / {metrics['recall']:.2f} (") and cells[12] == "–"
+    assert cells[13] == (f"{metrics['ppl_classifier_features']:.1f} ± {metrics['ppl_spread']:.1f} "
+                         f"({metrics['ppl_real_crossfade']:.1f})")
+    assert cells[14] == f"{metrics['effective_dimensions']}/{len(metrics['dimension_effect'])}"
 
 
 def test_zoo_table_names_the_iwae_subset_and_infogan_categories(tmp_path):

@@ -11,6 +11,7 @@ import pytest
 import torch
 
 from gen_core.cache import ArtifactCache, preview_grid, read_npz, write_npz
+from gen_core.data import load_eval_images
 from gen_core.files.checkpoint import save_model
 from gen_core.maps.projection import ProjectionParams, cached_projection, map_data, projection_cache_file
 from tests.app_support import SERVER_DECODING, assert_clean, open_page, shown, write_model_dir
@@ -18,18 +19,19 @@ from tests.conftest import tiny_model
 from ui.catalog import CHECKPOINTS_ENV
 
 PCA = ProjectionParams("pca")
+DIGITS = load_eval_images("digits")
 
 
 @pytest.mark.parametrize("damage", [b"", b"PK\x03\x04 not really a zip", b"\x00" * 300])
 def test_a_damaged_projection_or_encoding_is_recomputed(tmp_path, damage):
     model = tiny_model("vae")
     cache = ArtifactCache.beside(save_model(model, tmp_path / "m.safetensors", dataset={"name": "digits"}))
-    data = map_data(model, "digits", n=40, cache=cache)
+    data = map_data(model, DIGITS, n=40, cache=cache)
     coords = cached_projection(cache, data, PCA)
     encodings = cache.file(f"encodings-{data.fingerprint}", "npz")
     for entry in (projection_cache_file(cache, data, PCA), encodings):
         entry.write_bytes(damage)
-    again = map_data(model, "digits", n=40, cache=cache)
+    again = map_data(model, DIGITS, n=40, cache=cache)
     torch.testing.assert_close(again.latents, data.latents)
     np.testing.assert_allclose(cached_projection(cache, again, PCA), coords, atol=1e-2)
     assert read_npz(encodings, "latents") is not None  # rewritten whole

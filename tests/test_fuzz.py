@@ -15,8 +15,17 @@ def test_every_mutation_ends_in_a_checkpoint_error_or_a_valid_model_within_the_l
     result = run(320, seed=12345)
     assert result["failures"] == []
     assert result["slowest"][0] < LIMIT_S
-    refused = {kind for (kind, outcome), count in result["outcomes"].items() if outcome == "CheckpointError"}
+    refused = {kind for (_, kind, outcome) in result["outcomes"] if outcome.startswith("refused")}
     assert len(refused) == 12  # every kind of mutation was tried and caught at least once
+
+
+def test_every_picture_bookmarks_file_and_onnx_graph_ends_in_the_one_error_or_a_result():
+    result = run(0, seed=2024, pictures=12, bookmarks=40, graphs=100)
+    assert result["failures"] == []
+    for family in ("picture", "bookmarks", "onnx"):
+        seen = {outcome for (f, _, outcome) in result["outcomes"] if f == family}
+        assert "refused" in seen, family
+    assert {o for (f, _, o) in result["outcomes"] if f != "bookmarks"} >= {"accepted"}
 
 
 @pytest.mark.usefixtures("checkpoint_env")

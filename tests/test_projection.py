@@ -7,6 +7,7 @@ import pytest
 import torch
 
 from gen_core.cache import ArtifactCache, content_hash, preview_grid
+from gen_core.data import load_eval_images
 from gen_core.files.checkpoint import save_model, update_metadata
 from gen_core.maps import projection
 from gen_core.maps.projection import (
@@ -22,6 +23,7 @@ from gen_core.maps.projection import (
 from tests.conftest import tiny_model
 
 PCA = ProjectionParams("pca")
+DIGITS = load_eval_images("digits")
 
 
 def test_pca_of_points_on_a_plane_keeps_their_distances():
@@ -61,18 +63,18 @@ def test_placing_a_mapped_latent_lands_on_its_point():
 
 
 def test_map_data_encodes_real_images_for_a_vae_and_samples_for_a_gan():
-    vae_map = map_data(tiny_model("vae"), "digits", n=50)
+    vae_map = map_data(tiny_model("vae"), DIGITS, n=50)
     assert vae_map.latents.shape == (50, 4) and vae_map.images.shape == (50, 1, 8, 8)
     assert vae_map.class_names[3] == "3" and vae_map.labels.max() <= 9
-    gan_map = map_data(tiny_model("dcgan"), "digits", n=30)
+    gan_map = map_data(tiny_model("dcgan"), DIGITS, n=30)
     assert gan_map.images is None and (gan_map.labels == -1).all()
-    torch.testing.assert_close(gan_map.latents, map_data(tiny_model("dcgan"), "digits", n=30).latents)
-    assert vae_map.fingerprint == map_data(tiny_model("vae", seed=1), "digits", n=50).fingerprint
+    torch.testing.assert_close(gan_map.latents, map_data(tiny_model("dcgan"), DIGITS, n=30).latents)
+    assert vae_map.fingerprint == map_data(tiny_model("vae", seed=1), DIGITS, n=50).fingerprint
 
 
 def test_projection_is_cached_on_disk_by_content_hash(tmp_path, monkeypatch):
     path = save_model(tiny_model("vae"), tmp_path / "m.safetensors", dataset={"name": "digits"})
-    data = map_data(tiny_model("vae"), "digits", n=40)
+    data = map_data(tiny_model("vae"), DIGITS, n=40)
     coords = cached_projection(ArtifactCache.beside(path), data, PCA)
     stored = projection_cache_file(ArtifactCache.beside(path), data, PCA)
     assert stored.is_file() and stored.parent == tmp_path / "cache" and content_hash(path) in stored.name
@@ -129,14 +131,14 @@ def test_precompute_removes_caches_of_changed_and_deleted_checkpoints(tmp_path, 
 def test_map_encodings_are_cached_and_read_back(tmp_path, monkeypatch):
     model = tiny_model("vae")
     cache = ArtifactCache.beside(save_model(model, tmp_path / "v.safetensors", dataset={"name": "digits"}))
-    first = map_data(model, "digits", n=40, cache=cache)
+    first = map_data(model, DIGITS, n=40, cache=cache)
     assert len(list(cache.folder.glob("*-encodings-*.npz"))) == 1
 
     def encode(*_):
         raise AssertionError("cached encodings must be read, not computed again")
 
     monkeypatch.setattr(projection, "encode_means", encode)
-    torch.testing.assert_close(map_data(model, "digits", n=40, cache=cache).latents, first.latents)
+    torch.testing.assert_close(map_data(model, DIGITS, n=40, cache=cache).latents, first.latents)
 
 
 def test_the_inverse_distance_mean_is_exact_on_a_point_and_a_weighted_mean_between_points():

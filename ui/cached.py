@@ -8,12 +8,21 @@ import numpy as np
 import streamlit as st
 import torch
 
-from gen_core.cache import preview_grid
-from gen_core.data import load_eval_images
+from gen_core.cache import ArtifactCache, preview_grid
+from gen_core.data import DataError, ImageData, probe_set
 from gen_core.eval.classifier import Classifier, default_classifier_path, load_classifier
 from gen_core.latent.encoding import mean_kl_per_dim
+from gen_core.maps.linked import (
+    Pairing,
+    cached_alignment,
+    class_readings,
+    linked_cache_kind,
+    neighbour_overlap,
+)
 from gen_core.maps.projection import MapData, ProjectionParams, cached_projection, map_data
 from ui.catalog import artifact_cache, get_model, model_card, model_ref
+from ui.probe_upload import uploaded_probe_set
+from ui.upload_space import artifact_folder
 
 KL_IMAGES = 3000
 
@@ -39,54 +48,98 @@ def dataset_name(stem: str) -> str:
 PICKABLE_IMAGES = 500  # the dataset images a page offers by number
 
 
+@dataclasses.dataclass(frozen=True)
+class Probe:
+    """The images pages map, reconstruct and offer by number for a model: ``key`` tells sets
+    apart in caches; ``uploaded`` when they are this tab's uploaded pictures."""
+
+    data: ImageData
+    key: str
+    uploaded: bool
+
+
+def probe(stem: str) -> Probe | None:
+    """The probe set of ``stem``: its dataset's images on this server (``gen_core.data.probe_set``:
+    a fixed set's, or the first pictures of each class of an operator-named folder), else the
+    pictures uploaded in this tab on the Latent Map where they have the model's frame, else None."""
+    card = model_card(stem)
+    try:
+        return Probe(_server_probe(card.dataset, tuple(card.image_shape)), card.dataset, False)
+    except DataError:
+        uploaded = uploaded_probe_set()
+        if uploaded is None or uploaded[1].image_shape != tuple(card.image_shape):
+            return None
+        return Probe(uploaded[1], f"uploaded-{uploaded[0]}", True)
+
+
+def server_has_images(stem: str) -> bool:
+    """Whether this server holds images of ``stem``'s dataset (else a person may upload some)."""
+    found = probe(stem)
+    return found is not None and not found.uploaded
+
+
+@st.cache_resource(show_spinner="Loading images…", max_entries=4)
+def _server_probe(dataset: str, image_shape: tuple[int, int, int]) -> ImageData:
+    # One read-only copy per dataset for the whole process: every page and model slices it.
+    return probe_set(dataset, image_shape)
+
+
 def pickable_images(stem: str) -> torch.Tensor:
-    """The dataset images ``[PICKABLE_IMAGES, C, H, W]`` every page lets a person pick by number."""
+    """The dataset images ``[<= PICKABLE_IMAGES, C, H, W]`` every page lets a person pick by number
+    (none where the model has no probe set)."""
     return eval_images(stem, PICKABLE_IMAGES)
 
 
 def eval_images(stem: str, n: int) -> torch.Tensor:
-    """The first ``n`` evaluation images ``[n, C, H, W]`` of the model's dataset."""
-    return _eval_images(dataset_name(stem), n)
+    """The first ``n`` images ``[<= n, C, H, W]`` of the model's probe set (``probe``)."""
+    found = probe(stem)
+    return found.data.images[:n] if found is not None else torch.empty(0, *model_card(stem).image_shape)
 
 
-@st.cache_resource(show_spinner="Loading images…", max_entries=4)
-def _eval_dataset(dataset: str) -> torch.Tensor:
-    # One read-only copy per dataset for the whole process: every page and model slices it.
-    return load_eval_images(dataset).images
+def _probe_key(stem: str) -> str:
+    found = probe(stem)
+    return found.key if found is not None else ""
 
 
-def _eval_images(dataset: str, n: int) -> torch.Tensor:
-    return _eval_dataset(dataset)[:n]
-
-
-def kl_per_dim(stem: str) -> torch.Tensor:
-    """Mean KL per latent dimension ``[D]`` of a VAE over its evaluation images, in nats."""
-    return _kl(stem, _hash(stem))
+def kl_per_dim(stem: str) -> torch.Tensor | None:
+    """Mean KL per latent dimension ``[D]`` of a VAE over its probe images, in nats; ``None``
+    without images."""
+    return _kl(stem, _hash(stem), _probe_key(stem))
 
 
 @st.cache_data(show_spinner="Measuring each dimension's KL…", max_entries=32)
-def _kl(stem: str, file_hash: str) -> torch.Tensor:
-    return mean_kl_per_dim(get_model(stem), eval_images(stem, KL_IMAGES))
+def _kl(stem: str, file_hash: str, probe_key: str) -> torch.Tensor | None:
+    images = eval_images(stem, KL_IMAGES)
+    return mean_kl_per_dim(get_model(stem), images) if len(images) else None
+
+
+def map_cache(stem: str) -> ArtifactCache:
+    """Where ``stem``'s map artifacts are cached: uploaded pictures' in the upload space."""
+    found = probe(stem)
+    if found is not None and found.uploaded:
+        return ArtifactCache(artifact_folder(), model_ref(stem).identity)
+    return artifact_cache(stem)
 
 
 def latent_map_data(stem: str) -> MapData:
-    return _map_data(stem, _hash(stem))
+    return _map_data(stem, _hash(stem), _probe_key(stem))
 
 
 @st.cache_resource(show_spinner="Encoding the map's data…", max_entries=16)
-def _map_data(stem: str, file_hash: str) -> MapData:
+def _map_data(stem: str, file_hash: str, probe_key: str) -> MapData:
     # cache_resource: MapData holds tensors that are only read, so no copy per rerun is needed.
-    return map_data(get_model(stem), dataset_name(stem), cache=artifact_cache(stem))
+    found = probe(stem)
+    return map_data(get_model(stem), found.data if found else None, cache=map_cache(stem))
 
 
 def projection(stem: str, params: ProjectionParams) -> np.ndarray:
     """Map coordinates ``[N, 2]`` of ``stem``'s map data (disk cache first, then this process's)."""
-    return _projection(stem, _hash(stem), dataclasses.astuple(params))
+    return _projection(stem, _hash(stem), _probe_key(stem), dataclasses.astuple(params))
 
 
 @st.cache_data(show_spinner="Projecting… (UMAP's first fit in a process compiles for ~40 s)", max_entries=32)
-def _projection(stem: str, file_hash: str, params: tuple) -> np.ndarray:
-    return cached_projection(artifact_cache(stem), latent_map_data(stem), ProjectionParams(*params))
+def _projection(stem: str, file_hash: str, probe_key: str, params: tuple) -> np.ndarray:
+    return cached_projection(map_cache(stem), latent_map_data(stem), ProjectionParams(*params))
 
 
 def dataset_classifier(dataset: str) -> Classifier | None:
@@ -98,3 +151,40 @@ def dataset_classifier(dataset: str) -> Classifier | None:
 @st.cache_resource(show_spinner=False, max_entries=4)
 def _classifier(path: str) -> Classifier:
     return load_classifier(path)
+
+
+def map_classes(stem: str) -> np.ndarray | None:
+    """The class of each point ``[N]`` of ``stem``'s map: its images' labels where they are all
+    known, else the dataset classifier's reading of each decoded latent; ``None`` without a classifier."""
+    data = latent_map_data(stem)
+    if data.images is not None and bool((data.labels >= 0).all()):
+        return data.labels.numpy()
+    return _class_readings(stem, _hash(stem), _probe_key(stem))
+
+
+@st.cache_data(show_spinner="Reading each point's class with the dataset's classifier…", max_entries=16)
+def _class_readings(stem: str, file_hash: str, probe_key: str) -> np.ndarray | None:
+    classifier = dataset_classifier(dataset_name(stem))
+    if classifier is None:
+        return None
+    return class_readings(get_model(stem), latent_map_data(stem).latents, classifier)
+
+
+def linked_overlap(stem_a: str, stem_b: str) -> np.ndarray:
+    """Per image of two maps of the same images, the share ``[N]`` of its 10 nearest neighbours the
+    two latent spaces agree on (``gen_core.maps.linked.neighbour_overlap``)."""
+    return _overlap(stem_a, _hash(stem_a), stem_b, _hash(stem_b), _probe_key(stem_a))
+
+
+@st.cache_data(show_spinner="Comparing each image's neighbours in both latent spaces…", max_entries=16)
+def _overlap(stem_a: str, hash_a: str, stem_b: str, hash_b: str, probe_key: str) -> np.ndarray:
+    return neighbour_overlap(latent_map_data(stem_a).latents.numpy(), latent_map_data(stem_b).latents.numpy())
+
+
+def linked_layout(stem_a: str, stem_b: str, pairing: Pairing, params: ProjectionParams) -> np.ndarray:
+    """Map coordinates ``[N_B, 2]`` of ``stem_b`` moved into the frame of ``stem_a``'s map, cached on
+    disk beside ``stem_a``'s artifacts under both models' identities."""
+    kind = linked_cache_kind(model_ref(stem_b).identity, latent_map_data(stem_a).fingerprint,
+                             latent_map_data(stem_b).fingerprint, pairing, params.key())
+    return cached_alignment(map_cache(stem_a), kind, projection(stem_b, params), projection(stem_a, params),
+                            pairing)

@@ -16,16 +16,18 @@ from pathlib import Path
 
 import streamlit as st
 
-from gen_core.cache import CACHE_DIR_NAME, ArtifactCache, bytes_identity, file_identity
+from gen_core.cache import CACHE_DIR_NAME, ArtifactCache, bytes_identity, model_identity
 from gen_core.eval.ranking import Ranked, rank_models
 from gen_core.files.card import ModelCard, size_text
 from gen_core.files.checkpoint import (
+    MODEL_SUFFIXES,
     CheckpointError,
     inspect_checkpoint,
     load_model,
     load_model_bytes,
     model_files,
 )
+from gen_core.files.onnx_graph import ENCODER_SUFFIX, OnnxVAE, named_encoder
 from gen_core.models import FAMILIES, EncoderModel, GenerativeModel
 from gen_core.models.registry import family_class
 from ui.session_keys import UPLOADS
@@ -88,20 +90,40 @@ def catalog() -> dict[str, CatalogEntry]:
 
 @st.cache_resource(max_entries=8)
 def _scan(files: tuple[tuple[str, int, int], ...]) -> dict[str, CatalogEntry]:
+    paths = [Path(name) for name, _size, _mtime in files]
+    names = {p.name for p in paths}
     entries = {}
-    for name, _size, _mtime in files:
-        path = Path(name)
+    for path in paths:
+        if _is_convention_encoder(path.name, names):
+            continue  # read with its decoder, whose card names it
         try:
             card, error = inspect_checkpoint(path), None
         except CheckpointError as err:
             card, error = None, str(err)
         name = path.stem if path.stem not in entries else path.name  # x.safetensors beside x.onnx
         entries[name] = CatalogEntry(name, path, error, card)
-    return entries
+    encoders = {e.card.provenance.get("encoder") for e in entries.values() if e.card is not None}
+    return {stem: e for stem, e in entries.items() if e.path.name not in encoders}
 
 
-def uploads() -> dict[str, tuple[str, str, bytes]]:
-    """This browser tab's uploaded models: ``{shown name: (identity, file name, bytes)}``."""
+def _is_convention_encoder(name: str, names: set[str]) -> bool:
+    """Whether ``name`` is ``X.encoder.onnx`` with ``X.onnx`` among ``names``."""
+    return name.endswith(ENCODER_SUFFIX) and name.removesuffix(ENCODER_SUFFIX) + ".onnx" in names
+
+
+@dataclasses.dataclass(frozen=True)
+class UploadedModel:
+    """A model uploaded in this tab: its identity, file name and bytes, and the files uploaded
+    with it by name (an ONNX decoder's external data and encoder)."""
+
+    identity: str
+    file_name: str
+    data: bytes
+    companions: tuple[tuple[str, bytes], ...] = ()
+
+
+def uploads() -> dict[str, UploadedModel]:
+    """This browser tab's uploaded models by the name shown."""
     return st.session_state.setdefault(UPLOADS, {})
 
 
@@ -139,24 +161,29 @@ def model_card(stem: str) -> ModelCard:
 def has_encoder(stem: str) -> bool:
     """Whether the model named ``stem`` maps images to latents, from its family."""
     family = model_card(stem).family
-    return family in FAMILIES and issubclass(family_class(family), EncoderModel)
+    return family == OnnxVAE.family or (family in FAMILIES and issubclass(family_class(family), EncoderModel))
 
 
 def model_ref(stem: str) -> ModelRef:
     """The reference of the model named ``stem``; ``KeyError`` if neither listed nor uploaded."""
     if stem in uploads():
-        identity, _, data = uploads()[stem]
-        return ModelRef(stem, identity, None, len(data))
-    path = catalog()[stem].path
-    return ModelRef(stem, file_identity(path), path, path.stat().st_size)
+        upload = uploads()[stem]
+        return ModelRef(stem, upload.identity, None, len(upload.data))
+    entry = catalog()[stem]
+    return ModelRef(stem, model_identity(entry.path), entry.path, entry.path.stat().st_size)
+
+
+def joint_identity(*parts: str) -> str:
+    """One identity for a model made of several files (a decoder and its encoder)."""
+    return bytes_identity(" ".join(parts).encode())
 
 
 def get_model(stem: str) -> GenerativeModel:
     """The loaded model named ``stem``; ``KeyError`` if the catalog does not list it."""
     ref = model_ref(stem)
     if ref.uploaded:
-        _identity, file_name, data = uploads()[stem]
-        return _load_upload(ref.identity, file_name, data)
+        upload = uploads()[stem]
+        return _load_upload(ref.identity, upload.file_name, upload.data, upload.companions)
     return _load(str(ref.path), ref.identity)
 
 
@@ -168,18 +195,35 @@ def artifact_cache(stem: str) -> ArtifactCache:
     return ArtifactCache(folder, ref.identity)
 
 
-def add_upload(file_name: str, data: bytes) -> str:
-    """Check uploaded bytes with the checkpoint loader and list them for this tab; returns the
-    name shown. The same bytes uploaded again are the same model. Raises ``CheckpointError``."""
+def upload_groups(files: dict[str, bytes]) -> list[tuple[str, dict[str, bytes]]]:
+    """The models among files uploaded together, each with the files that travel with it.
+
+    A model file is one with a model suffix that no uploaded ONNX decoder names as its encoder
+    (``NAME.encoder.onnx`` or its ``latent_atlas.encoder`` property); every other file (external
+    data, encoders) goes with each ONNX decoder, whose loader reads only the ones its graphs name.
+    """
+    encoders = {named_encoder(name, data) for name, data in files.items() if name.lower().endswith(".onnx")}
+    models = [n for n in files if Path(n).suffix.lower() in MODEL_SUFFIXES and n not in encoders]
+    others = {n: data for n, data in files.items() if n not in models}
+    return [(n, others if n.lower().endswith(".onnx") else {}) for n in models]
+
+
+def add_upload(file_name: str, data: bytes, companions: dict[str, bytes] | None = None) -> str:
+    """Check uploaded bytes (and the files uploaded with them) with the checkpoint loader and list
+    them for this tab; returns the name shown. The same bytes uploaded again are the same model.
+    Raises ``CheckpointError``."""
+    together = tuple(sorted((companions or {}).items()))
     identity = bytes_identity(data)
-    for name, (known, _, _) in uploads().items():
-        if known == identity:
+    if together:  # a decoder with another encoder is another model
+        identity = joint_identity(identity, *(f"{n}={bytes_identity(b)}" for n, b in together))
+    for name, upload in uploads().items():
+        if upload.identity == identity:
             return name
-    _load_upload(identity, file_name, data)
+    _load_upload(identity, file_name, data, together)
     name = Path(file_name).stem + UPLOADED_SUFFIX
     if name in uploads() or name in catalog():
         name = f"{Path(file_name).stem} ({identity[:6]}){UPLOADED_SUFFIX}"
-    uploads()[name] = (identity, file_name, bytes(data))
+    uploads()[name] = UploadedModel(identity, file_name, bytes(data), together)
     evict_uploads()
     return name
 
@@ -195,6 +239,7 @@ def _load(path: str, identity: str) -> GenerativeModel:
 
 
 @st.cache_resource(show_spinner="Checking the uploaded model…", max_entries=16)
-def _load_upload(identity: str, file_name: str, _data: bytes) -> GenerativeModel:
-    # Keyed by identity alone (the leading underscore keeps the bytes out of the key).
-    return load_model_bytes(_data, file_name)
+def _load_upload(identity: str, file_name: str, _data: bytes,
+                 _companions: tuple[tuple[str, bytes], ...] = ()) -> GenerativeModel:
+    # Keyed by identity alone (the leading underscores keep the bytes out of the key).
+    return load_model_bytes(_data, file_name, external=dict(_companions))

@@ -9,11 +9,20 @@ from gen_core.eval.report import card_summary
 from gen_core.files.card import model_facts
 from gen_core.files.checkpoint import MAX_FILE_BYTES, CheckpointError
 from ui.cached import preview
-from ui.catalog import add_upload, catalog, model_card, model_ref, ranking, remove_upload, uploads
+from ui.catalog import (
+    add_upload,
+    catalog,
+    model_card,
+    model_ref,
+    ranking,
+    remove_upload,
+    upload_groups,
+    uploads,
+)
 from ui.curves import curves_svg
 from ui.page import guarded, start_page
 from ui.render import show_picture
-from ui.session_keys import TAKEN_UPLOAD
+from ui.session_keys import TAKEN_UPLOADS
 from ui.state import active_models, set_active_models, write_url
 from ui.text import plain
 
@@ -57,6 +66,9 @@ def gallery_card(stem: str, error: str | None, ranks: dict[str, str]) -> None:
     if ref.uploaded:
         notes.append("uploaded: only in this browser tab")
     st.caption(" · ".join(notes))
+    encoder = card.provenance.get("encoder")
+    if encoder:
+        st.caption(f"Encoder: {plain(encoder)} ({plain(card.provenance.get('encoder_posterior', ''))})")
     curves = curves_svg(card.training.history)
     if curves is not None:
         st.markdown(curves, unsafe_allow_html=True)
@@ -85,33 +97,44 @@ def filtered(cards: list[tuple[str, str | None]]) -> list[tuple[str, str | None]
 
 
 def upload_section() -> None:
-    """Add a model of one's own: checked by the same loader as the folder's files."""
+    """Add models of one's own: checked by the same loader as the folder's files."""
     with st.expander("Add your own model (.safetensors or .onnx)", icon=":material/upload:"):
         st.caption("The model is checked like any checkpoint, shown only in this browser tab, and "
                    "forgotten when the tab closes. A decoder trained elsewhere comes as ONNX "
-                   "(`torch.onnx.export` of a module mapping z [B, D] to images). PyTorch pickles "
-                   "(.pt, .pth, .ckpt) are never opened: convert them first with "
-                   "`python -m gen_core.files.convert`.")
-        upload = st.file_uploader("Checkpoint file", key="model_upload", max_upload_size=MAX_UPLOAD_MB)
-        if upload is None:
-            return
-        # Each upload is taken once (a removed model must not come back on the next rerun); what
-        # came of it stays on show while the file sits in the uploader.
-        taken = st.session_state.get(TAKEN_UPLOAD)
-        if taken is None or taken[0] != upload.file_id:
-            taken = (upload.file_id, *take_upload(upload.name, upload.getvalue()))
-            st.session_state[TAKEN_UPLOAD] = taken
-        _, ok, message = taken
-        if ok:
-            st.success(message, icon=":material/check_circle:")
-        else:
-            st.error(message, icon=":material/block:")
+                   "(`torch.onnx.export` of a module mapping z [B, D] to images); upload with it, at "
+                   "once, its `.onnx.data` file if it has one and its encoder (`NAME.encoder.onnx`) "
+                   "to map and reconstruct images. PyTorch pickles (.pt, .pth, .ckpt) are never "
+                   "opened: convert them first with `python -m gen_core.files.convert`.")
+        files = st.file_uploader("Model files", key="model_upload", max_upload_size=MAX_UPLOAD_MB,
+                                 accept_multiple_files=True)
+        for added, message in take_uploads(files or []):
+            if added:
+                st.success(message, icon=":material/check_circle:")
+            else:
+                st.error(message, icon=":material/block:")
 
 
-def take_upload(file_name: str, data: bytes) -> tuple[bool, str]:
-    """``(added, message)`` for an uploaded file."""
+def take_uploads(files: list) -> list[tuple[bool, str]]:
+    """``(added, message)`` for each model among the uploaded ``files``. Each model is taken once,
+    keyed by the upload ids of its files (a removed model must not come back on the next rerun,
+    and a decoder uploaded again with its encoder is taken anew); what came of it stays on show
+    while its files sit in the uploader."""
+    ids = tuple(sorted(f.file_id for f in files))
+    known_ids, taken = st.session_state.get(TAKEN_UPLOADS, ((), {}))
+    if ids == known_ids:  # nothing new: no file is read again on a rerun
+        return list(taken.values())
+    by_name, now = {f.name: f for f in files}, {}
+    for name, companions in upload_groups({f.name: f.getvalue() for f in files}):
+        key = tuple(sorted(by_name[n].file_id for n in (name, *companions)))
+        now[key] = taken.get(key) or take_upload(name, by_name[name].getvalue(), companions)
+    st.session_state[TAKEN_UPLOADS] = (ids, now)
+    return list(now.values())
+
+
+def take_upload(file_name: str, data: bytes, companions: dict[str, bytes] | None = None) -> tuple[bool, str]:
+    """``(added, message)`` for an uploaded model file and the files uploaded with it."""
     try:
-        name = add_upload(file_name, data)
+        name = add_upload(file_name, data, companions)
     except CheckpointError as err:
         return False, f"This file was not added. {plain(err)}"
     return True, f"Added **{plain(name)}**: its card is below and it is in every page's model list."

@@ -9,6 +9,7 @@ from gen_core.eval.metric_keys import CATEGORY_AGREEMENT, CATEGORY_MAJORITY
 from gen_core.latent.encoding import INACTIVE_KL_NATS
 from gen_core.models import GenerativeModel, LatentDim
 from ui.state import View
+from ui.text import plain
 
 SLIDER_STEP = 0.05
 CONTROLS_HEIGHT_PX = 520
@@ -35,7 +36,7 @@ def category_labels(model: GenerativeModel) -> dict[int, tuple[str, ...]]:
 def dim_control(dim: LatentDim, value: float, key: str, note: str = "",
                 labels: tuple[str, ...] | None = None) -> float:
     """A slider over the dimension's range (gaussian ±3σ, uniform support) or a class select."""
-    label = f"{dim.name}{note}"
+    label = f"{plain(dim.name)}{note}"
     if dim.kind == "categorical":
         shown = labels or dim.classes
         index = st.selectbox(label, range(len(dim.classes)), index=int(value), key=key,

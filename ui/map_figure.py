@@ -1,4 +1,5 @@
-"""The Latent Map's plotly figure: one Scattergl trace per class, plus star markers."""
+"""The Latent Map's plotly figures: one Scattergl trace per class, plus star markers; or points
+coloured by a score; and the points a linked map lights up."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import plotly.graph_objects as go
 from ui.text import plotly_text
 
 MARKER_SIZE = 5
+FEW_LIT = 50
 
 
 MARKER_COLOURS = ("black", "#d62728")
@@ -39,6 +41,35 @@ def map_figure(coords: np.ndarray, labels: np.ndarray, class_names: tuple[str, .
                       legend={"itemsizing": "constant", "orientation": "h", "y": -0.02, "yanchor": "top"},
                       xaxis={"visible": False}, yaxis={"visible": False})
     return fig
+
+
+def score_figure(coords: np.ndarray, scores: np.ndarray, title: str) -> go.Figure:
+    """Scatter coordinates ``[N, 2]`` coloured by ``scores`` ``[N]`` in [0, 1] (low: red), one trace;
+    ``customdata`` holds each point's index."""
+    name = plotly_text(title)
+    fig = go.Figure(go.Scattergl(
+        x=coords[:, 0], y=coords[:, 1], mode="markers", name=name, customdata=np.arange(len(coords)),
+        marker={"size": MARKER_SIZE, "opacity": 0.8, "color": scores, "cmin": 0, "cmax": 1,
+                "colorscale": "RdYlBu", "colorbar": {"title": {"text": name}, "thickness": 12}},
+        hovertemplate=f"#%{{customdata}} · {name} %{{marker.color:.2f}}<extra></extra>"))
+    fig.update_layout(height=620, margin={"l": 10, "r": 10, "t": 40, "b": 10},
+                      xaxis={"visible": False}, yaxis={"visible": False})
+    return fig
+
+
+def light_up(fig: go.Figure, coords: np.ndarray, lit: list[int], name: str) -> None:
+    """Dim ``fig``'s points and draw the ``lit`` ones (indices into ``coords`` ``[N, 2]``) on top as
+    ringed markers, whose ``customdata`` is their index too, so they can be selected in turn."""
+    if not lit:
+        return
+    fig.update_traces(marker_opacity=0.25)
+    label = plotly_text(name)
+    few = len(lit) <= FEW_LIT  # a few rings stand out; hundreds of thick ones would merge into a blot
+    fig.add_trace(go.Scattergl(x=coords[lit, 0], y=coords[lit, 1], mode="markers", name=label,
+                               customdata=np.asarray(lit),
+                               marker={"size": MARKER_SIZE + (4 if few else 2), "color": "rgba(0,0,0,0)",
+                                       "line": {"width": 2 if few else 0.75, "color": "black"}},
+                               hovertemplate=f"{label} · #%{{customdata}}<extra></extra>"))
 
 
 def selected_indices(event, point_traces: int) -> list[int]:

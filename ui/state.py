@@ -2,7 +2,9 @@
 
 The state shared across pages is the list of active models and, per model, the Explore view (a
 seed and a latent ``z``). A shared URL carries ``model=`` (checkpoint stems, comma-separated),
-``seed=`` and ``z=`` (comma-separated floats); Interpolate adds ``seed2=``. Opening a URL applies
+``seed=`` and ``z=`` (comma-separated floats); Interpolate adds ``seed2=``, the Latent Map ``model2=``
+(its second, linked map), and Explore ``snap=`` (the training snapshot shown, for a model whose
+file keeps a timeline). Opening a URL applies
 it once; anything unknown, malformed or out of range is ignored or clamped, with a notice.
 """
 
@@ -15,9 +17,9 @@ import streamlit as st
 import torch
 
 from gen_core.latent.operations import clamp_to_spec, seed_latent
-from ui.catalog import UPLOADED_SUFFIX, default_model, file_stems, get_model, usable_stems
+from ui.catalog import UPLOADED_SUFFIX, default_model, file_stems, get_model, model_card, usable_stems
 from ui.session_keys import ACTIVE_MODELS as _ACTIVE
-from ui.session_keys import SECOND_SEED
+from ui.session_keys import LINKED_MODEL, LINKED_PICK, SECOND_SEED, timeline_snapshot
 from ui.session_keys import URL_NOTICES as _NOTICES
 from ui.session_keys import URL_WRITTEN as _WRITTEN
 from ui.session_keys import VIEWS as _VIEWS
@@ -112,15 +114,23 @@ def apply_url_once(page: str) -> list[str]:
 
 
 def apply_params(params: dict[str, str]) -> list[str]:
-    """Validate ``model``/``seed``/``z`` and store what is valid; returns notices for the rest."""
+    """Validate ``model``/``model2``/``seed``/``z`` and store what is valid; returns notices for the rest."""
     notices: list[str] = []
     stems = _parse_models(params.get("model"), notices)
     if stems:
         set_active_models(stems)
+    linked = _parse_models(params.get("model2"), notices)[:1]
+    if linked:
+        st.session_state[LINKED_MODEL] = linked[0]
+        st.session_state.pop(LINKED_PICK, None)  # the picker starts again from the link's model
     seed_b = parse_seed(params.get("seed2"), notices)
     if seed_b is not None:
         st.session_state[SECOND_SEED] = seed_b
     target = active_models()
+    if target and "snap" in params:
+        snapshot = parse_snapshot(params["snap"], target[0], notices)
+        if snapshot is not None:
+            st.session_state[timeline_snapshot(target[0])] = snapshot
     if not target or ("seed" not in params and "z" not in params):
         return notices
     stem = target[0]
@@ -162,6 +172,23 @@ def parse_seed(raw: str | None, notices: list[str]) -> int | None:
         notices.append(f"Seed {seed} in the link is outside 0…{MAX_SEED} and was ignored.")
         return None
     return seed
+
+
+def parse_snapshot(raw: str, stem: str, notices: list[str]) -> int | None:
+    """The index of one of ``stem``'s training snapshots from URL text, or ``None`` with a notice."""
+    count = len(model_card(stem).timeline)
+    if count < 2:
+        notices.append(f"{stem} keeps no training timeline, so the link's snapshot was ignored.")
+        return None
+    try:
+        index = int(raw)
+    except ValueError:
+        notices.append(f"Snapshot {raw!r} in the link is not a whole number and was ignored.")
+        return None
+    if not 0 <= index < count:
+        notices.append(f"Snapshot {index} in the link is outside 0…{count - 1} and was ignored.")
+        return None
+    return index
 
 
 def parse_latent(raw: str, stem: str, notices: list[str]) -> list[float] | None:

@@ -50,6 +50,7 @@ from gen_core.eval.metrics import (
     precision_recall,
     reconstruction_mse,
 )
+from gen_core.eval.smoothness import smoothness_metrics
 from gen_core.eval.zoo_table import markdown_table
 from gen_core.files.checkpoint import CheckpointError, load_model, update_metadata
 from gen_core.models import GenerativeModel
@@ -185,6 +186,7 @@ def evaluate_checkpoint(path: Path, settings: EvalSettings, references: dict[str
         metrics[RECONSTRUCTION_MSE] = round(reconstruction_mse(model, ref.test.images), 5)
     if any(d.kind == "categorical" for d in model.latent_spec):
         metrics.update(category_agreement(model, ref.classifier, settings.samples // 10, settings.seed))
+    metrics.update(smoothness_metrics(model, ref.classifier, ref.test.images, settings.seed))
     metrics.update({EVAL_TEST_IMAGES: len(ref.test), EVAL_CLASSIFIER: ref.classifier_file,
                     EVAL_SEED: settings.seed, EVAL_SECONDS: round(time.perf_counter() - started, 1)})
     update_metadata(path, metrics=metrics)

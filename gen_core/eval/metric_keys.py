@@ -93,6 +93,18 @@ CATEGORY_MAJORITY = _register(MetricKey("category_majority_class", "Majority cla
 CATEGORIES_MATCHED = _register(MetricKey("categories_matched", "InfoGAN categories matched", "higher",
                                          digits=0))
 
+# Smoothness (gen_core.eval.smoothness): perceptual path length in classifier features beside a
+# pixel cross-fade between real images at the same n, and each latent dimension's effect.
+PPL_REAL = _register(MetricKey("ppl_real_crossfade", "PPL of a cross-fade between real images", digits=1))
+PPL_SPREAD_REAL = _register(MetricKey("ppl_spread_real_crossfade", "PPL spread of the real cross-fade",
+                                      digits=1))
+PPL = _register(MetricKey("ppl_classifier_features", "Perceptual path length, classifier features", "lower",
+                          reference=PPL_REAL, digits=1))
+PPL_SPREAD = _register(MetricKey("ppl_spread", "PPL bootstrap spread", reference=PPL_SPREAD_REAL, digits=1))
+DIM_EFFECT = _register(MetricKey("dimension_effect", "Effect of each latent dimension (feature distance)"))
+EFFECTIVE_DIMS = _register(MetricKey("effective_dimensions", "Dimensions with ≥ 10% of the largest effect",
+                                     digits=0))
+
 # How the figures were measured.
 EVAL_TEST_IMAGES = _register(MetricKey("eval_test_images", "Test images", digits=0))
 EVAL_CLASSIFIER = _register(MetricKey("eval_classifier", "Classifier file"))

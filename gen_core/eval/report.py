@@ -11,6 +11,8 @@ from gen_core.eval.metric_keys import (
     BCE_IWAE,
     CATEGORIES_MATCHED,
     CATEGORY_AGREEMENT,
+    DIM_EFFECT,
+    EFFECTIVE_DIMS,
     FD,
     FD_REAL,
     FD_SPREAD,
@@ -23,6 +25,9 @@ from gen_core.eval.metric_keys import (
     MODE_COLLAPSE,
     NLL_ELBO,
     NLL_IWAE,
+    PPL,
+    PPL_REAL,
+    PPL_SPREAD,
     PRECISION,
     PRECISION_REAL,
     RECALL,
@@ -35,12 +40,21 @@ from gen_core.eval.metric_keys import (
 # The rows a table of metrics shows (Compare, the card's headline), in this order.
 METRICS: tuple[MetricKey, ...] = tuple(METRIC[key] for key in (
     FD, FD_SPREAD, FD_REAL, KID, KID_REAL, PRECISION, PRECISION_REAL, RECALL, RECALL_REAL, MIN_CLASS,
-    MAX_CLASS, MODE_COLLAPSE, NLL_ELBO, NLL_IWAE, BCE_ELBO, BCE_IWAE, RECONSTRUCTION_MSE, CATEGORIES_MATCHED))
+    MAX_CLASS, MODE_COLLAPSE, NLL_ELBO, NLL_IWAE, BCE_ELBO, BCE_IWAE, RECONSTRUCTION_MSE, CATEGORIES_MATCHED,
+    PPL, PPL_SPREAD, PPL_REAL, EFFECTIVE_DIMS))
 
 
 def fmt(key: str, metrics: dict) -> str:
     """``metrics[key]`` written the way ``METRIC[key]`` says (``–`` when absent)."""
     return METRIC[key].format(metrics.get(key))
+
+
+def effective_cell(metrics: dict) -> str:
+    """``effective/all`` latent dimensions (at least 10% of the strongest one's effect), ``–``
+    when not measured."""
+    if EFFECTIVE_DIMS not in metrics:
+        return "–"
+    return f"{metrics[EFFECTIVE_DIMS]}/{len(metrics.get(DIM_EFFECT, []))}"
 
 
 def categories_cell(metrics: dict) -> str:

@@ -21,12 +21,14 @@ from gen_core.eval.metric_keys import (
     MAX_CLASS,
     METRIC,
     MIN_CLASS,
+    PPL,
+    PPL_SPREAD,
     PRECISION,
     PRECISION_REAL,
     RECALL,
     RECALL_REAL,
 )
-from gen_core.eval.report import categories_cell, fmt
+from gen_core.eval.report import categories_cell, effective_cell, fmt
 from gen_core.files.card import ModelCard, TrainingSummary, model_facts
 from gen_core.files.checkpoint import CheckpointError, inspect_checkpoint
 from gen_core.training_options import OPTIONS_BY_TRAINER
@@ -34,7 +36,8 @@ from gen_core.training_options import OPTIONS_BY_TRAINER
 START, END = "<!-- zoo-table:start -->", "<!-- zoo-table:end -->"
 HEADER = ("Model", "Family", "Dataset", "Training options", "Params", "Epochs", "Train time",
           "FD ± spread (real halves)", "KID (real halves)", "Precision / recall (real halves)",
-          "Classes min-max", "Test ELBO / IWAE (nats)", "InfoGAN categories matched")
+          "Classes min-max", "Test ELBO / IWAE (nats)", "InfoGAN categories matched",
+          "PPL ± spread (real cross-fade)", "Effective dimensions")
 OPTION_DEFAULTS = {trainer: dataclasses.asdict(options()) for trainer, options in OPTIONS_BY_TRAINER.items()}
 
 
@@ -80,7 +83,7 @@ def table_row(name: str, info: ModelCard) -> tuple[str, ...]:
             facts["parameters"], facts["epochs"], facts["training time"],
             beside_real(FD, metrics, FD_SPREAD),
             beside_real(KID, metrics), pr_cell, classes, likelihood_cell(metrics),
-            categories_cell(metrics))
+            categories_cell(metrics), beside_real(PPL, metrics, PPL_SPREAD), effective_cell(metrics))
 
 
 def markdown_table(paths: list[Path]) -> str:

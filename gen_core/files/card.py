@@ -18,13 +18,14 @@ from typing import Any
 from gen_core.data import is_dataset_name
 from gen_core.eval.metric_keys import check_metric_keys
 from gen_core.files.errors import CheckpointError
+from gen_core.files.timeline import Snapshot, parse_timeline
 from gen_core.models import LatentDim
 
 SCHEMA_VERSION = 1
 _EMPTY: Mapping[str, Any] = MappingProxyType({})
 REQUIRED_FIELDS = ("schema_version", "family", "arch", "config", "latent_spec", "image_shape")
 OPTIONAL_FIELDS = ("dataset", "training", "metrics", "output_range", "output_range_source", "provenance",
-                   "recipe")
+                   "recipe", "timeline")
 DATASET_FIELDS = ("name", "split", "images", "image_shape", "class_names", "normalization")
 # What a training run records (``gen_core.train.loop.Trainer.training_summary``); ``resume`` is
 # kept in a run's state file only.
@@ -175,7 +176,8 @@ class ModelCard:
     maps it to [0, 1] (``output_range_source`` says how an ONNX decoder's was found: "file property",
     "graph: Tanh" or "sampled: ..."); ``provenance`` says where the weights came from (``{"format": "onnx",
     "producer": ..., "ops": [...]}`` for a foreign decoder); ``recipe`` names the file in
-    ``recipes/`` whose command retrains the model ("" when none). ``title`` and ``parameters``
+    ``recipes/`` whose command retrains the model ("" when none); ``timeline`` lists the earlier
+    weights the file keeps (``gen_core.files.timeline``; empty when none). ``title`` and ``parameters``
     come from the architecture the reader rebuilt (``with_architecture``).
     """
 
@@ -193,6 +195,7 @@ class ModelCard:
     output_range_source: str = ""  # how the range was found when assumed: "graph: Tanh", "sampled: ..."
     provenance: Mapping[str, Any] = dataclasses.field(default_factory=lambda: _EMPTY)
     recipe: str = ""
+    timeline: tuple[Snapshot, ...] = ()
     schema_version: int = SCHEMA_VERSION
     # Facts of the architecture, not stored: the reader fills them from the model it rebuilt.
     title: str = ""  # how people name the model, e.g. "β-VAE (β=4)"
@@ -232,7 +235,8 @@ class ModelCard:
                    metrics=_metrics(where, meta.get("metrics", {})),
                    output_range=_output_range(where, meta.get("output_range", [0.0, 1.0])),
                    output_range_source=fields.text("output_range_source"),
-                   provenance=fields.section("provenance"), recipe=fields.text("recipe"))
+                   provenance=fields.section("provenance"), recipe=fields.text("recipe"),
+                   timeline=parse_timeline(where, meta.get("timeline", [])))
 
     @property
     def dataset_label(self) -> str:

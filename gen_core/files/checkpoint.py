@@ -12,6 +12,7 @@ import contextlib
 import dataclasses
 import json
 import logging
+import math
 import os
 import struct
 from collections.abc import Iterator
@@ -28,6 +29,8 @@ from gen_core.files.decode_cost import check_decode_cost, decode_cost, image_cap
 from gen_core.files.errors import CheckpointError, InputError
 from gen_core.files.onnx_graph import load_onnx_bytes, load_onnx_file
 from gen_core.files.state_dicts import describe_safetensors_header, describe_torch_file
+from gen_core.files.timeline import PREFIX as TIMELINE_PREFIX
+from gen_core.files.timeline import check_timeline_declared, snapshot_tensor_names
 from gen_core.models import GenerativeModel, build_model
 
 log = logging.getLogger(__name__)
@@ -42,6 +45,9 @@ MODEL_SUFFIXES = (".safetensors", ONNX_SUFFIX, *PICKLE_SUFFIXES)
 SAFETENSORS_DTYPES = {torch.float32: "F32", torch.float64: "F64", torch.float16: "F16",
                       torch.bfloat16: "BF16", torch.int64: "I64", torch.int32: "I32", torch.uint8: "U8",
                       torch.bool: "BOOL"}
+TORCH_DTYPES = {name: dtype for dtype, name in SAFETENSORS_DTYPES.items()}
+# Tensors beside the model's own: a run's training state, and the timeline's earlier weights.
+SIDE_PREFIXES = ("train.", TIMELINE_PREFIX)
 
 
 def model_files(folder: str | Path) -> list[Path]:
@@ -71,16 +77,19 @@ def model_metadata(model: GenerativeModel, dataset: dict | None = None, training
 
 def save_model(model: GenerativeModel, path: str | Path, *, dataset: dict | None = None,
                training: dict | None = None, metrics: dict | None = None, provenance: dict | None = None,
-               recipe: str | None = None, extra_tensors: dict[str, torch.Tensor] | None = None) -> Path:
+               recipe: str | None = None, extra_tensors: dict[str, torch.Tensor] | None = None,
+               timeline: list[dict] | None = None) -> Path:
     """Write ``model`` and its card to one ``.safetensors`` file; returns the path.
 
     The card is parsed before anything is written, so a file this writes always opens again (a
     metric key outside ``gen_core.eval.metric_keys`` is a ``CheckpointError``). ``extra_tensors`` (for
     example a discriminator kept for resuming) are stored under their own names and ignored by
-    ``load_model``.
+    ``load_model``; ``timeline`` is the card's list of snapshots, whose stored weights come in
+    ``extra_tensors`` (``gen_core.files.timeline``).
     """
     path = Path(path)
-    meta = model_metadata(model, dataset, training, metrics, provenance=provenance, recipe=recipe)
+    meta = model_metadata(model, dataset, training, metrics, provenance=provenance, recipe=recipe,
+                          timeline=timeline)
     ModelCard.parse(path, meta)
     path.parent.mkdir(parents=True, exist_ok=True)
     tensors = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
@@ -149,7 +158,7 @@ def load_model(path: str | Path, device: str | torch.device = "cpu") -> Generati
     """Rebuild the model stored in ``path`` from the file alone, in eval mode."""
     path = Path(path)
     with refused_if_malformed(path):
-        if path.suffix.lower() == ONNX_SUFFIX:  # its external data, if any, lies beside it
+        if path.suffix.lower() == ONNX_SUFFIX:  # its external data and encoder, if any, lie beside it
             return load_onnx_file(path, _read_bytes(path)).to(device).eval()
         return _model_from_bytes(path, _read_bytes(path), device)
 
@@ -157,12 +166,31 @@ def load_model(path: str | Path, device: str | torch.device = "cpu") -> Generati
 def load_model_bytes(data: bytes, name: str, device: str | torch.device = "cpu",
                      external: dict[str, bytes] | None = None) -> GenerativeModel:
     """``load_model`` for a file's bytes (an upload); ``name`` is the file name errors give.
-    ``external`` holds an ONNX graph's external-data files by the names the graph gives them."""
+    ``external`` holds the files uploaded with an ONNX decoder by name: its external data, and its
+    encoder graph (``gen_core.files.onnx_graph.encoder``)."""
     where = Path(name)
     with refused_if_malformed(where):
         _refuse_pickle_suffix(where, bytes(data))
         _refuse_size(where, len(data))
         return _model_from_bytes(where, bytes(data), device, external)
+
+
+def load_snapshot(path: str | Path, index: int, device: str | torch.device = "cpu") -> GenerativeModel:
+    """The model as it was at snapshot ``index`` of its card's timeline: a new model holding those
+    weights (float32), checked as ``load_model`` checks the file; only that snapshot's tensors are
+    read."""
+    path = Path(path)
+    with refused_if_malformed(path):
+        return _checkpoint_model(path, _read_bytes(path), index).to(device).eval()
+
+
+def load_snapshot_bytes(data: bytes, name: str, index: int,
+                        device: str | torch.device = "cpu") -> GenerativeModel:
+    """``load_snapshot`` for a file's bytes (an upload); ``name`` is the file name errors give."""
+    where = Path(name)
+    with refused_if_malformed(where):
+        _refuse_size(where, len(data))
+        return _checkpoint_model(where, bytes(data), index).to(device).eval()
 
 
 def inspect_checkpoint(path: str | Path) -> ModelCard:
@@ -177,6 +205,7 @@ def inspect_checkpoint(path: str | Path) -> ModelCard:
     with refused_if_malformed(path):
         model = _meta_model(path, card)
         _check_declared(path, model.state_dict(), header)
+        check_timeline_declared(path, card.timeline, model.state_dict(), header, model.has_encoder)
         _check_description(path, model, card)
         return card.with_architecture(model)
 
@@ -209,23 +238,53 @@ def _model_from_bytes(where: Path, data: bytes, device: str | torch.device,
     return model.to(device).eval()
 
 
-def _checkpoint_model(where: Path, data: bytes) -> GenerativeModel:
-    """Header, metadata and declared tensor shapes are all checked against the architecture, built
-    on the ``meta`` device, before a single weight is read or allocated."""
+def _checkpoint_model(where: Path, data: bytes, snapshot: int | None = None) -> GenerativeModel:
+    """Header, metadata and declared tensor shapes (the timeline's too) are all checked against the
+    architecture, built on the ``meta`` device, before a single weight is read or allocated.
+    ``snapshot``: the timeline's weights at that index in place of the file's own."""
     header = _parse_header(where, data, len(data))
     card = ModelCard.parse(where, _parse_metadata(where, header.pop("__metadata__", None), header))
     model = _meta_model(where, card)
     expected = model.state_dict()
     _check_declared(where, expected, header)
-    try:
-        tensors = load_safetensors_bytes(data)
-    except (SafetensorError, ValueError, RuntimeError) as err:
-        raise CheckpointError(where, f"tensor data is unreadable ({err})") from None
+    check_timeline_declared(where, card.timeline, expected, header, model.has_encoder)
+    if snapshot is not None:
+        names = snapshot_tensor_names(where, card.timeline, snapshot, expected)
+        tensors = {live: tensor.to(expected[live].dtype) for live, tensor in
+                   zip(names.values(), read_selected(where, data, header, list(names)).values(), strict=True)}
+    elif any(name.startswith(TIMELINE_PREFIX) for name in header):  # read the model's, not its past
+        tensors = read_selected(where, data, header, [n for n in header if not n.startswith(TIMELINE_PREFIX)])
+    else:
+        try:
+            tensors = load_safetensors_bytes(data)
+        except (SafetensorError, ValueError, RuntimeError) as err:
+            raise CheckpointError(where, f"tensor data is unreadable ({err})") from None
     check_tensors(where, expected, tensors)
     assign_weights(where, model, tensors)
     _check_description(where, model, card)
     model.card = card.with_architecture(model)
     return model
+
+
+def read_selected(where: Path, data: bytes, header: dict, names: list[str]) -> dict[str, torch.Tensor]:
+    """The tensors ``names`` of a file's bytes, by the offsets of its checked ``header`` (from
+    ``_parse_header``): each is copied out alone, so the rest of the file is never allocated."""
+    start = 8 + struct.unpack("<Q", data[:8])[0]
+    tensors = {}
+    for name in names:
+        entry = header[name]
+        dtype, shape = TORCH_DTYPES.get(entry.get("dtype")), entry.get("shape")
+        if dtype is None or not (isinstance(shape, list) and all(
+                isinstance(n, int) and not isinstance(n, bool) and n >= 0 for n in shape)):
+            raise CheckpointError(where, f"tensor {name[:80]!r} has an unknown dtype or a malformed shape")
+        low, high = entry["data_offsets"]
+        if high - low != math.prod(shape) * dtype.itemsize:
+            raise CheckpointError(where, f"tensor {name[:80]!r}: its data is {high - low} bytes, its "
+                                  f"shape and dtype need {math.prod(shape) * dtype.itemsize}")
+        raw = bytearray(data[start + low:start + high])
+        flat = torch.frombuffer(raw, dtype=dtype) if raw else torch.empty(0, dtype=dtype)
+        tensors[name] = flat.reshape(shape)
+    return tensors
 
 
 def assign_weights(where: Path, model: nn.Module, tensors: dict[str, torch.Tensor]) -> None:
@@ -379,9 +438,10 @@ def check_tensors(path: Path, expected: dict[str, torch.Tensor],
     missing = sorted(set(expected) - set(found))
     if missing:
         raise CheckpointError(path, f"missing tensor(s) {missing[:5]}")
-    # Names outside the model (a discriminator or optimizer state kept for resuming) carry a
-    # "train." prefix; anything else unexpected means the file belongs to another architecture.
-    extra = sorted(k for k in set(found) - set(expected) if not k.startswith("train."))
+    # Names outside the model (a discriminator or optimizer state kept for resuming, the timeline's
+    # earlier weights) carry a prefix of their own; anything else unexpected means the file
+    # belongs to another architecture.
+    extra = sorted(k for k in set(found) - set(expected) if not k.startswith(SIDE_PREFIXES))
     if extra:
         raise CheckpointError(path, f"unexpected tensor(s) {extra[:5]}")
     for name, ref in expected.items():

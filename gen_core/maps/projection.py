@@ -1,7 +1,9 @@
 """2-D maps of latent spaces: UMAP or PCA projections, cached on disk.
 
-A VAE's map shows the posterior means of real images (the bundled probe set, or the test split
-when a data root holds it); a GAN has no encoder, so its map shows latents sampled from the prior.
+A VAE's map shows the posterior means of real images (``gen_core.data.probe_set``: the bundled
+probe set, the test split when a data root holds it, or an operator's image folder; the app may
+give pictures a person uploaded instead); a GAN has no encoder, so its map shows latents sampled
+from the prior.
 Projections are keyed by the checkpoint's content hash, a fingerprint of the data and the
 projection parameters, and stored with ``gen_core.cache``. umap-learn is imported only inside
 ``fit_projection``: its first fit in a process spends ~35 s compiling with numba.
@@ -22,7 +24,7 @@ import numpy as np
 import torch
 
 from gen_core.cache import ArtifactCache, preview_grid, read_npz, stale_cache_files, write_npz
-from gen_core.data import load_eval_images
+from gen_core.data import DataError, ImageData, probe_set
 from gen_core.files.checkpoint import CheckpointError, load_model, model_files
 from gen_core.latent.encoding import encode_means
 from gen_core.models import GenerativeModel
@@ -61,22 +63,23 @@ class MapData:
     fingerprint: str
 
 
-def map_data(model: GenerativeModel, dataset: str, n: int = MAP_POINTS,
+def map_data(model: GenerativeModel, probe: ImageData | None, n: int = MAP_POINTS,
              cache: ArtifactCache | None = None) -> MapData:
-    """Encode the evaluation images of ``dataset`` (VAE) or sample ``n`` prior latents (GAN).
+    """Encode the first ``n`` images of ``probe`` (a model with an encoder), else sample ``n``
+    prior latents (a GAN, or a VAE with no images to encode here).
 
     With ``cache`` the encodings are read from (or written to) the model's artifact cache, so a
     fresh process draws a map without running the encoder.
     """
-    if not model.has_encoder:
+    if not model.has_encoder or probe is None:
         latents = model.sample_latent(n, torch.Generator().manual_seed(SAMPLED_MAP_SEED)).cpu()
         return MapData(latents, torch.full((n,), -1), (), None, f"{n} sampled latents",
                        f"samples-s{SAMPLED_MAP_SEED}-n{n}")
-    data = load_eval_images(dataset).subset(n)
+    data = probe.subset(n)
     # Hash the pixels, not the latents: encodings differ in the last bits across machines,
     # the images do not, so committed caches stay valid on a fresh machine.
     digest = hashlib.sha256(data.images.numpy().tobytes()).hexdigest()[:12]
-    source, fingerprint = f"{len(data)} {dataset} images", f"{dataset}-{len(data)}-{digest}"
+    source, fingerprint = f"{len(data)} {data.name} images", f"{data.name}-{len(data)}-{digest}"
     if cache is None:
         latents = encode_means(model, data.images)
     else:
@@ -204,7 +207,11 @@ def precompute(folder: Path, params: list[ProjectionParams]) -> list[Path]:
         cache = ArtifactCache.beside(checkpoint)
         preview_grid(lambda loaded=model: loaded, cache)
         written.append(cache.file("preview", "png"))
-        data = map_data(model, model.card.dataset, cache=cache)
+        try:
+            probe = probe_set(model.card.dataset, model.image_shape) if model.has_encoder else None
+        except DataError:
+            probe = None
+        data = map_data(model, probe, cache=cache)
         if model.has_encoder:
             written.append(cache.file(f"encodings-{data.fingerprint}", "npz"))
         for p in params:

@@ -37,9 +37,32 @@ def map_csv(coords: np.ndarray, labels: np.ndarray, class_names: tuple[str, ...]
     return text.getvalue().encode("utf-8")
 
 
+
+def linked_map_csv(coords_a: np.ndarray, coords_b: np.ndarray, labels: np.ndarray,
+                   overlap: np.ndarray) -> bytes:
+    """One row per image of two linked maps: its index, label ``[N]`` (-1 for none), its place on
+    map A and on map B ``[N, 2]`` each, and its neighbour overlap ``[N]`` (UTF-8, with a header)."""
+    text = io.StringIO()
+    writer = csv.writer(text)
+    writer.writerow(["index", "label", "xA", "yA", "xB", "yB", "overlap"])
+    for i, ((xa, ya), (xb, yb), label, shared) in enumerate(zip(coords_a, coords_b, labels, overlap,
+                                                                 strict=True)):
+        writer.writerow([i, int(label), *(f"{v:.6g}" for v in (xa, ya, xb, yb)), f"{shared:.4g}"])
+    return text.getvalue().encode("utf-8")
+
 def sweep_gif(frames: torch.Tensor, target_px: int = 448, duration_ms: int = 120) -> bytes:
     """An animated GIF of frames ``[T, B, C, H, W]`` (each frame a row of ``B`` images) going
     forward and back, each frame enlarged crisply to about ``target_px`` wide."""
     pictures = [crisp(image_grid(frame, nrow=len(frame), padding=0 if len(frame) == 1 else 2),
                               target_px) for frame in frames]
     return gif_bytes(pictures + pictures[-2:0:-1], duration_ms)
+
+
+TIMELINE_HOLD_FRAMES = 3  # the finished model stays on screen a moment before the loop starts again
+
+
+def timeline_gif(frames: torch.Tensor, target_px: int = 448, duration_ms: int = 400) -> bytes:
+    """An animated GIF of one picture per training snapshot ``[T, C, H, W]``, in training order,
+    the last held a little longer, looping; each enlarged crisply to about ``target_px`` wide."""
+    pictures = [crisp(image_grid(frame[None], nrow=1, padding=0), target_px) for frame in frames]
+    return gif_bytes(pictures + [pictures[-1]] * TIMELINE_HOLD_FRAMES, duration_ms)

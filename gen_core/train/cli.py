@@ -37,6 +37,8 @@ from gen_core.train.wgan_trainer import WGANGPTrainer, WGANTrainer
 # Named starting points: (family, config, trainer, default learning rate from each paper).
 PRESETS: dict[str, tuple[str, object, type[Trainer], float]] = {
     "vae-mlp": ("vae", VAEConfig(arch="mlp", hidden=(512, 256)), VAETrainer, 1e-3),
+    # Small enough that a file with a training timeline stays a few MiB (recipes/mnist-vae-mlp-timeline.toml).
+    "vae-mlp-small": ("vae", VAEConfig(arch="mlp", hidden=(256, 128)), VAETrainer, 1e-3),
     "vae-conv": ("vae", VAEConfig(arch="conv", hidden=(32, 64, 256)), VAETrainer, 1e-3),
     "beta-vae": ("vae", VAEConfig(arch="conv", hidden=(32, 64, 256), beta=4.0), VAETrainer, 1e-3),
     "dcgan": ("dcgan", DCGANConfig(), GANTrainer, 2e-4),
@@ -159,7 +161,8 @@ def train(args: argparse.Namespace) -> Path:
     run = RunConfig(epochs=1 if args.dry_run else args.epochs, batch_size=batch_size, lr=lr, lr_d=lr_d,
                     ema_decay=ema_decay(args, model), seed=args.seed,
                     max_steps_per_epoch=DRY_RUN_STEPS if args.dry_run else None,
-                    max_seconds=None if args.max_minutes is None else 60 * args.max_minutes)
+                    max_seconds=None if args.max_minutes is None else 60 * args.max_minutes,
+                    snapshots=args.snapshots, snapshot_budget_bytes=snapshot_budget_bytes(args))
     run_dir = args.run_dir or Path("runs") / args.out.stem
     trainer = trainer_class(model, train, test, run, ctx, run_dir, options)
     if args.resume:
@@ -174,6 +177,15 @@ def train(args: argparse.Namespace) -> Path:
     return args.out
 
 
+def snapshot_budget_bytes(args: argparse.Namespace) -> int | None:
+    """``--snapshot-budget-mib`` in bytes (``None``: the model's own size)."""
+    if args.snapshot_budget_mib is None:
+        return None
+    if args.snapshot_budget_mib < 0:
+        raise SystemExit("error: --snapshot-budget-mib must be >= 0")
+    return int(args.snapshot_budget_mib * 2**20)
+
+
 def write_checkpoint(trainer: Trainer, args: argparse.Namespace, train: ImageData) -> None:
     dataset = {"name": args.dataset, "split": "train", "images": len(train),
                "image_shape": list(train.image_shape), "class_names": list(train.class_names),
@@ -181,9 +193,11 @@ def write_checkpoint(trainer: Trainer, args: argparse.Namespace, train: ImageDat
     binarized = bool(getattr(trainer.options, "binarize", False))
     if binarized:
         dataset["normalization"] = BINARIZED_NORMALIZATION
+    timeline, snapshots = trainer.file_timeline()
     with trainer.shipped_weights():
         save_model(trainer.model, args.out, dataset=dataset, training=trainer.training_summary(),
-                   metrics=held_out_metrics(trainer.model, trainer.test_data, binarized), recipe=args.recipe)
+                   metrics=held_out_metrics(trainer.model, trainer.test_data, binarized), recipe=args.recipe,
+                   extra_tensors=snapshots, timeline=timeline)
 
 
 def held_out_metrics(model: GenerativeModel, test: ImageData | None, binarized: bool) -> dict:

@@ -19,12 +19,13 @@ from tqdm import tqdm
 
 from gen_core.data import ImageData
 from gen_core.files.card import TrainingSummary
-from gen_core.files.checkpoint import read_checkpoint, save_model
+from gen_core.files.checkpoint import SIDE_PREFIXES, read_checkpoint, save_model
 from gen_core.media.images import image_grid, save_png
 from gen_core.models import GenerativeModel
 from gen_core.train.distributed import DistContext, mean_across_ranks, shard
 from gen_core.train.ema import WeightAverage
 from gen_core.train.state import pack_state, unpack_state
+from gen_core.train.timeline import SnapshotRecorder
 
 
 @dataclasses.dataclass
@@ -40,6 +41,8 @@ class RunConfig:
     max_steps_per_epoch: int | None = None  # set by --dry-run
     max_seconds: float | None = None  # wall-time budget of this fit: no epoch is begun that would overrun it
     sample_grid: int = 64
+    snapshots: int = 0  # the timeline's snapshots (gen_core.train.timeline); 0: none
+    snapshot_budget_bytes: int | None = None  # what the stored snapshots may add to the file; None: its size
 
     @property
     def discriminator_lr(self) -> float:
@@ -75,6 +78,7 @@ class Trainer:
         self.fixed_latents = model.sample_latent(run.sample_grid, torch.Generator().manual_seed(run.seed))
         self.setup()
         self.average = self._weight_average()
+        self.timeline = SnapshotRecorder(model, run.snapshots, run.snapshot_budget_bytes)
 
     def _weight_average(self) -> WeightAverage | None:
         if not self.run.ema_decay:
@@ -125,6 +129,7 @@ class Trainer:
     # --- the loop ------------------------------------------------------------------------------
     def fit(self) -> list[dict[str, float]]:
         began, last_epoch_seconds = time.perf_counter(), 0.0
+        self.timeline.plan(self.run.epochs * self.epoch_steps)
         for epoch in range(self.start_epoch, self.run.epochs):
             if self._out_of_time(time.perf_counter() - began + last_epoch_seconds, epoch):
                 break
@@ -163,13 +168,19 @@ class Trainer:
                        f"{self.run.max_seconds:.0f} s budget")
         return stop
 
+    @property
+    def epoch_steps(self) -> int:
+        """The optimizer steps of one epoch, as ``train_epoch`` takes them."""
+        return len(self._batches(torch.arange(len(self.train_data))))
+
+    def _batches(self, permutation: torch.Tensor) -> tuple[torch.Tensor, ...]:
+        per_rank = max(1, self.run.batch_size // self.ctx.world_size)
+        batches = shard(permutation, self.ctx).split(per_rank)
+        return batches[:self.run.max_steps_per_epoch] if self.run.max_steps_per_epoch else batches
+
     def train_epoch(self, epoch: int) -> dict[str, float]:
         self.model.train()
-        order = shard(torch.randperm(len(self.train_data), generator=self.shuffle_gen), self.ctx)
-        per_rank = max(1, self.run.batch_size // self.ctx.world_size)
-        batches = order.split(per_rank)
-        if self.run.max_steps_per_epoch:
-            batches = batches[:self.run.max_steps_per_epoch]
+        batches = self._batches(torch.randperm(len(self.train_data), generator=self.shuffle_gen))
         sums: dict[str, float] = {}
         # disable=None: a bar on a terminal only, so a log file gets the epoch lines, not the bar
         bar = tqdm(batches, desc=f"epoch {epoch + 1}/{self.run.epochs}", leave=False,
@@ -177,6 +188,9 @@ class Trainer:
         for index in bar:
             losses = self.train_step(self.train_data.images[index].to(self.ctx.device, non_blocking=True))
             self.steps += 1
+            if self.ctx.is_main and self.steps in self.timeline.schedule:
+                with torch.no_grad(), self.shipped_weights():
+                    self.timeline.after_step(self.steps, self.steps / self.epoch_steps)
             for k, v in losses.items():
                 sums[k] = sums.get(k, 0.0) + v
             bar.set_postfix({k: f"{v:.3f}" for k, v in losses.items()})
@@ -218,7 +232,13 @@ class Trainer:
         rngs = {"shuffle": self.shuffle_gen.get_state(), "torch": torch.get_rng_state()}
         tensors, json_part = pack_state(self._state_modules(), self.optimizers(), rngs)
         summary = {**self.training_summary(), "resume": {**json_part, "epochs_done": epochs_done}}
-        save_model(self.model, self.state_path, training=summary, extra_tensors=tensors)
+        timeline, snapshots = self.timeline.for_state()
+        save_model(self.model, self.state_path, training=summary, extra_tensors={**tensors, **snapshots},
+                   timeline=timeline)
+
+    def file_timeline(self) -> tuple[list[dict], dict[str, torch.Tensor]]:
+        """``(card timeline, tensors)`` for the model file (``gen_core.train.timeline``)."""
+        return self.timeline.for_file(self.steps, len(self.history), log=tqdm.write)
 
     def resume(self, path: Path) -> None:
         """Continue from ``path``: a run state written by ``save_state`` (weights, optimizers, RNG,
@@ -243,7 +263,9 @@ class Trainer:
             self._restore_run_state(tensors, training["resume"])
         else:
             self._restart_from_weights(path)
-        self.model.load_state_dict({k: v for k, v in tensors.items() if not k.startswith("train.")})
+        self.model.load_state_dict({k: v for k, v in tensors.items() if not k.startswith(SIDE_PREFIXES)})
+        with self.shipped_weights():
+            self.timeline.restore(path, meta.get("timeline"), tensors, self.steps, len(self.history))
 
     def _restore_run_state(self, tensors: dict[str, torch.Tensor], resume: dict) -> None:
         rngs = unpack_state(tensors, resume, self._state_modules(), self.optimizers())

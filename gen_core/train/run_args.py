@@ -57,6 +57,12 @@ class RunArgs:
                                            "for GANs, off for VAE-GAN; 0 turns it off; with --resume, the "
                                            "run's)", kind=float)
     device: str | None = option(None, "cpu or cuda (default: cuda when available)", kind=str)
+    snapshots: int = option(0, "keep this many snapshots of the weights in the file, a training timeline "
+                               "(geometrically spaced steps, the last one the end of the run; at most 32)")
+    snapshot_budget_mib: float | None = option(None, "what the stored snapshots (float16) may add to the "
+                                                     "file; beyond it the timeline is thinned evenly "
+                                                     "(default: the model's own size, so the file at most "
+                                                     "doubles)", kind=float)
     dry_run: bool = option(False, "a few small steps on a few images: checks that a run works")
     recipe: Path | None = option(None, "a recipe file (recipes/NAME.toml): the keys and stages that made a "
                                        "shipped checkpoint; flags given here override it", kind=Path)

@@ -9,11 +9,21 @@ Modules: ``wire`` counts graph entries before parsing; ``reader`` parses and che
 tensors (inline or external) and attributes; ``fold`` evaluates constant shape subgraphs;
 ``ops_*`` build one operator each, checked against its real weights; ``planner`` walks the graph
 and checks the caps in ``limits`` before any layer is built; ``module`` runs the rebuilt graph;
-``inputs`` reads the latent and label inputs; ``decoder`` is the model; ``loader`` opens files.
+``inputs`` reads the latent and label inputs; ``decoder`` is the model; ``encoder`` adds an
+encoder graph beside it (a foreign VAE); ``loader`` opens files and finds their companions.
 ``docs/file-formats.md`` lists what is accepted.
 """
 
 from gen_core.files.onnx_graph.decoder import OnnxDecoder, OnnxDecoderConfig
-from gen_core.files.onnx_graph.loader import load_onnx_bytes, load_onnx_file
+from gen_core.files.onnx_graph.encoder import OnnxVAE
+from gen_core.files.onnx_graph.loader import ENCODER_SUFFIX, load_onnx_bytes, load_onnx_file, named_encoder
 
-__all__ = ["OnnxDecoder", "OnnxDecoderConfig", "load_onnx_bytes", "load_onnx_file"]
+__all__ = [
+    "ENCODER_SUFFIX",
+    "OnnxDecoder",
+    "OnnxDecoderConfig",
+    "OnnxVAE",
+    "load_onnx_bytes",
+    "load_onnx_file",
+    "named_encoder",
+]

@@ -110,6 +110,14 @@ FOLDERS = {
     "Sub": _arithmetic(np.subtract),
     "Mul": _arithmetic(np.multiply),
     "Div": _arithmetic(lambda a, b: a // b if a.dtype.kind in "iuO" else a / b),
+    # Keras' export computes its "same" padding with Mod on shapes; fmod=1 keeps the dividend's sign.
+    "Mod": lambda x, attrs, args: _arithmetic(np.fmod if attrs.get("fmod", 0) else np.mod)(x, attrs, args),
+    # torch's export of Keras' reshapes and upsampling selects shape entries with these.
+    "Equal": _arithmetic(np.equal),
+    "Where": lambda x, attrs, args: np.where(plain(x, "Where condition").astype(bool), args[1], args[2]),
+    "Expand": lambda x, attrs, args: np.broadcast_to(
+        x, np.broadcast_shapes(x.shape, tuple(int(v) for v in plain(args[1], "Expand shape")))
+    ).copy(),
     "Neg": lambda x, attrs, args: -plain(x, "Neg"),
     "Sqrt": lambda x, attrs, args: np.sqrt(plain(x, "Sqrt")),
     "Pow": lambda x, attrs, args: np.power(plain(x, "Pow"), plain(args[1], "Pow")),

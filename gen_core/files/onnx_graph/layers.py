@@ -101,6 +101,18 @@ class Reshape(nn.Module):
         return x.reshape(x.shape[0], *self.shape)
 
 
+class Expand(nn.Module):
+    """``[B, ...]`` broadcast to ``[B, *shape]`` (a view: nothing is copied)."""
+
+    def __init__(self, shape: tuple[int, ...]) -> None:
+        super().__init__()
+        self.shape = tuple(shape)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x.reshape(x.shape[0], *[1] * (len(self.shape) + 1 - x.dim()), *x.shape[1:]).expand(
+            x.shape[0], *self.shape)
+
+
 class Transpose(nn.Module):
     def __init__(self, perm: list[int]) -> None:
         super().__init__()

@@ -1,11 +1,13 @@
-"""Opening an ONNX decoder: from bytes (an upload, with its external-data files if any) or from a
-path (its external data read only from a plain file name in the same folder)."""
+"""Opening an ONNX decoder: from bytes (an upload, with the files uploaded beside it) or from a
+path. Its companions, external data and an encoder graph (a foreign VAE), are only ever files
+named by a plain file name: from the same folder, or among the files uploaded with it."""
 
 from __future__ import annotations
 
 import contextlib
 import dataclasses
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 from gen_core.files.card import ModelCard
@@ -18,6 +20,7 @@ from gen_core.files.onnx_graph.decoder import (
     property_range,
     sampled_range,
 )
+from gen_core.files.onnx_graph.encoder import OnnxVAE, with_encoder
 from gen_core.files.onnx_graph.inputs import GraphInputs, Label, embedding_rows, read_inputs
 from gen_core.files.onnx_graph.limits import MAX_CLASSES, MAX_FILE_BYTES
 from gen_core.files.onnx_graph.module import OnnxGraph
@@ -28,6 +31,8 @@ from gen_core.models import LatentDim
 from gen_core.models.base import gaussian_spec
 
 PROPERTY_PREFIX = "latent_atlas."
+ENCODER_SUFFIX = ".encoder.onnx"
+Fetch = Callable[[str], "bytes | None"]  # a file given with the graph, by its plain name; None if absent
 
 
 @contextlib.contextmanager
@@ -46,33 +51,98 @@ def _as_checkpoint_errors(where: Path):
         ) from None
 
 
-def load_onnx_bytes(data: bytes, where: Path, external: dict[str, bytes] | None = None) -> OnnxDecoder:
-    """The decoder in an ONNX file's bytes; ``external`` maps external-data file names (as the graph
-    names them) to their bytes. ``CheckpointError`` names what is refused."""
+def load_onnx_bytes(
+    data: bytes, where: Path, external: dict[str, bytes] | None = None
+) -> OnnxDecoder | OnnxVAE:
+    """The model in an ONNX file's bytes; ``external`` maps the files uploaded with it (external
+    data, its encoder) by name. ``CheckpointError`` names what is refused."""
     with _as_checkpoint_errors(where):
-        if sum(len(v) for v in (external or {}).values()) > MAX_FILE_BYTES:
-            raise GraphError(f"the external data is over the cap of {MAX_FILE_BYTES / 2**20:.0f} MiB")
-        return _decoder(parse_model(data), dict(external or {}))
+        return _model(parse_model(data), where.name, dict(external or {}).get)
 
 
-def load_onnx_file(path: Path, data: bytes) -> OnnxDecoder:
-    """The decoder in ``path`` (whose bytes are ``data``), its external data read from the files
-    beside it that the graph names by a plain file name."""
+def load_onnx_file(path: Path, data: bytes) -> OnnxDecoder | OnnxVAE:
+    """The model in ``path`` (whose bytes are ``data``); its external data and its encoder are
+    read from the files beside it that the graph names by a plain file name."""
+
+    def sibling(name: str) -> bytes | None:
+        file = path.parent / name
+        if not file.is_file():
+            return None
+        if file.stat().st_size > MAX_FILE_BYTES:
+            raise GraphError(f"{name[:80]!r} is over the cap of {MAX_FILE_BYTES / 2**20:.0f} MiB")
+        return file.read_bytes()
+
     with _as_checkpoint_errors(path):
-        proto = parse_model(data)
-        external, total = {}, 0
-        for tensor in _tensors(proto.graph):
-            if tensor.data_location == tensor.EXTERNAL or len(tensor.external_data):
-                name = external_location(tensor)
-                sibling = path.parent / name
-                if name not in external and sibling.is_file():
-                    total += sibling.stat().st_size
-                    if total > MAX_FILE_BYTES:
-                        raise GraphError(
-                            f"the external data is over the cap of {MAX_FILE_BYTES / 2**20:.0f} MiB"
-                        )
-                    external[name] = sibling.read_bytes()
-        return _decoder(proto, external)
+        return _model(parse_model(data), path.name, sibling)
+
+
+def _model(proto, name: str, fetch: Fetch) -> OnnxDecoder | OnnxVAE:
+    """The decoder in ``proto`` and, where one lies beside it, its encoder: an ``OnnxVAE``."""
+    decoder = _decoder(proto, _external(proto, fetch))
+    properties = _properties(proto)
+    encoder_name = encoder_file_name(name, properties)
+    encoder_data = fetch(encoder_name)
+    if encoder_data is None:
+        if PROPERTY_PREFIX + "encoder" in properties:
+            raise GraphError(
+                f"latent_atlas.encoder names {encoder_name!r}, which is not beside the decoder: put "
+                "it in the same folder or upload both files together"
+            )
+        return decoder
+    if decoder.inputs.label is not None:
+        raise GraphError("an encoder for a conditional decoder (one with a label input) is not supported")
+    try:
+        encoder_proto = parse_model(encoder_data)
+        return with_encoder(decoder, encoder_proto, encoder_name, _external(encoder_proto, fetch), properties)
+    except GraphError as err:
+        raise GraphError(f"its encoder {encoder_name!r}: {err}") from None
+
+
+def encoder_file_name(decoder_name: str, properties: dict[str, str]) -> str:
+    """The file name of a decoder's encoder: the ``latent_atlas.encoder`` property (a plain file
+    name beside the decoder, never a path), else ``NAME.encoder.onnx`` beside ``NAME.onnx``."""
+    named = properties.get(PROPERTY_PREFIX + "encoder")
+    if named is None:
+        return Path(decoder_name).stem + ENCODER_SUFFIX
+    plain = (
+        0 < len(named) <= 255
+        and not any(part in named for part in ("/", "\\", "..", ":", "\x00"))
+        and named != decoder_name
+    )
+    if not plain:
+        raise GraphError(
+            f"latent_atlas.encoder {named[:80]!r} is not a plain file name beside the decoder "
+            "(no folders, no '..', not the decoder itself)"
+        )
+    return named
+
+
+def named_encoder(decoder_name: str, data: bytes) -> str | None:
+    """The encoder file an ONNX decoder's bytes ask for (``encoder_file_name``), read without
+    building the graph; ``None`` when the bytes are no readable ONNX file or name no plain file."""
+    try:
+        return encoder_file_name(decoder_name, _properties(parse_model(data)))
+    except GraphError:
+        return None
+
+
+def _properties(proto) -> dict[str, str]:
+    return {p.key: p.value for p in proto.metadata_props}
+
+
+def _external(proto, fetch: Fetch) -> dict[str, bytes]:
+    """The external-data files the graph's tensors name, read through ``fetch`` within the cap."""
+    external, total = {}, 0
+    for tensor in _tensors(proto.graph):
+        if tensor.data_location == tensor.EXTERNAL or len(tensor.external_data):
+            name = external_location(tensor)
+            blob = None if name in external else fetch(name)
+            if blob is not None:
+                total += len(blob)
+                if total > MAX_FILE_BYTES:
+                    raise GraphError(f"the external data is over the cap of {MAX_FILE_BYTES / 2**20:.0f} MiB")
+                external[name] = blob
+    return external
 
 
 def _tensors(graph):
@@ -83,7 +153,7 @@ def _tensors(graph):
 
 def _decoder(proto, external: dict[str, bytes]) -> OnnxDecoder:
     graph = proto.graph
-    properties = {p.key: p.value for p in proto.metadata_props}
+    properties = _properties(proto)
     inputs = _with_classes(graph, read_inputs(graph), properties)
     if len(graph.output) != 1:
         raise GraphError(f"the graph needs one output (the picture), it has {len(graph.output)}")

@@ -34,7 +34,9 @@ SCALAR_ARITHMETIC = {
 class OnnxGraph(nn.Module):
     """The graph's nodes as torch layers, run in the file's order over named values."""
 
-    def __init__(self, plan: Plan, inputs: list[str], output: str) -> None:
+    def __init__(
+        self, plan: Plan, inputs: list[str], output: str, more_outputs: tuple[str, ...] = ()
+    ) -> None:
         super().__init__()
         self.steps = nn.ModuleList(node.step.make() for node in plan.nodes)
         self.wiring = [(node.inputs, node.outputs, node.op_type, node.name) for node in plan.nodes]
@@ -42,14 +44,18 @@ class OnnxGraph(nn.Module):
         self.input_ranks = [
             len(plan.values[node.inputs[0]].shape) if node.inputs else 0 for node in plan.nodes
         ]
-        self.inputs, self.output = inputs, output
+        self.inputs, self.output, self.more_outputs = inputs, output, more_outputs
 
     def forward(self, *inputs: torch.Tensor) -> torch.Tensor:
         """The graph's inputs (``[B, ...]`` each, in graph order) to its output ``[B, ...]``."""
+        return self.outputs_of(*inputs)[0]
+
+    def outputs_of(self, *inputs: torch.Tensor) -> list[torch.Tensor]:
+        """The graph's inputs to its output and ``more_outputs`` (an encoder's log-variances)."""
         values = dict(zip(self.inputs, inputs, strict=True))
         for layer, (names, outputs, _, _) in zip(self.steps, self.wiring, strict=True):
             values[outputs[0]] = layer(*(values[n] for n in names))
-        return values[self.output]
+        return [values[name] for name in (self.output, *self.more_outputs)]
 
     def chain(self) -> tuple[list[nn.Module], str]:
         """The graph as browser layers applied in turn (``[]`` and the reason when it is not one)."""

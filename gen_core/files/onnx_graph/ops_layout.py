@@ -47,6 +47,29 @@ def reshape(node: NodeView) -> Step:
     return _to_shape(node, x, rest)
 
 
+def expand(node: NodeView) -> Step:
+    """Broadcast to a constant shape, numpy-style from the right (how torch exports
+    ``repeat_interleave``, e.g. Keras' UpSampling2D): the batch entry must stay the batch or 1."""
+    x = node.activation(0)
+    raw = node.args[1] if len(node.args) > 1 else None
+    if not isinstance(raw, np.ndarray):
+        raise node.refuse("its target shape must be constant (or computed from shapes only)")
+    target = list(raw.astype(object).reshape(-1))
+    full = [BATCH, *x.shape]
+    if len(target) > len(full):
+        full = [BATCH, *[1] * (len(target) - len(full)), *x.shape]
+    target = [1] * (len(full) - len(target)) + target
+    if target[0] not in (BATCH, 1) or any(v is BATCH for v in target[1:]):
+        raise node.refuse(f"the target {target[:8]} must keep the batch first")
+    shape = []
+    for have, want in zip(full[1:], target[1:], strict=True):
+        want = int(want)
+        if want != have and 1 not in (want, have):
+            raise node.refuse(f"cannot broadcast {list(x.shape)} to {target[1:8]} per picture")
+        shape.append(max(have, want) if 1 in (have, want) else have)
+    return Step([Activation(tuple(shape), x.kind)], 0, lambda: layers.Expand(tuple(shape)))
+
+
 def flatten(node: NodeView) -> Step:
     x = node.activation(0)
     axis = axis_of(node.attrs.get("axis", 1), x.rank + 1, "Flatten")

@@ -62,6 +62,7 @@ OPERATORS = {
     "Cast": ops_elementwise.cast,
     **dict.fromkeys(("Add", "Sub", "Mul", "Div", "Pow"), ops_elementwise.binary),
     "Reshape": ops_layout.reshape,
+    "Expand": ops_layout.expand,
     "Flatten": ops_layout.flatten,
     "Squeeze": ops_layout.squeeze,
     "Unsqueeze": ops_layout.unsqueeze,
@@ -100,7 +101,9 @@ class Plan:
 
 def check_counts_and_weights(graph) -> None:
     """Unsupported operators (all named at once) and the declared weight bytes, before reading."""
-    missing = sorted({n.op_type[:40] for n in graph.node} - set(SUPPORTED))
+    # A name that is not valid UTF-8 reaches Python as bytes: shown by its repr, never supported.
+    missing = sorted({(n.op_type if isinstance(n.op_type, str) else repr(n.op_type))[:40]
+                      for n in graph.node} - set(SUPPORTED))
     if missing:
         raise GraphError(f"unsupported operator(s) {', '.join(missing)} (supported: {', '.join(SUPPORTED)})")
     total = sum(declared_bytes(t) for t in graph.initializer)

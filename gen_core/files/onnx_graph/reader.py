@@ -171,6 +171,7 @@ def node_attributes(node, external: dict[str, bytes]) -> dict:
         AttributeProto.STRINGS: lambda a: [s.decode("utf-8", "replace") for s in a.strings],
         AttributeProto.TENSOR: lambda a: read_tensor(a.t, external, f"{node.name}.{a.name}"),
     }
+    expected = _attribute_kinds(node.op_type)
     attributes = {}
     for attribute in node.attribute:
         read = kinds.get(attribute.type)
@@ -179,5 +180,24 @@ def node_attributes(node, external: dict[str, bytes]) -> dict:
                 f"operator {node.op_type[:40]} has attribute {attribute.name[:40]!r} of an "
                 f"unsupported kind ({attribute.type})"
             )
+        wanted = expected.get(attribute.name)
+        if wanted is not None and wanted != attribute.type:
+            raise GraphError(
+                f"operator {node.op_type[:40]}: attribute {attribute.name[:40]!r} is "
+                f"{AttributeProto.AttributeType.Name(attribute.type)}, the operator takes "
+                f"{AttributeProto.AttributeType.Name(wanted)}"
+            )
         attributes[attribute.name] = read(attribute)
     return attributes
+
+
+def _attribute_kinds(op_type: str) -> dict[str, int]:
+    """The kind (``AttributeProto.FLOAT``…) of each attribute of the standard ``op_type``, so a
+    value of another kind is refused here, by name, rather than misread by the op's builder."""
+    from onnx import defs
+
+    try:
+        schema = defs.get_schema(op_type, "")
+    except defs.SchemaError:  # not a standard operator: the planner names it as unsupported
+        return {}
+    return {name: int(attribute.type) for name, attribute in schema.attributes.items()}

@@ -1,0 +1,73 @@
+"""Explore's training timeline: the slider, the strip, Play, the GIF and the link's snapshot."""
+
+from __future__ import annotations
+
+import pytest
+
+from gen_core.files.checkpoint import save_model
+from gen_core.files.timeline import tensor_name
+from tests.app_support import SERVER_DECODING, VAE, assert_clean, image_urls, open_page, write_model_dir
+from tests.conftest import tiny_model
+from ui.catalog import CHECKPOINTS_ENV
+
+TIMELINE_VAE = "f-timeline-vae"
+SNAPSHOTS = 3
+
+
+@pytest.fixture(scope="module")
+def timeline_dir(tmp_path_factory):
+    """The tiny models, and a VAE whose file keeps two earlier snapshots (other random weights)."""
+    folder = write_model_dir(tmp_path_factory.mktemp("timeline"))
+    earlier = {tensor_name(i, k): v.half() for i in range(SNAPSHOTS - 1)
+               for k, v in tiny_model("vae", 0, seed=i + 1).state_dict().items()}
+    timeline = [{"epoch": e, "step": s, "holds": ["decoder", "encoder"], "stored": s < 30}
+                for e, s in ((0.1, 1), (0.5, 5), (3, 30))]
+    save_model(tiny_model("vae", 0), folder / f"{TIMELINE_VAE}.safetensors", dataset={"name": "digits"},
+               training={"epochs": 3}, extra_tensors=earlier, timeline=timeline)
+    return folder
+
+
+@pytest.fixture
+def timeline_env(timeline_dir, monkeypatch):
+    monkeypatch.setenv(CHECKPOINTS_ENV, str(timeline_dir))
+
+
+def _explore(stem, query=None):
+    return open_page("explore", query=query, state={"active_models": [stem], **SERVER_DECODING})
+
+
+@pytest.mark.usefixtures("timeline_env")
+def test_the_epoch_slider_shows_each_snapshot_and_the_link_carries_it(monkeypatch):
+    monkeypatch.setattr("ui.timeline_view.PLAY_FRAME_S", 0.0)
+    at = _explore(TIMELINE_VAE)
+    assert_clean(at)
+    slider = at.select_slider(key=f"timeline_snapshot_{TIMELINE_VAE}")
+    assert slider.value == SNAPSHOTS - 1 and at.query_params["snap"] == str(SNAPSHOTS - 1)
+    before = image_urls(at)
+    slider.set_value(0).run()
+    assert_clean(at)
+    after = image_urls(at)
+    assert at.query_params["snap"] == "0" and after != before
+    assert len(after) == len(before)  # the picture, the strip, the large snapshot, the traversal
+    at.button(key=f"timeline_play_{TIMELINE_VAE}").click().run()
+    assert_clean(at)
+    gif = [b for b in at.get("download_button") if b.proto.label == "Download timeline GIF"]
+    assert len(gif) == 1
+
+
+@pytest.mark.usefixtures("timeline_env")
+def test_a_link_opens_a_snapshot_and_a_bad_one_is_ignored_with_a_notice():
+    at = _explore(TIMELINE_VAE, {"model": TIMELINE_VAE, "snap": "1"})
+    assert_clean(at)
+    assert at.select_slider(key=f"timeline_snapshot_{TIMELINE_VAE}").value == 1
+    at = _explore(TIMELINE_VAE, {"model": TIMELINE_VAE, "snap": "7"})
+    assert any("outside 0…2" in w.value for w in at.warning)
+
+
+@pytest.mark.usefixtures("timeline_env")
+def test_a_model_without_a_timeline_has_no_slider():
+    at = _explore(VAE, {"model": VAE, "snap": "1"})
+    assert_clean(at)
+    assert not [s for s in at.select_slider if "timeline" in str(s.key)]
+    assert any("no training timeline" in w.value for w in at.warning)
+    assert "snap" not in at.query_params
