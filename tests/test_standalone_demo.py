@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 from gen_core.media.browser_decoder import export_decoder
+from tests.app_support import checkpoint_env, shared_model_dir  # noqa: F401
 from tests.conftest import tiny_model
 from ui.standalone_demo import MAX_MAP_POINTS, DemoMap, standalone_html
 
@@ -43,3 +44,25 @@ def test_a_demo_needs_a_view():
     model = tiny_model("vae")
     with pytest.raises(ValueError, match="at least one view"):
         standalone_html("m", export_decoder(model), model.latent_spec, tuple(model.image_shape), [])
+
+
+@pytest.mark.usefixtures("checkpoint_env")
+def test_explore_offers_the_demo_and_says_why_not_where_its_runtime_cannot_run_the_model(monkeypatch):
+    from gen_core.media.browser_decoder import ExportError
+    from tests.app_support import VAE, assert_clean, open_page
+
+    at = open_page("explore", query={"model": VAE})
+    assert_clean(at)
+    assert any(b.proto.label.startswith("Download a standalone demo") for b in at.get("download_button"))
+
+    def refuse(model):
+        raise ExportError("the compact runtime has no GroupNorm layer")
+
+    monkeypatch.setattr("ui.demo_download.export_decoder", refuse)
+    from ui.demo_download import _compact_decoder
+
+    _compact_decoder.clear()
+    at = open_page("explore", query={"model": VAE})
+    assert_clean(at)
+    button = at.button(key="download_demo")
+    assert button.disabled and "no GroupNorm layer" in button.help

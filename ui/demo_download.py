@@ -6,10 +6,9 @@ from __future__ import annotations
 import streamlit as st
 
 from gen_core.maps.projection import ProjectionParams, has_cached_projection
-from gen_core.media.browser_decoder import export_decoder
+from gen_core.media.browser_decoder import ExportError, export_decoder
 from ui.cached import latent_map_data, projection
-from ui.catalog import artifact_cache, get_model
-from ui.decode_path import decode_path
+from ui.catalog import artifact_cache, get_model, model_ref
 from ui.presenter import bookmarks
 from ui.standalone_demo import DemoMap, standalone_html
 from ui.state import View, parse_latent
@@ -37,17 +36,17 @@ def demo_map(stem: str) -> DemoMap:
 
 
 def demo_download(stem: str, view: View) -> None:
-    """The download button; disabled, with the reason, where the browser cannot run the decoder.
-    The page is built only when the button is clicked."""
-    why_not = decode_path(stem).why_not
-    if why_not is not None:
+    """The download button; disabled, with the reason, where the demo's decoder runtime (the
+    compact one: it fits in the file, unlike ONNX Runtime's 15 MB) cannot run the model."""
+    decoder, why_not = _compact_decoder(stem, model_ref(stem).identity)
+    if decoder is None:
         st.button("Download a standalone demo (HTML)", disabled=True, key="download_demo",
-                  help=f"This model's decoder cannot run in a browser ({why_not}).")
+                  help=f"The standalone demo's decoder runtime cannot run this model ({why_not}).")
         return
 
     def page() -> bytes:
         model = get_model(stem)
-        return standalone_html(stem, export_decoder(model), model.latent_spec, tuple(model.image_shape),
+        return standalone_html(stem, decoder, model.latent_spec, tuple(model.image_shape),
                                demo_views(stem, view), demo_map(stem)).encode("utf-8")
 
     st.download_button("Download a standalone demo (HTML)", page, file_name=f"{stem}-demo.html",
@@ -55,3 +54,12 @@ def demo_download(stem: str, view: View) -> None:
                        help="One file that opens offline in any browser: sliders, traversal, "
                             "interpolation between this view and your bookmarks of this model, and a "
                             "small map, all decoded in the page.")
+
+
+@st.cache_resource(show_spinner=False, max_entries=16)
+def _compact_decoder(stem: str, identity: str) -> tuple[bytes | None, str | None]:
+    # Keyed by identity: the same bytes under another name share the export.
+    try:
+        return export_decoder(get_model(stem)), None
+    except ExportError as err:
+        return None, str(err)
