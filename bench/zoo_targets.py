@@ -19,17 +19,21 @@ from gen_core.eval.metric_keys import (
     CATEGORIES_MATCHED,
     CATEGORY_AGREEMENT,
     CATEGORY_MAJORITY,
+    CLASS_FRACTIONS,
     FD,
     FD_REAL,
     FD_SPREAD,
     IWAE_K,
     LIKELIHOOD_IMAGES,
     MIN_CLASS,
+    MODE_SCORE,
+    MODE_SCORE_REAL,
     NLL_IWAE,
     PRECISION,
     RECALL,
     RECONSTRUCTION_MSE,
 )
+from gen_core.eval.metrics import MODE_COLLAPSE_LOW
 from gen_core.eval.zoo_table import checkpoint_files, publish
 from gen_core.files.checkpoint import read_header
 from gen_core.models import EncoderModel
@@ -137,6 +141,27 @@ def _hybrid_beats_vae(dataset: str, models: list[Model]) -> Callable[[Model], tu
     return measure
 
 
+def _classes_covered(model: Model) -> int:
+    """Classes drawn at least as often as the mode-collapse flag's floor (2%)."""
+    return sum(share >= MODE_COLLAPSE_LOW for share in model.metrics[CLASS_FRACTIONS])
+
+
+def _covers_as_many_modes_as_the_dcgan(models: list[Model]) -> Callable[[Model], tuple[str, bool]]:
+    """Che et al. 2017's claim: at the DCGAN's budget, the regularized GAN has a MODE score and a
+    count of classes covered at least the DCGAN's (same evaluation, same classifier)."""
+    def measure(regularized: Model) -> tuple[str, bool]:
+        dcgan = best(FD, lambda m: m.family == "dcgan" and m.dataset == regularized.dataset)(models)
+        if dcgan is None or MODE_SCORE not in dcgan.metrics or MODE_SCORE not in regularized.metrics:
+            return "needs both evaluated with the MODE score", False
+        mode_r, mode_d = regularized.metrics[MODE_SCORE], dcgan.metrics[MODE_SCORE]
+        covered_r, covered_d = _classes_covered(regularized), _classes_covered(dcgan)
+        real = regularized.metrics.get(MODE_SCORE_REAL)
+        beside = f" (real half {real:.2f})" if real is not None else ""
+        return (f"MODE {mode_r:.2f} vs {mode_d:.2f}{beside}; classes ≥ 2%: {covered_r} vs {covered_d} "
+                f"({dcgan.name})", mode_r >= mode_d and covered_r >= covered_d)
+    return measure
+
+
 def _iwae(model: Model) -> tuple[str, bool]:
     nll = model.metrics[NLL_IWAE]
     images = model.metrics.get(LIKELIHOOD_IMAGES)
@@ -166,6 +191,9 @@ def targets(models: list[Model]) -> list[Target]:
                  best(FD, lambda m, d=dataset: m.family == "vae-gan"
                       and m.dataset == d), _hybrid_beats_vae(dataset, models))
           for dataset in ("mnist", "fashion-mnist")),
+        Target("Mode-regularized GAN vs DCGAN: MODE score and classes covered", "both ≥ the DCGAN's",
+               best(FD, lambda m: m.family == "mode-regularized" and m.dataset == "mnist"),
+               _covers_as_many_modes_as_the_dcgan(models)),
         Target("Binarized MNIST VAE: IWAE NLL", f"≤ {BURDA_VAE_NATS} nats (k=1000)",
                best(NLL_IWAE, lambda m: m.binarized and m.dataset == "mnist"), _iwae),
         Target("Binarized MNIST IWAE-trained VAE: IWAE NLL",

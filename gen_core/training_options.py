@@ -113,9 +113,35 @@ class VAEGANOptions:
             raise ValueError(f"gamma must be >= 0, got {self.gamma}")
 
 
+@dataclasses.dataclass(frozen=True)
+class ModeRegularizedOptions:
+    """Che et al. 2017, "Mode Regularized Generative Adversarial Networks", sec. 3.1-3.2.
+
+    The geometric term d(x, G(E(x))) is the mean squared pixel error in the generator's [-1, 1]
+    range; the mode term -log D(G(E(x))) is a non-saturating GAN loss, of order 1. The encoder
+    minimizes only these two, so their ratio decides whether it learns to reconstruct or only to
+    find latents that fool D. On MNIST (batch 64, lr 2e-4), steps 201-300 averaged a geometric term
+    of 0.20 with weights (1.0, 0.2) against 0.49 with (0.2, 0.4), where it had stalled; after
+    about 500 steps the first pair reconstructed test digits to a pixel MSE of 0.025 in [0, 1].
+    Hence the defaults: reconstruction leads, the mode term steers G(E(x)) toward what D takes
+    for data.
+    """
+
+    lambda_geometric: float = option(1.0, "Mode-regularized GAN: weight lambda_1 of the geometric "
+                                          "regularizer, the pixel MSE d(x, G(E(x))) (Che et al. 2017 "
+                                          "sec. 3.1)")
+    lambda_mode: float = option(0.2, "Mode-regularized GAN: weight lambda_2 of the mode regularizer "
+                                     "-log D(G(E(x))) (Che et al. 2017 sec. 3.2)")
+
+    def __post_init__(self) -> None:
+        if self.lambda_geometric < 0 or self.lambda_mode < 0:
+            raise ValueError("lambda_geometric and lambda_mode must be >= 0")
+
+
 # By trainer class name, as a checkpoint's training summary records it.
 OPTIONS_BY_TRAINER: dict[str, type] = {
     "VAETrainer": VAEOptions, "GANTrainer": GANOptions, "InfoGANTrainer": InfoGANOptions,
     "WGANTrainer": WGANOptions, "WGANGPTrainer": WGANGPOptions, "EBGANTrainer": EBGANOptions,
     "FGANTrainer": FGANOptions, "VAEGANTrainer": VAEGANOptions,
+    "ModeRegularizedGANTrainer": ModeRegularizedOptions,
 }

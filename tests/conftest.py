@@ -13,6 +13,7 @@ from gen_core.models.aae import AAEConfig
 from gen_core.models.dcgan import DCGANConfig
 from gen_core.models.foreign import ForeignConfig, ForeignVAEConfig
 from gen_core.models.infogan import InfoGANConfig
+from gen_core.models.mode_regularized import ModeRegularizedGANConfig
 from gen_core.models.vae import VAEConfig
 from gen_core.models.vae_gan import VAEGANConfig
 
@@ -43,6 +44,7 @@ TINY_CONFIGS: dict[str, list] = {
     "ebgan": [DCGANConfig(latent_dim=4, ngf=4, ndf=4, image_shape=TINY_SHAPE)],
     "f-gan": [DCGANConfig(latent_dim=4, ngf=4, ndf=4, image_shape=TINY_SHAPE)],
     "vae-gan": [VAEGANConfig(latent_dim=4, encoder_hidden=(4, 8, 16), ngf=4, ndf=4, image_shape=TINY_SHAPE)],
+    "mode-regularized": [ModeRegularizedGANConfig(latent_dim=4, ngf=4, ndf=4, nef=4, image_shape=TINY_SHAPE)],
     "foreign": [ForeignConfig(arch="tiny-mlp-gan", latent_dim=4, image_shape=TINY_SHAPE,
                               decoder=("linear 4 16", "batch_norm1d 16 eps=0.8", "leaky_relu 0.2",
                                        "linear 16 64", "tanh", "unflatten 1 8 8"))],

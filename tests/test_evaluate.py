@@ -16,7 +16,8 @@ FEATURE_KEYS = {"fd", "fd_spread", "kid", "kid_spread", "precision", "recall"}
 SAMPLE_KEYS = ({"fd_classifier_features", "eval_n", "class_fractions", "min_class_fraction",
                 "max_class_fraction", "mode_collapse", "eval_test_images", "eval_classifier", "eval_seed",
                 "eval_seconds", "ppl_classifier_features", "ppl_spread", "ppl_real_crossfade",
-                "ppl_spread_real_crossfade", "dimension_effect", "effective_dimensions"}
+                "ppl_spread_real_crossfade", "dimension_effect", "effective_dimensions", "mode_score",
+                "mode_score_real_half"}
                | (FEATURE_KEYS - {"fd"}) | {f"{k}_real_halves" for k in FEATURE_KEYS})
 VAE_KEYS = {"bce_elbo_nats", "bce_iwae_nats", "iwae_k", "likelihood_images", "test_reconstruction_mse"}
 CATEGORY_KEYS = {"category_agreement", "category_majority_class", "categories_matched"}
@@ -33,7 +34,8 @@ def _checkpoint(tmp_path, family, **training):
 
 
 @pytest.mark.parametrize(("family", "extra"), [("vae", VAE_KEYS), ("dcgan", set()),
-                                               ("infogan", CATEGORY_KEYS)])
+                                               ("infogan", CATEGORY_KEYS),
+                                               ("mode-regularized", {"test_reconstruction_mse"})])
 def test_metrics_have_fixed_keys_and_are_written_into_the_file(tmp_path, settings, family, extra):
     path = _checkpoint(tmp_path, family)
     metrics = evaluate_checkpoint(path, settings, {})
@@ -45,6 +47,7 @@ def test_metrics_have_fixed_keys_and_are_written_into_the_file(tmp_path, setting
     assert 0 <= metrics["precision"] <= 1 and 0 <= metrics["recall"] <= 1
     assert metrics["recall_real_halves"] > metrics["recall"]
     assert sum(metrics["class_fractions"]) == pytest.approx(1, abs=1e-3)
+    assert 0.1 <= metrics["mode_score"] < metrics["mode_score_real_half"] <= 10  # 10 digit classes
     if family == "vae":
         assert metrics["bce_iwae_nats"] <= metrics["bce_elbo_nats"] + 1.0  # one-draw ELBO noise
 
@@ -56,6 +59,9 @@ def test_the_real_halves_are_disjoint_and_as_large_as_the_samples(settings):
     # Real against real: a small FD (finite-sample bias only) and precision and recall well above 0.
     assert ref.real_scores["fd_real_halves"] < 0.5 * ref.held_out.var(0).sum()
     assert ref.real_scores["precision_real_halves"] > 0.5 and ref.real_scores["recall_real_halves"] > 0.5
+    # Varied and balanced as the test set: above 1 (where predictions say nothing); below the top,
+    # 10, by as much as the tiny classifier's softmax is unsure.
+    assert 2 < ref.real_scores["mode_score_real_half"] <= 10
 
 
 def test_samples_are_reproducible_and_batched(settings):

@@ -13,6 +13,7 @@ from gen_core.eval.metrics import (
     held_out_elbo,
     iwae_bound,
     kernel_inception_distance,
+    mode_score,
     precision_recall,
 )
 from tests.conftest import tiny_model
@@ -72,6 +73,41 @@ def test_class_coverage_fractions_and_the_collapse_flag():
     result = class_coverage(dominant, 10)
     assert result["max_class_fraction"] == 0.25 and result["mode_collapse"]
     assert sum(result["class_fractions"]) == pytest.approx(1.0)
+
+
+UNIFORM_LABELS = torch.full((10,), 0.1)
+
+
+def test_mode_score_of_a_perfect_model_is_the_number_of_classes():
+    # Confident predictions, every class as often as in the real labels: exp(H(y)) = 10.
+    perfect = torch.eye(10).repeat(20, 1)
+    assert mode_score(perfect, UNIFORM_LABELS) == pytest.approx(10.0)
+
+
+def test_mode_score_of_a_model_drawing_one_class_is_its_floor():
+    # E_x KL(p(y|x) || p(y)) = 0 (every sample alike), KL(p(y) || p*) = log 10: exp(-log 10).
+    one_class = torch.zeros(200, 10)
+    one_class[:, 3] = 1.0
+    assert mode_score(one_class, UNIFORM_LABELS) == pytest.approx(0.1)
+
+
+def test_mode_score_of_unsure_predictions_and_of_half_the_classes():
+    assert mode_score(torch.full((50, 10), 0.1), UNIFORM_LABELS) == pytest.approx(1.0)  # no information
+    half = torch.eye(10)[torch.arange(5).repeat(20)]  # confident, five classes evenly
+    # exp(log 5 - KL(p(y) || p*)) = exp(log 5 - log 2) = 2.5
+    assert mode_score(half, UNIFORM_LABELS) == pytest.approx(2.5)
+
+
+def test_mode_score_judges_the_class_shares_against_the_real_labels():
+    # Real labels 70% / 30%: samples in those shares score exp(H(0.7, 0.3)); balanced samples less.
+    real = torch.tensor([0.7, 0.3])
+    matching = torch.eye(2)[torch.tensor([0] * 7 + [1] * 3)]
+    entropy = -(0.7 * math.log(0.7) + 0.3 * math.log(0.3))
+    assert mode_score(matching, real) == pytest.approx(math.exp(entropy))
+    balanced = torch.eye(2)[torch.tensor([0, 1] * 5)]
+    kl = 0.5 * math.log(0.5 / 0.7) + 0.5 * math.log(0.5 / 0.3)
+    assert mode_score(balanced, real) == pytest.approx(math.exp(math.log(2) - kl))
+    assert mode_score(balanced, real) < mode_score(matching, real)
 
 
 @pytest.fixture(scope="module")

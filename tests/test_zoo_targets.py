@@ -63,6 +63,22 @@ def test_a_vae_gan_is_judged_against_the_conv_vae_of_its_dataset(tmp_path):
         "yes")
 
 
+def test_the_mode_regularized_gan_is_judged_against_the_dcgan_of_its_dataset(tmp_path):
+    shares, dcgan = [0.1] * 10, {**GAN_METRICS, "fd_classifier_features": 3.0}
+    _save(tmp_path, "mnist-dcgan", "dcgan", "mnist", {**dcgan, "mode_score": 8.5,
+                                                      "class_fractions": [0.01, *[0.11] * 9]})
+    _save(tmp_path, "mnist-mrgan", "mode-regularized", "mnist",
+          {"fd_classifier_features": 3.5, "mode_score": 8.75, "mode_score_real_half": 9.6,
+           "class_fractions": shares})
+    label = "Mode-regularized GAN vs DCGAN: MODE score and classes covered"
+    assert {row[0]: row[1:] for row in main([str(tmp_path)])}[label] == (
+        "mnist-mrgan", "MODE 8.75 vs 8.50 (real half 9.60); classes ≥ 2%: 10 vs 9 (mnist-dcgan)",
+        "both ≥ the DCGAN's", "yes")
+    _save(tmp_path, "mnist-dcgan", "dcgan", "mnist", {**dcgan, "class_fractions": shares})
+    assert {row[0]: row[1:] for row in main([str(tmp_path)])}[label][1:] == (
+        "needs both evaluated with the MODE score", "both ≥ the DCGAN's", "no")
+
+
 def test_a_missing_model_is_reported_not_met_and_the_readme_gets_the_table(tmp_path):
     readme = tmp_path / "README.md"
     readme.write_text(f"Targets:\n{START}\nold\n{END}\nEnd.\n")
@@ -70,4 +86,4 @@ def test_a_missing_model_is_reported_not_met_and_the_readme_gets_the_table(tmp_p
     text = readme.read_text()
     assert "old" not in text and "| MNIST best GAN: recall | – | no evaluated model |" in text
     assert text.startswith("Targets:\n") and text.endswith("\nEnd.\n")
-    assert len(rows) == 11 and all(row[1:] == ("–", "no evaluated model", row[3], "no") for row in rows)
+    assert len(rows) == 12 and all(row[1:] == ("–", "no evaluated model", row[3], "no") for row in rows)

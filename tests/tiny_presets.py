@@ -17,7 +17,7 @@ import sys
 from gen_core.train import cli, distributed
 
 # Widths by config field; a VAE's ``hidden`` depends on its arch. Wide enough for 8x8 digits.
-TINY_WIDTHS = {"ngf": 4, "ndf": 4, "encoder_hidden": (4, 8, 16), "discriminator_width": 16}
+TINY_WIDTHS = {"ngf": 4, "ndf": 4, "nef": 4, "encoder_hidden": (4, 8, 16), "discriminator_width": 16}
 TINY_HIDDEN = {"mlp": (32, 16), "conv": (4, 8, 16)}
 
 

@@ -69,6 +69,12 @@ class Classifier(nn.Module):
     def forward(self, images: torch.Tensor) -> torch.Tensor:
         return self.head(self.body(images))
 
+    @torch.no_grad()
+    def class_probabilities(self, features: torch.Tensor) -> torch.Tensor:
+        """The softmax p(y|x) ``[N, K]`` of features ``[N, F]`` from ``embed``, on the CPU."""
+        self.eval()
+        return torch.softmax(self.head(features.to(self.device)), 1).cpu()
+
     @property
     def device(self) -> torch.device:
         return next(self.parameters()).device

@@ -2,8 +2,9 @@
 
 Every model gets, in its dataset classifier's features (``gen_core.eval.classifier``), against one
 random half of the test set: the Frechet distance of as many samples (with a bootstrap spread),
-KID, precision and recall (k = 3), each beside the same figure for the other real half (what a
-perfect model would score at this sample size), and the class coverage of its samples. VAEs also
+KID, precision and recall (k = 3) and the MODE score of Che et al. 2017, each beside the same
+figure for the other real half (what a perfect model would score at this sample size), and the
+class coverage of its samples. VAEs also
 get the ELBO and the importance-weighted bound (IWAE, ``--iwae-k`` samples) on the same test
 images, and models with a categorical code (InfoGAN) how consistently each code value maps to
 one class.
@@ -38,6 +39,8 @@ from gen_core.eval.metric_keys import (
     LIKELIHOOD_IMAGES,
     LIKELIHOOD_KEYS,
     METRIC,
+    MODE_SCORE,
+    MODE_SCORE_REAL,
     RECONSTRUCTION_MSE,
 )
 from gen_core.eval.metrics import (
@@ -47,6 +50,7 @@ from gen_core.eval.metrics import (
     held_out_elbo,
     iwae_bound,
     kernel_inception_distance,
+    mode_score,
     precision_recall,
     reconstruction_mse,
 )
@@ -85,6 +89,7 @@ class Reference:
     held_out: torch.Tensor  # [n, F]
     real: torch.Tensor  # [n, F]
     real_scores: dict
+    label_distribution: torch.Tensor  # [K]: the test set's share of each class, p*(y) of the MODE score
 
 
 def build_reference(dataset: str, settings: EvalSettings) -> Reference:
@@ -97,7 +102,10 @@ def build_reference(dataset: str, settings: EvalSettings) -> Reference:
     real, held_out = features[order[:n]], features[order[n:2 * n]]
     real_scores = {METRIC[key].reference: value
                    for key, value in feature_scores(real, held_out, settings).items()}
-    return Reference(classifier, Path(path).name, test, held_out, real, real_scores)
+    label_distribution = torch.bincount(test.labels, minlength=classifier.config.num_classes) / len(test)
+    real_probabilities = classifier.class_probabilities(real)
+    real_scores[MODE_SCORE_REAL] = round(mode_score(real_probabilities, label_distribution), 4)
+    return Reference(classifier, Path(path).name, test, held_out, real, real_scores, label_distribution)
 
 
 def feature_scores(features: torch.Tensor, held_out: torch.Tensor, settings: EvalSettings) -> dict:
@@ -120,10 +128,12 @@ def draw_samples(model: GenerativeModel, n: int, seed: int, batch_size: int = 50
 
 
 def sample_metrics(model: GenerativeModel, ref: Reference, settings: EvalSettings) -> dict:
-    """FD, KID, precision and recall of as many samples as the held-out half, each beside the real
-    half's value, and the class coverage of the samples."""
+    """FD, KID, precision, recall and the MODE score of as many samples as the held-out half, each
+    beside the real half's value, and the class coverage of the samples."""
     features, predicted = ref.classifier.embed(draw_samples(model, len(ref.held_out), settings.seed))
     scores = feature_scores(features, ref.held_out, settings)
+    scores[MODE_SCORE] = round(mode_score(ref.classifier.class_probabilities(features),
+                                          ref.label_distribution), 4)
     return {**scores, **ref.real_scores, EVAL_N: len(ref.held_out),
             **class_coverage(predicted, ref.classifier.config.num_classes)}
 

@@ -72,6 +72,10 @@ CLASS_FRACTIONS = _register(MetricKey("class_fractions", "Share of each class"))
 MIN_CLASS = _register(MetricKey("min_class_fraction", "Rarest class", "higher", digits=1, percent=True))
 MAX_CLASS = _register(MetricKey("max_class_fraction", "Commonest class", "lower", digits=1, percent=True))
 MODE_COLLAPSE = _register(MetricKey("mode_collapse", "Mode-collapse flag"))
+# The MODE score of Che et al. 2017 (gen_core.eval.metrics.mode_score), from the classifier's softmax.
+MODE_SCORE_REAL = _register(MetricKey("mode_score_real_half", "MODE score of real images (same n)"))
+MODE_SCORE = _register(MetricKey("mode_score", "MODE score (Che et al. 2017)", "higher",
+                                 reference=MODE_SCORE_REAL))
 
 # Likelihood bounds: on binarized pixels they bound the test NLL; on grey pixels the Bernoulli
 # "likelihood" is a cross-entropy whose floor is the pixels' own entropy, so it is named BCE.

@@ -123,6 +123,26 @@ def class_coverage(predicted: torch.Tensor, num_classes: int) -> dict:
             MODE_COLLAPSE: low < MODE_COLLAPSE_LOW or high > MODE_COLLAPSE_HIGH}
 
 
+def mode_score(probabilities: torch.Tensor, label_distribution: torch.Tensor) -> float:
+    """The MODE score (Che et al. 2017, sec. 4) of class probabilities ``[N, K]`` p(y|x) of N
+    samples, against the real data's label distribution p*(y) ``[K]``.
+
+    exp(E_x KL(p(y|x) || p(y)) - KL(p(y) || p*(y))), with p(y) the samples' mean prediction: the
+    Inception score exp(E_x KL(p(y|x) || p(y))), confident and varied predictions, divided by
+    exp(KL(p(y) || p*(y))), how far the classes' shares stray from the real ones. The paper prints
+    the first KL against p*(y); written so, p* cancels (both terms hold E_x sum_y p(y|x) log p*(y))
+    and the score is the Inception score whatever the real labels, so it is taken against p(y),
+    as the score is usually quoted. With K balanced real classes it lies in [1/K, K]: K for
+    confident predictions in the real shares, 1/K for samples all confidently of one class.
+    """
+    p = probabilities.double().clamp_min(1e-12)
+    marginal = p.mean(0)
+    target = label_distribution.double().clamp_min(1e-12)
+    within = (p * (p.log() - marginal.log())).sum(1).mean()
+    against_real = (marginal * (marginal.log() - target.log())).sum()
+    return float(torch.exp(within - against_real))
+
+
 @torch.no_grad()
 def reconstruction_mse(model: EncoderModel, images: torch.Tensor, batch_size: int = 500) -> float:
     """Mean squared pixel error of ``decode(posterior mean)`` over ``images`` ``[N, C, H, W]`` in [0, 1].

@@ -81,6 +81,23 @@ def _norm_layer(norm: str, channels: int) -> nn.Module:
     return nn.Identity()
 
 
+def conv_body(image_shape: tuple[int, int, int], width: int, norm: str) -> tuple[nn.Sequential, int]:
+    """The discriminator's body: images ``[B, C, H, W]`` -> features ``[B, F]``, and ``F``.
+
+    Two stride-2 stages of ``width`` and ``2 * width`` channels with leaky ReLUs, the second
+    normalized by ``norm``; F = 2 * width * (H / 4) * (W / 4). An encoder may reuse it with a head
+    of its own.
+    """
+    c, h, w = image_shape
+    body = nn.Sequential(
+        nn.Conv2d(c, width, 4, 2, 1), nn.LeakyReLU(0.2, True),  # width x H/2 x W/2
+        nn.Conv2d(width, 2 * width, 4, 2, 1, bias=norm != "batch"),
+        _norm_layer(norm, 2 * width), nn.LeakyReLU(0.2, True),  # (2 width) x H/4 x W/4
+        nn.Flatten(),
+    )
+    return body, 2 * width * (h // 4) * (w // 4)
+
+
 class Discriminator(nn.Module):
     """Images ``[B, C, H, W]`` in [-1, 1] -> one score per image ``[B]`` (a logit or a critic value).
 
@@ -93,15 +110,7 @@ class Discriminator(nn.Module):
         super().__init__()
         if norm not in DISCRIMINATOR_NORMS:
             raise ValueError(f"discriminator norm must be one of {DISCRIMINATOR_NORMS}, got {norm!r}")
-        c, h, w = cfg.image_shape
-        d = cfg.ndf
-        self.features = nn.Sequential(
-            nn.Conv2d(c, d, 4, 2, 1), nn.LeakyReLU(0.2, True),  # ndf x H/2 x W/2
-            nn.Conv2d(d, 2 * d, 4, 2, 1, bias=norm != "batch"),
-            _norm_layer(norm, 2 * d), nn.LeakyReLU(0.2, True),  # (ndf*2) x H/4 x W/4
-            nn.Flatten(),
-        )
-        self.feature_width = 2 * d * (h // 4) * (w // 4)
+        self.features, self.feature_width = conv_body(cfg.image_shape, cfg.ndf, norm)
         self.minibatch = MinibatchDiscrimination(self.feature_width) if minibatch_discrimination else None
         extra = self.minibatch.kernels if self.minibatch else 0
         self.head = nn.Linear(self.feature_width + extra, 1)

@@ -20,6 +20,7 @@ from gen_core.models import GenerativeModel, build_model
 from gen_core.models.aae import AAEConfig
 from gen_core.models.dcgan import DCGANConfig
 from gen_core.models.infogan import InfoGANConfig
+from gen_core.models.mode_regularized import ModeRegularizedGANConfig
 from gen_core.models.vae import VAEConfig
 from gen_core.models.vae_gan import VAEGANConfig
 from gen_core.train import distributed
@@ -29,6 +30,7 @@ from gen_core.train.fgan_trainer import FGANTrainer
 from gen_core.train.gan_trainer import GANTrainer
 from gen_core.train.infogan_trainer import InfoGANTrainer
 from gen_core.train.loop import RunConfig, Trainer
+from gen_core.train.mode_regularized_trainer import ModeRegularizedGANTrainer
 from gen_core.train.run_args import build_parser, stage_runs, trainer_option_names
 from gen_core.train.vae_gan_trainer import VAEGANTrainer
 from gen_core.train.vae_trainer import VAETrainer
@@ -50,6 +52,7 @@ PRESETS: dict[str, tuple[str, object, type[Trainer], float]] = {
     "f-gan": ("f-gan", DCGANConfig(), FGANTrainer, 2e-4),
     "vae-gan": ("vae-gan", VAEGANConfig(), VAEGANTrainer, 3e-4),
     "aae": ("aae", AAEConfig(), AAETrainer, 2e-4),
+    "mrgan": ("mode-regularized", ModeRegularizedGANConfig(), ModeRegularizedGANTrainer, 2e-4),
 }
 # Command-line flags that set a field of the trainer's options dataclass (dest = field name).
 GENERATOR_EMA_DECAY = 0.999  # GANs ship the average of about the last 1,000 generator steps

@@ -1,0 +1,115 @@
+"""Mode-regularized GAN training (Che et al. 2017, Algorithm 1: the regularized GAN, not MDGAN).
+
+With x a real batch, z ~ p(z), G(z) a sample and G(E(x)) a reconstruction:
+
+- the discriminator minimizes the GAN cross-entropy on x (real) against G(z) and, as in the
+  authors' code, G(E(x)) (both fake);
+- the generator minimizes -log D(G(z)) + lambda_1 d(x, G(E(x))) + lambda_2 (-log D(G(E(x))));
+- the encoder minimizes the two regularizers, lambda_1 d(x, G(E(x))) + lambda_2 (-log D(G(E(x)))).
+
+d is the pixel MSE (sec. 3.1, the geometric regularizer). The mode regularizer (sec. 3.2) is
+printed in the paper as +lambda_2 log D(G(E(x))) inside a loss to minimize; it is meant to make
+G(E(x)) look real, so here it is the non-saturating -log D(G(E(x))). Since G(z) does not depend on
+E, one backward pass of the generator's loss gives the encoder exactly its own loss's gradient.
+Adam with beta1 = 0.5, as for the DCGAN. The manifold-diffusion variant (MDGAN, sec. 3.3: a
+second discriminator between G(E(x)) and G(z)) is not implemented.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from gen_core.eval.metrics import reconstruction_mse
+from gen_core.train.distributed import broadcast_weights, synced_step
+from gen_core.train.gan_trainer import discriminator_loss, generator_loss
+from gen_core.train.loop import Trainer
+from gen_core.training_options import ModeRegularizedOptions
+
+
+def geometric_regularizer(real: torch.Tensor, reconstructed: torch.Tensor) -> torch.Tensor:
+    """d(x, G(E(x))): the mean squared pixel error between ``real`` and ``reconstructed``
+    ``[B, C, H, W]`` (both in [-1, 1]), a scalar."""
+    return (reconstructed - real).pow(2).mean()
+
+
+def mode_regularized_discriminator_loss(real_logits: torch.Tensor, fake_logits: torch.Tensor,
+                                        reconstructed_logits: torch.Tensor) -> torch.Tensor:
+    """-log D(x) - log(1 - D(G(z))) - log(1 - D(G(E(x)))), each averaged over its batch of logits ``[B]``."""
+    return (discriminator_loss(real_logits, True, "non-saturating")
+            + discriminator_loss(fake_logits, False, "non-saturating")
+            + discriminator_loss(reconstructed_logits, False, "non-saturating"))
+
+
+def regularized_generator_losses(fake_logits: torch.Tensor, reconstructed_logits: torch.Tensor,
+                                 real: torch.Tensor, reconstructed: torch.Tensor,
+                                 options: ModeRegularizedOptions) -> dict[str, torch.Tensor]:
+    """The generator's terms from D's logits ``[B]`` on G(z) and on G(E(x)), and the images x and
+    G(E(x)) ``[B, C, H, W]``: ``loss_g`` (-log D(G(z))), the unweighted ``geometric`` and ``mode``
+    regularizers, and ``total`` = loss_g + lambda_1 geometric + lambda_2 mode, what G minimizes
+    (and E, through the regularizers only)."""
+    loss_g = generator_loss(fake_logits, "non-saturating")
+    geometric = geometric_regularizer(real, reconstructed)
+    mode = generator_loss(reconstructed_logits, "non-saturating")
+    total = loss_g + options.lambda_geometric * geometric + options.lambda_mode * mode
+    return {"loss_g": loss_g, "geometric": geometric, "mode": mode, "total": total}
+
+
+class ModeRegularizedGANTrainer(Trainer):
+    options_class = ModeRegularizedOptions
+
+    def setup(self) -> None:
+        self.disc = self.model.build_discriminator().to(self.ctx.device)
+        broadcast_weights([self.model, self.disc], self.ctx)
+        self.encoder_params = [*self.model.encoder.parameters(), *self.model.to_code.parameters()]
+        self.generator_params = list(self.model.generator.parameters())
+        rates, betas = self.learning_rates(), (0.5, 0.999)
+        self.opt_g = torch.optim.Adam(self.generator_params, lr=rates["generator"], betas=betas)
+        self.opt_enc = torch.optim.Adam(self.encoder_params, lr=rates["encoder"], betas=betas)
+        self.opt_d = torch.optim.Adam(self.disc.parameters(), lr=rates["discriminator"], betas=betas)
+
+    def optimizers(self) -> dict[str, torch.optim.Optimizer]:
+        return {"generator": self.opt_g, "encoder": self.opt_enc, "discriminator": self.opt_d}
+
+    def learning_rates(self) -> dict[str, float]:
+        return {"generator": self.run.lr, "encoder": self.run.lr, "discriminator": self.run.discriminator_lr}
+
+    def training_modules(self) -> dict[str, nn.Module]:
+        return {"discriminator": self.disc}
+
+    def train_step(self, batch: torch.Tensor) -> dict[str, float]:
+        real = batch * 2 - 1  # the generator's tanh range
+        fake = self.model.generator(torch.randn(len(batch), self.model.latent_dim, device=batch.device))
+        reconstructed = self.model.generator(self.model.code(batch))
+        logs = self.discriminator_step(real, fake.detach(), reconstructed.detach())
+        logs.update(self.generator_step(real, fake, reconstructed))
+        return logs
+
+    def discriminator_step(self, real: torch.Tensor, fake: torch.Tensor,
+                           reconstructed: torch.Tensor) -> dict[str, float]:
+        self.opt_d.zero_grad(set_to_none=True)
+        # One pass per kind of image, as the DCGAN trainer does: D's batch norm never mixes them.
+        real_logits, fake_logits, reconstructed_logits = (self.disc(x) for x in (real, fake, reconstructed))
+        loss_d = mode_regularized_discriminator_loss(real_logits, fake_logits, reconstructed_logits)
+        loss_d.backward()
+        synced_step(self.opt_d, self.ctx)
+        return {"loss_d": loss_d.item(), "d_real": torch.sigmoid(real_logits).mean().item(),
+                "d_fake": torch.sigmoid(fake_logits).mean().item(),
+                "d_reconstructed": torch.sigmoid(reconstructed_logits).mean().item()}
+
+    def generator_step(self, real: torch.Tensor, fake: torch.Tensor,
+                       reconstructed: torch.Tensor) -> dict[str, float]:
+        losses = regularized_generator_losses(self.disc(fake), self.disc(reconstructed), real,
+                                              reconstructed, self.options)
+        self.opt_g.zero_grad(set_to_none=True)
+        self.opt_enc.zero_grad(set_to_none=True)
+        losses["total"].backward(inputs=self.generator_params + self.encoder_params)  # not into D
+        synced_step(self.opt_g, self.ctx)
+        synced_step(self.opt_enc, self.ctx)
+        self.generator_updated()
+        return {key: value.item() for key, value in losses.items() if key != "total"}
+
+    def evaluate(self) -> dict[str, float]:
+        if self.test_data is None:
+            return {}
+        return {"test_reconstruction_mse": reconstruction_mse(self.model, self.test_data.images)}

@@ -1,0 +1,101 @@
+"""The mode-regularized GAN (Che et al. 2017): its encoder, its losses with exact answers, and training."""
+
+import math
+
+import pytest
+import torch
+
+from gen_core.data import load_dataset
+from gen_core.files.checkpoint import load_model
+from gen_core.train.cli import main
+from gen_core.train.distributed import DistContext
+from gen_core.train.loop import RunConfig
+from gen_core.train.mode_regularized_trainer import (
+    ModeRegularizedGANTrainer,
+    geometric_regularizer,
+    mode_regularized_discriminator_loss,
+    regularized_generator_losses,
+)
+from gen_core.training_options import ModeRegularizedOptions
+from tests.conftest import TINY_SHAPE, tiny_model
+
+LOG_2 = math.log(2.0)
+
+
+@pytest.fixture(scope="module")
+def digits():
+    return load_dataset("digits", train=True).subset(256)
+
+
+def _trainer(tmp_path, data, options=None):
+    return ModeRegularizedGANTrainer(tiny_model("mode-regularized").train(), data, None, RunConfig(lr=2e-3),
+                                     DistContext(), tmp_path, options)
+
+
+def test_the_encoder_is_deterministic_and_independent_of_its_batch():
+    model = tiny_model("mode-regularized").train()  # training mode: a batch norm would mix the batch
+    images = torch.rand(5, *TINY_SHAPE)
+    posterior = model.encode(images)
+    assert posterior.mean.shape == (5, 4) and torch.equal(posterior.logvar, torch.zeros(5, 4))
+    torch.testing.assert_close(model.encode(images[:1]).mean[0], posterior.mean[0])
+    assert model.has_encoder and not model.has_likelihood
+    z = model.sample_latent(3, torch.Generator().manual_seed(0))
+    torch.testing.assert_close(model.decode(z), (model.generator(z) + 1) / 2)
+
+
+def test_generator_terms_at_known_points():
+    options = ModeRegularizedOptions(lambda_geometric=0.5, lambda_mode=0.25)
+    real, reconstructed = torch.zeros(2, *TINY_SHAPE), torch.full((2, *TINY_SHAPE), 0.5)
+    reconstructed[1] = -1.0  # one image off by 0.5 everywhere, one by 1: MSE (0.25 + 1) / 2
+    undecided, confident = torch.zeros(2), torch.tensor([math.log(3.0), math.log(3.0)])  # D = 1/2, 3/4
+    losses = regularized_generator_losses(undecided, confident, real, reconstructed, options)
+    assert losses["loss_g"].item() == pytest.approx(LOG_2)  # -log D(G(z)) at D = 1/2
+    assert losses["geometric"].item() == pytest.approx(0.625)
+    assert losses["mode"].item() == pytest.approx(-math.log(0.75))  # -log D(G(E(x))) at D = 3/4
+    assert losses["total"].item() == pytest.approx(LOG_2 + 0.5 * 0.625 - 0.25 * math.log(0.75))
+    assert geometric_regularizer(real, real).item() == 0.0
+
+
+def test_the_discriminator_takes_samples_and_reconstructions_for_fakes():
+    zeros = torch.zeros(4)
+    assert mode_regularized_discriminator_loss(zeros, zeros, zeros).item() == pytest.approx(3 * LOG_2)
+    sure = torch.full((4,), 20.0)  # D(x) ~ 1 on real, ~ 0 on both kinds of fake
+    assert mode_regularized_discriminator_loss(sure, -sure, -sure).item() == pytest.approx(0.0, abs=1e-6)
+    assert mode_regularized_discriminator_loss(sure, -sure, sure).item() == pytest.approx(20.0, abs=1e-6)
+
+
+def test_each_network_gets_only_its_own_loss(tmp_path, digits):
+    trainer = _trainer(tmp_path, digits, ModeRegularizedOptions(lambda_geometric=0.0, lambda_mode=0.0))
+    batch = digits.images[:16]
+    fake = trainer.model.generator(torch.randn(16, 4))
+    reconstructed = trainer.model.generator(trainer.model.code(batch))
+    trainer.disc.zero_grad(set_to_none=True)
+    trainer.generator_step(batch * 2 - 1, fake, reconstructed)
+    assert all(p.grad is None for p in trainer.disc.parameters())  # D is not moved by G's loss
+    assert all(p.grad is not None for p in trainer.generator_params)
+    # Without the regularizers the encoder's loss is nothing: -log D(G(z)) does not depend on E.
+    assert all(not p.grad.any() for p in trainer.encoder_params)
+
+
+def test_training_steps_lower_the_geometric_term(tmp_path, digits):
+    torch.manual_seed(0)
+    trainer = _trainer(tmp_path, digits)
+    steps = [trainer.train_step(digits.images[(s * 32) % 256:(s * 32) % 256 + 32]) for s in range(40)]
+    assert all(math.isfinite(v) for logs in steps for v in logs.values())
+    assert {"loss_d", "loss_g", "geometric", "mode", "d_reconstructed"} <= set(steps[0])
+    first, last = (sum(logs["geometric"] for logs in part) / 5 for part in (steps[:5], steps[-5:]))
+    assert last < 0.7 * first, (first, last)
+
+
+def test_the_command_trains_the_preset_and_records_its_options(tmp_path):
+    out = tmp_path / "m.safetensors"
+    main(["--model", "mrgan", "--dataset", "digits", "--dry-run", "--latent-dim", "3", "--out", str(out),
+          "--run-dir", str(tmp_path / "run"), "--lambda-mode", "0.3"])
+    card = load_model(out).card
+    assert card.family == "mode-regularized" and card.config["latent_dim"] == 3
+    assert card.training.options == {"lambda_geometric": 1.0, "lambda_mode": 0.3}
+    assert card.training.record["ema_decay"] is None  # an average of G would not match the live E
+    assert set(card.metrics) == {"test_reconstruction_mse"}
+    with pytest.raises(SystemExit, match="--lambda-mode does not apply"):
+        main(["--model", "dcgan", "--dataset", "digits", "--dry-run", "--lambda-mode", "0.3",
+              "--out", str(tmp_path / "d.safetensors")])
