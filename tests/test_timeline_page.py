@@ -1,4 +1,5 @@
-"""Explore's training timeline: the slider, the strip, Play, the GIF and the link's snapshot."""
+"""The training timeline on the pages: Explore's slider, strip, Play, GIF and the link's snapshot;
+Interpolate drawn at a snapshot with its path × snapshot grid; the Latent Map at each snapshot."""
 
 from __future__ import annotations
 
@@ -71,3 +72,41 @@ def test_a_model_without_a_timeline_has_no_slider():
     assert not [s for s in at.select_slider if "timeline" in str(s.key)]
     assert any("no training timeline" in w.value for w in at.warning)
     assert "snap" not in at.query_params
+
+
+def _page(page, stem):
+    return open_page(page, query={"model": stem}, state={"active_models": [stem]})
+
+
+def _gif_buttons(at, label):
+    return [b for b in at.get("download_button") if b.proto.label == label]
+
+
+@pytest.mark.usefixtures("timeline_env")
+def test_interpolate_draws_the_chosen_snapshot_and_the_path_over_training():
+    at = _page("interpolate", TIMELINE_VAE)
+    assert_clean(at)
+    slider = at.select_slider(key=f"timeline_snapshot_{TIMELINE_VAE}")
+    assert slider.value == SNAPSHOTS - 1
+    assert len(_gif_buttons(at, "Download GIF (the path over training)")) == 1
+    before = image_urls(at)
+    slider.set_value(0).run()
+    assert_clean(at)
+    assert at.query_params["snap"] == "0"
+    assert any("decoded on the server" in c.value for c in at.caption)
+    after = image_urls(at)
+    assert set(after) - set(before)  # the paths and the blend, now drawn by the earliest snapshot
+    grid = before[-1]  # the path × snapshot grid shows every snapshot whichever is chosen
+    assert grid in after
+    at.radio(key="interp_timeline_path").set_value("Linear (lerp)").run()
+    assert_clean(at)
+    assert grid not in image_urls(at)
+
+
+@pytest.mark.usefixtures("timeline_env")
+def test_pages_show_nothing_new_for_a_model_without_a_timeline():
+    for page in ("interpolate", "latent_map"):
+        at = _page(page, VAE)
+        assert_clean(at)
+        assert not [s for s in at.select_slider if "timeline" in str(s.key)]
+        assert not [h for h in at.subheader if "over training" in h.value]
