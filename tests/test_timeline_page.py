@@ -110,3 +110,26 @@ def test_pages_show_nothing_new_for_a_model_without_a_timeline():
         assert_clean(at)
         assert not [s for s in at.select_slider if "timeline" in str(s.key)]
         assert not [h for h in at.subheader if "over training" in h.value]
+
+
+def _timeline_chart(at) -> str:
+    charts = [c.proto.spec for c in at.get("plotly_chart") if "step " in c.proto.spec]
+    assert len(charts) == 1
+    return charts[0]
+
+
+@pytest.mark.usefixtures("timeline_env")
+def test_the_latent_map_shows_each_snapshot_aligned_and_plays(monkeypatch):
+    monkeypatch.setattr("ui.timeline_view.PLAY_FRAME_S", 0.0)
+    at = _page("latent_map", TIMELINE_VAE)
+    assert_clean(at)
+    slider = at.select_slider(key=f"timeline_snapshot_{TIMELINE_VAE}")
+    assert slider.value == SNAPSHOTS - 1
+    last = _timeline_chart(at)
+    assert "step 30" in last
+    slider.set_value(0).run()
+    assert_clean(at)
+    first = _timeline_chart(at)
+    assert first != last and "step 1 " in first and at.query_params["snap"] == "0"
+    at.button(key=f"map_timeline_play_{TIMELINE_VAE}").click().run()
+    assert_clean(at)
