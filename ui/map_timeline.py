@@ -45,9 +45,9 @@ def map_timeline(stem: str, model: GenerativeModel) -> None:
     layouts = timeline_layouts(stem, len(model.card.timeline))
     shown = ("its images' encodings (posterior means)" if encodes else
              "what the dataset's classifier sees in each sampled latent's picture (its features)")
-    st.caption(f"The same {layouts.shape[1]:,} points at each snapshot: {shown}, projected with PCA and "
-               "turned, mirrored and scaled onto the finished model's layout (Procrustes), so a point moves "
-               "only as training moved it.")
+    st.caption(f"The same {layouts.shape[1]:,} points at each snapshot: {shown}, projected with PCA, "
+               "turned and mirrored onto the finished model's layout (Procrustes) and drawn at its size, so "
+               "a point moves only as training moved it.")
     index = snapshot_slider(stem, model, "Where in its training the model maps the points below.")
     labels, names = point_classes(stem)
     ranges = axis_ranges(layouts)

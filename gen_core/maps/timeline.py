@@ -6,11 +6,13 @@ snapshot, so that map would not move at all; what its training changes is what e
 draws. A GAN's timeline therefore maps the dataset classifier's features of ``G(z)`` for the
 same sampled ``z`` at each snapshot (without a classifier it has no timeline map).
 
-Each snapshot's points are projected on their own (PCA by default: instant, and UMAP's eight fits
-would take minutes), then turned, mirrored, scaled and shifted onto the final snapshot's layout
-by orthogonal Procrustes over the same points (``gen_core.maps.linked.align_onto``), so a point
-moves only as far as training really moved it. The layouts are cached on disk by the file's
-identity, which covers every snapshot in it.
+Each snapshot's points are projected on their own (PCA by default: instant), then turned and
+mirrored onto the final snapshot's layout by orthogonal Procrustes over the same points
+(``gen_core.maps.linked.align_onto``) and given its centre and spread, so a point moves only as
+training moved it. Separate UMAP fits differ by more than a turn (clusters land in other places),
+which no Procrustes undoes, so their points would jump; PCA layouts of neighbouring snapshots
+differ mostly by a rotation or a mirror. The layouts are cached on disk by the file's identity,
+which covers every snapshot in it.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ import torch
 from gen_core.cache import ArtifactCache, read_npz, write_npz
 from gen_core.eval.classifier import Classifier
 from gen_core.latent.encoding import encode_means
-from gen_core.maps.linked import DECODE_BATCH, align_onto, pair_maps
+from gen_core.maps.linked import DECODE_BATCH, align_onto, pair_maps, unit_rms
 from gen_core.maps.projection import MapData, ProjectionParams, fit_projection
 from gen_core.models import GenerativeModel
 
@@ -56,11 +58,17 @@ def aligned_layouts(points: Sequence[np.ndarray], params: ProjectionParams) -> n
 
 
 def aligned_onto_last(layouts: Sequence[np.ndarray]) -> np.ndarray:
-    """Layouts ``[N, 2]`` each, all but the last aligned onto the last: ``[T, N, 2]``."""
+    """Layouts ``[N, 2]`` each, all but the last turned onto the last by Procrustes and given its
+    centre and spread: ``[T, N, 2]``."""
     final = np.asarray(layouts[-1], np.float32)
     unknown = np.full(len(final), -1)
     same_points = pair_maps(True, unknown, unknown)
-    return np.stack([align_onto(layout, final, same_points) for layout in layouts[:-1]] + [final])
+    centre = final.mean(0)
+    spread = np.sqrt(((final - centre) ** 2).sum(1).mean())
+    # Procrustes' least-squares scale shrinks a layout that matches the last one poorly (an early,
+    # unorganised snapshot) towards a dot; the same spread keeps every snapshot readable.
+    aligned = [unit_rms(align_onto(layout, final, same_points)) * spread + centre for layout in layouts[:-1]]
+    return np.stack([*aligned, final]).astype(np.float32)
 
 
 def timeline_cache_kind(data: MapData, what: str, params: ProjectionParams) -> str:
