@@ -11,7 +11,7 @@ from tests.app_support import SERVER_DECODING, VAE, assert_clean, image_urls, op
 from tests.conftest import tiny_model
 from ui.catalog import CHECKPOINTS_ENV
 
-TIMELINE_VAE = "f-timeline-vae"
+TIMELINE_VAE, TIMELINE_GAN = "f-timeline-vae", "g-timeline-gan"
 SNAPSHOTS = 3
 
 
@@ -25,6 +25,11 @@ def timeline_dir(tmp_path_factory):
                 for e, s in ((0.1, 1), (0.5, 5), (3, 30))]
     save_model(tiny_model("vae", 0), folder / f"{TIMELINE_VAE}.safetensors", dataset={"name": "digits"},
                training={"epochs": 3}, extra_tensors=earlier, timeline=timeline)
+    first = {tensor_name(0, k): v.half() for k, v in tiny_model("dcgan", 0, seed=1).state_dict().items()
+             if v.is_floating_point()}  # counters are the live ones
+    save_model(tiny_model("dcgan", 0), folder / f"{TIMELINE_GAN}.safetensors", dataset={"name": "digits"},
+               extra_tensors=first, timeline=[{"epoch": 0.5, "step": 1, "holds": ["decoder"], "stored": True},
+                                              {"epoch": 1, "step": 9, "holds": ["decoder"], "stored": False}])
     return folder
 
 
@@ -133,3 +138,19 @@ def test_the_latent_map_shows_each_snapshot_aligned_and_plays(monkeypatch):
     assert first != last and "step 1 " in first and at.query_params["snap"] == "0"
     at.button(key=f"map_timeline_play_{TIMELINE_VAE}").click().run()
     assert_clean(at)
+
+
+@pytest.mark.usefixtures("timeline_env")
+def test_a_gan_without_a_classifier_says_its_sampled_map_does_not_change():
+    at = _page("latent_map", TIMELINE_GAN)
+    assert_clean(at)
+    assert any("same at every snapshot" in c.value for c in at.caption)
+    assert not [s for s in at.select_slider if "timeline" in str(s.key)]
+
+
+@pytest.mark.usefixtures("timeline_env")
+def test_interpolate_draws_a_gan_at_its_first_snapshot():
+    at = _page("interpolate", TIMELINE_GAN)
+    at.select_slider(key=f"timeline_snapshot_{TIMELINE_GAN}").set_value(0).run()
+    assert_clean(at)
+    assert any("decoded on the server" in c.value for c in at.caption)
