@@ -7,6 +7,8 @@ instant, so the section never waits on UMAP.
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import streamlit as st
 
@@ -51,16 +53,16 @@ def map_timeline(stem: str, model: GenerativeModel) -> None:
     index = snapshot_slider(stem, model, "Where in its training the model maps the points below.")
     labels, names = point_classes(stem)
     ranges = axis_ranges(layouts)
-    chart = st.empty()
+    chart, drawn = st.empty(), itertools.count()
 
-    def show(i: int, key: str) -> None:
+    def show(i: int) -> None:
         fig = map_figure(layouts[i], labels, names)
         fig.update_layout(height=FIGURE_HEIGHT, title=model.card.timeline[i].label,
                           xaxis={"range": ranges[0]}, yaxis={"range": ranges[1]})
-        chart.plotly_chart(fig, key=key)
+        chart.plotly_chart(fig, key=f"map_timeline_{stem}_{next(drawn)}")  # Play draws it again: new keys
 
-    show(index, f"map_timeline_{stem}")
-    play_button(st, f"map_timeline_play_{stem}", len(layouts), lambda i: show(i, f"map_timeline_{stem}_{i}"))
+    show(index)
+    play_button(st, f"map_timeline_play_{stem}", len(layouts), index, show)
 
 
 def timeline_layouts(stem: str, count: int) -> np.ndarray:

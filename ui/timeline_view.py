@@ -75,13 +75,15 @@ def snapshot_slider(stem: str, model: GenerativeModel, help: str) -> int:
     return index
 
 
-def play_button(where, key: str, count: int, show: Callable[[int], None]) -> None:
+def play_button(where, key: str, count: int, chosen: int, show: Callable[[int], None]) -> None:
     """A "Play" button in ``where`` (``st`` or a column) that shows each of ``count`` snapshots in
-    turn, ``PLAY_FRAME_S`` apart; ``show(i)`` draws snapshot ``i`` in place."""
+    turn, ``PLAY_FRAME_S`` apart, then the ``chosen`` one again (what the slider says); ``show(i)``
+    draws snapshot ``i`` in place."""
     if where.button("Play", key=key, icon=":material/play_arrow:"):
         for i in range(count):
             show(i)
             time.sleep(PLAY_FRAME_S)
+        show(chosen)
 
 
 @torch.no_grad()
@@ -112,7 +114,7 @@ def timeline_panel(stem: str, model: GenerativeModel, z: list[float]) -> None:
 
     show(index)
     play, gif = st.columns(2)
-    play_button(play, f"timeline_play_{stem}", len(snapshots), show)
+    play_button(play, f"timeline_play_{stem}", len(snapshots), index, show)
     gif.download_button("Download timeline GIF", lambda: timeline_gif(frames),
                         file_name=f"{stem}-timeline.gif", mime="image/gif", key=f"timeline_gif_{stem}")
 
