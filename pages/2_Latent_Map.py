@@ -25,6 +25,7 @@ from ui.decode_path import decode_path
 from ui.full_map_view import chosen_full_map
 from ui.linked_maps import linked_view, second_model_choice
 from ui.map_figure import map_figure, selected_indices
+from ui.map_timeline import map_timeline
 from ui.map_walk import walk_map
 from ui.page import guarded, start_page
 from ui.probe_upload import probe_upload_section
@@ -148,6 +149,7 @@ def map_view(stem: str) -> None:
             selection_panel(stem, model, data, selected_indices(event, len(fig.data) - len(latents)))
     map_downloads(stem, data, coords, params)
     write_url(model=stem)
+    map_timeline(stem, model)
 
 
 def map_downloads(stem: str, data: MapData, coords: np.ndarray, params: ProjectionParams) -> None:

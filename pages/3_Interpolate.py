@@ -18,6 +18,7 @@ from ui.catalog import get_model
 from ui.decode_path import decode_path
 from ui.live_latent import live_grid
 from ui.page import guarded, start_page
+from ui.path_timeline import drawing_snapshot, path_timeline
 from ui.render import LARGE_PX, decoded_grid, download_png, show_images, show_picture
 from ui.session_keys import SECOND_SEED
 from ui.state import MAX_SEED, get_view, write_url
@@ -65,7 +66,8 @@ def blend(model: GenerativeModel, corners: torch.Tensor, size: int) -> torch.Ten
     return clamp_to_spec(bilinear_grid(corners, size), model.latent_spec)
 
 
-def paths_section(stem: str, model: GenerativeModel, ends: torch.Tensor, url: str | None) -> None:
+def paths_section(stem: str, model: GenerativeModel, ends: torch.Tensor, url: str | None) -> int:
+    """Both paths drawn, with their downloads; returns the steps chosen."""
     st.subheader("Linear (lerp) above, spherical (slerp) below")
     low, high, default = STEPS
     if url is None:
@@ -86,6 +88,7 @@ def paths_section(stem: str, model: GenerativeModel, ends: torch.Tensor, url: st
 
     right.download_button("Download GIF (slerp, there and back)", slerp_gif, file_name=f"{stem}-slerp.gif",
                           mime="image/gif", key="download_gif")
+    return steps
 
 
 def corners_section(stem: str, model: GenerativeModel, corners: torch.Tensor, url: str | None) -> None:
@@ -125,10 +128,12 @@ def interpolation(stem: str) -> None:
         ends, url = seed_endpoints(model, view.seed)
     else:
         ends, url = image_endpoints(stem, model)
-    decoder = decode_path(stem).page_url
-    paths_section(stem, model, ends, decoder)
+    drawn, decoder = drawing_snapshot(stem, model, decode_path(stem).page_url)
+    steps = paths_section(stem, drawn, ends, decoder)
     first_seed = view.seed if url.get("seed") is None else int(url["seed"])
-    corners_section(stem, model, corner_latents(model, ends, first_seed), decoder)
+    corners_section(stem, drawn, corner_latents(model, ends, first_seed), decoder)
+    both = paths(model, ends, steps)
+    path_timeline(stem, model, {"Linear (lerp)": both[:steps], "Spherical (slerp)": both[steps:]})
     write_url(model=stem, **url)
 
 

@@ -158,3 +158,9 @@ def test_timeline_gif_has_one_frame_per_snapshot_and_holds_the_last():
     first = picture.info["duration"]
     picture.seek(3)  # the held copies of the last frame merge into one longer frame
     assert picture.info["duration"] == first * (1 + TIMELINE_HOLD_FRAMES)
+
+
+def test_timeline_gif_of_a_row_per_snapshot_shows_the_whole_row():
+    data = timeline_gif(torch.rand(3, 5, 1, 8, 8), target_px=100)
+    picture = Image.open(io.BytesIO(data))
+    assert picture.n_frames == 3 and picture.width > 2 * picture.height  # five pictures side by side

@@ -1,12 +1,16 @@
-"""Explore's training timeline: the same latent decoded by the model as it was at each snapshot.
+"""A model's training timeline in the app: its snapshots, the "Snapshot" slider every page shares,
+Play, and Explore's panel (the same latent decoded by the model as it was at each snapshot).
 
-Only a model whose card lists a timeline (``gen_core.files.timeline``) shows it. Each snapshot is a
-model of its own, loaded once per process and identity; the pictures are decoded on the server.
+Only a model whose card lists a timeline (``gen_core.files.timeline``) shows any of it. Each
+snapshot is a model of its own, loaded once per process and identity; the pictures are decoded on
+the server. Interpolate (``ui.path_timeline``) and the Latent Map (``ui.map_timeline``) build on
+the pieces here.
 """
 
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 
 import numpy as np
 import streamlit as st
@@ -49,17 +53,49 @@ def _upload_snapshot(identity: str, index: int, file_name: str, _data: bytes) ->
     return load_snapshot_bytes(_data, file_name, index)
 
 
+def model_at(stem: str, model: GenerativeModel, index: int) -> GenerativeModel:
+    """``model`` itself where snapshot ``index`` is its own final weights (so the browser may still
+    decode it), else the model as it was at that snapshot."""
+    snapshots = model.card.timeline
+    if index == len(snapshots) - 1 and not snapshots[index].stored:
+        return model
+    return snapshot_model(stem, index)
+
+
+def snapshot_slider(stem: str, model: GenerativeModel, help: str) -> int:
+    """The "Snapshot" slider (one per model, kept across pages and carried by the link as
+    ``snap=``), starting at the finished model; returns the chosen snapshot's index."""
+    snapshots = model.card.timeline
+    key = timeline_snapshot(stem)
+    if key not in st.session_state:
+        st.session_state[key] = len(snapshots) - 1
+    index = st.select_slider("Snapshot", options=list(range(len(snapshots))), key=key,
+                             format_func=lambda i: snapshots[i].label, help=help)
+    write_url(snap=index)
+    return index
+
+
+def play_button(where, key: str, count: int, chosen: int, show: Callable[[int], None]) -> None:
+    """A "Play" button in ``where`` (``st`` or a column) that shows each of ``count`` snapshots in
+    turn, ``PLAY_FRAME_S`` apart, then the ``chosen`` one again (what the slider says); ``show(i)``
+    draws snapshot ``i`` in place."""
+    if where.button("Play", key=key, icon=":material/play_arrow:"):
+        for i in range(count):
+            show(i)
+            time.sleep(PLAY_FRAME_S)
+        show(chosen)
+
+
 @torch.no_grad()
-def timeline_frames(stem: str, model: GenerativeModel, z: list[float]) -> torch.Tensor:
-    """``z`` ``[D]`` decoded at every snapshot of ``stem``'s timeline: ``[T, C, H, W]``."""
-    latent = torch.tensor(z, dtype=torch.float32).reshape(1, model.latent_dim)
-    return torch.cat([snapshot_model(stem, i).decode(latent)
-                      for i in range(len(model.card.timeline))])
+def snapshot_decodings(stem: str, model: GenerativeModel, latents: torch.Tensor) -> torch.Tensor:
+    """Latents ``[B, D]`` decoded at every snapshot of ``stem``'s timeline: ``[T, B, C, H, W]``."""
+    latents = torch.as_tensor(latents, dtype=torch.float32).reshape(-1, model.latent_dim)
+    return torch.stack([snapshot_model(stem, i).decode(latents) for i in range(len(model.card.timeline))])
 
 
 def timeline_panel(stem: str, model: GenerativeModel, z: list[float]) -> None:
-    """A strip of every snapshot, a slider choosing one shown large, "Play" and a GIF; nothing
-    (and no ``snap=`` in the link) for a model without a timeline."""
+    """Explore's strip of every snapshot, a slider choosing one shown large, "Play" and a GIF;
+    nothing (and no ``snap=`` in the link) for a model without a timeline."""
     if not has_timeline(model):
         write_url(snap=None)
         return
@@ -67,24 +103,18 @@ def timeline_panel(stem: str, model: GenerativeModel, z: list[float]) -> None:
     st.subheader("Training timeline")
     st.caption(f"This latent decoded by the model as it was at {len(snapshots)} points of its training, "
                "from the first steps to the end (spaced so the early steps are seen densely).")
-    frames = timeline_frames(stem, model, z)
+    frames = snapshot_decodings(stem, model, torch.tensor(z))[:, 0]  # [T, C, H, W]
     show_images(frames, nrow=len(frames), target_px=MEDIUM_PX * 3)
-    key = timeline_snapshot(stem)
-    if key not in st.session_state:
-        st.session_state[key] = len(snapshots) - 1
-    index = st.select_slider("Snapshot", options=list(range(len(snapshots))), key=key,
-                             format_func=lambda i: snapshots[i].label,
-                             help="Where in its training the model decodes the picture below.")
-    write_url(snap=index)
+    index = snapshot_slider(stem, model, "Where in its training the model decodes the picture below.")
     big = st.empty()
-    with big.container():
-        show_picture(frames_picture(frames[index]), caption=f"{stem} · {snapshots[index].label}")
+
+    def show(i: int) -> None:
+        with big.container():
+            show_picture(frames_picture(frames[i]), caption=f"{stem} · {snapshots[i].label}")
+
+    show(index)
     play, gif = st.columns(2)
-    if play.button("Play", key=f"timeline_play_{stem}", icon=":material/play_arrow:"):
-        for i in range(len(snapshots)):
-            with big.container():
-                show_picture(frames_picture(frames[i]), caption=f"{stem} · {snapshots[i].label}")
-            time.sleep(PLAY_FRAME_S)
+    play_button(play, f"timeline_play_{stem}", len(snapshots), index, show)
     gif.download_button("Download timeline GIF", lambda: timeline_gif(frames),
                         file_name=f"{stem}-timeline.gif", mime="image/gif", key=f"timeline_gif_{stem}")
 

@@ -62,7 +62,10 @@ TIMELINE_HOLD_FRAMES = 3  # the finished model stays on screen a moment before t
 
 
 def timeline_gif(frames: torch.Tensor, target_px: int = 448, duration_ms: int = 400) -> bytes:
-    """An animated GIF of one picture per training snapshot ``[T, C, H, W]``, in training order,
-    the last held a little longer, looping; each enlarged crisply to about ``target_px`` wide."""
-    pictures = [crisp(image_grid(frame[None], nrow=1, padding=0), target_px) for frame in frames]
+    """An animated GIF of one picture ``[T, C, H, W]`` (or one row of ``B`` pictures ``[T, B, C, H, W]``)
+    per training snapshot, in training order, the last held a little longer, looping; each frame
+    enlarged crisply to about ``target_px`` wide."""
+    rows = frames[:, None] if frames.dim() == 4 else frames
+    pictures = [crisp(image_grid(row, nrow=len(row), padding=0 if len(row) == 1 else 2), target_px)
+                for row in rows]
     return gif_bytes(pictures + [pictures[-1]] * TIMELINE_HOLD_FRAMES, duration_ms)
