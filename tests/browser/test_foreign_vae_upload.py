@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import pytest
 from playwright.sync_api import expect
 
 from tests.browser.test_live import ERRORS, PAGE_TIMEOUT_MS
 from tests.foreign_vae import decoder_bytes, encoder_bytes, tiny_vae
+
+pytestmark = pytest.mark.browser
 
 
 def test_a_decoder_and_its_encoder_chosen_together_become_one_vae(page, app_url):
