@@ -36,11 +36,6 @@ BOOTSTRAP = 200
 BATCH = 250
 
 
-def _features(classifier: Classifier, images: torch.Tensor) -> torch.Tensor:
-    """Classifier features ``[N, F]`` of images ``[N, C, H, W]`` in [0, 1], in batches."""
-    return torch.cat([classifier.features(chunk) for chunk in images.split(BATCH)])
-
-
 def _filtered_mean_and_spread(distances: torch.Tensor, generator: torch.Generator) -> tuple[float, float]:
     """Mean of ``distances`` ``[N]`` within their 1st-99th percentile, and its bootstrap std."""
     low, high = torch.quantile(distances, torch.tensor([0.01, 0.99], dtype=distances.dtype))
@@ -51,7 +46,8 @@ def _filtered_mean_and_spread(distances: torch.Tensor, generator: torch.Generato
 
 def _path_distances(classifier: Classifier, start: torch.Tensor, end: torch.Tensor) -> torch.Tensor:
     """``|f(start) - f(end)|^2 / eps^2`` per pair of picture batches ``[N, C, H, W]``."""
-    return (_features(classifier, start) - _features(classifier, end)).pow(2).sum(1) / PPL_EPSILON ** 2
+    apart = classifier.embed(start, BATCH)[0] - classifier.embed(end, BATCH)[0]
+    return apart.pow(2).sum(1) / PPL_EPSILON ** 2
 
 
 def _in_double(model: GenerativeModel, classifier: Classifier) -> tuple[GenerativeModel, Classifier]:
@@ -106,7 +102,7 @@ def dimension_effects(model: GenerativeModel, classifier: Classifier, samples: i
             high[:, i] = (low[:, i] + shift) % len(dim.classes)
         else:
             low[:, i], high[:, i] = _quantile_pair(dim)
-        apart = _features(classifier, model.decode(low)) - _features(classifier, model.decode(high))
+        apart = classifier.embed(model.decode(low), BATCH)[0] - classifier.embed(model.decode(high), BATCH)[0]
         distance = apart.norm(dim=1)
         effects.append(round(float(distance.mean()), 4))
     strongest = max(effects)

@@ -8,14 +8,11 @@ fault gets a precise message) and tensors are read by ``safetensors``.
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import json
-import logging
 import math
 import os
 import struct
-from collections.abc import Iterator
 from pathlib import Path
 
 import torch
@@ -26,14 +23,13 @@ from torch import nn
 
 from gen_core.files.card import SCHEMA_VERSION, ModelCard
 from gen_core.files.decode_cost import check_decode_cost, decode_cost, image_caps_problem
-from gen_core.files.errors import CheckpointError, InputError
+from gen_core.files.errors import CheckpointError, refused_if_malformed
 from gen_core.files.onnx_graph import load_onnx_bytes, load_onnx_file
 from gen_core.files.state_dicts import describe_safetensors_header, describe_torch_file
 from gen_core.files.timeline import PREFIX as TIMELINE_PREFIX
 from gen_core.files.timeline import check_timeline_declared, snapshot_tensor_names
 from gen_core.models import GenerativeModel, build_model
 
-log = logging.getLogger(__name__)
 METADATA_KEY = "gen_core"
 MAX_FILE_BYTES = 200 * 1024 * 1024
 MAX_HEADER_BYTES = 16 * 1024 * 1024
@@ -208,23 +204,6 @@ def inspect_checkpoint(path: str | Path) -> ModelCard:
         check_timeline_declared(path, card.timeline, model.state_dict(), header, model.has_encoder)
         _check_description(path, model, card)
         return card.with_architecture(model)
-
-
-@contextlib.contextmanager
-def refused_if_malformed(where: Path) -> Iterator[None]:
-    """Make any exception but ``InputError`` raised while reading ``where`` a ``CheckpointError``.
-
-    The readers check what they know to check and name it; a fault no check foresaw (an index past
-    an end, a type nobody expected) must still reach the viewer as one refusal of one file, never
-    as a traceback that breaks a page for every model. It is logged with its traceback, for the
-    developers."""
-    try:
-        yield
-    except InputError:
-        raise
-    except Exception as err:
-        log.warning("unforeseen fault reading %s", where.name, exc_info=True)
-        raise CheckpointError(where, f"malformed file ({type(err).__name__}: {str(err)[:160]})") from None
 
 
 def _model_from_bytes(where: Path, data: bytes, device: str | torch.device,

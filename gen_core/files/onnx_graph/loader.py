@@ -4,14 +4,13 @@ named by a plain file name: from the same folder, or among the files uploaded wi
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import json
 from collections.abc import Callable
 from pathlib import Path
 
 from gen_core.files.card import ModelCard
-from gen_core.files.errors import CheckpointError
+from gen_core.files.errors import refused_if_malformed
 from gen_core.files.onnx_graph.decoder import (
     OnnxDecoder,
     OnnxDecoderConfig,
@@ -35,28 +34,12 @@ ENCODER_SUFFIX = ".encoder.onnx"
 Fetch = Callable[[str], "bytes | None"]  # a file given with the graph, by its plain name; None if absent
 
 
-@contextlib.contextmanager
-def _as_checkpoint_errors(where: Path):
-    """Every failure leaves as a ``CheckpointError`` naming the file. The checks refuse what they
-    know by name; anything else a malformed graph trips is still reported, never raised raw."""
-    try:
-        yield
-    except CheckpointError:
-        raise
-    except GraphError as err:
-        raise CheckpointError(where, str(err)) from None
-    except Exception as err:
-        raise CheckpointError(
-            where, f"malformed ONNX graph: {type(err).__name__}: {str(err)[:200]}"
-        ) from None
-
-
 def load_onnx_bytes(
     data: bytes, where: Path, external: dict[str, bytes] | None = None
 ) -> OnnxDecoder | OnnxVAE:
     """The model in an ONNX file's bytes; ``external`` maps the files uploaded with it (external
     data, its encoder) by name. ``CheckpointError`` names what is refused."""
-    with _as_checkpoint_errors(where):
+    with refused_if_malformed(where, "ONNX graph", (GraphError,)):
         return _model(parse_model(data), where.name, dict(external or {}).get)
 
 
@@ -72,7 +55,7 @@ def load_onnx_file(path: Path, data: bytes) -> OnnxDecoder | OnnxVAE:
             raise GraphError(f"{name[:80]!r} is over the cap of {MAX_FILE_BYTES / 2**20:.0f} MiB")
         return file.read_bytes()
 
-    with _as_checkpoint_errors(path):
+    with refused_if_malformed(path, "ONNX graph", (GraphError,)):
         return _model(parse_model(data), path.name, sibling)
 
 

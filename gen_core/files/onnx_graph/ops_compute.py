@@ -95,9 +95,22 @@ def _same_pads(mode: str, totals: list[int]) -> list[int]:
     return small + big if mode == "SAME_UPPER" else big + small
 
 
-def _conv_layer(spatial: int, transposed: bool):
+def _conv_layer(node: NodeView, x: Activation, w: np.ndarray, bias: np.ndarray | None, out_channels: int,
+                strides: list[int], pads: list[int], dilations: list[int],
+                output_padding: list[int] | None = None) -> tuple[nn.Module, bool]:
+    """The torch (transposed, where ``output_padding`` is given) convolution of ``node`` with its
+    weights, and whether ``pads`` (ONNX's begins then ends) are symmetric: torch pads both sides
+    alike, so an asymmetric one gets no padding here and the caller pads or crops around it."""
+    spatial, transposed = len(x.shape) - 1, output_padding is not None
+    symmetric = pads[:spatial] == pads[spatial:]
     kinds = ((nn.Conv1d, nn.Conv2d, nn.Conv3d), (nn.ConvTranspose1d, nn.ConvTranspose2d, nn.ConvTranspose3d))
-    return kinds[transposed][spatial - 1]
+    extra = {"output_padding": tuple(output_padding)} if transposed else {}
+    layer = kinds[transposed][spatial - 1](
+        x.shape[0], out_channels, tuple(w.shape[2:]), stride=tuple(strides),
+        padding=tuple(pads[:spatial]) if symmetric else 0, dilation=tuple(dilations),
+        groups=node.attrs.get("group", 1), bias=bias is not None, **extra)
+    _assign(layer, w, bias)
+    return layer, symmetric
 
 
 def _weights(node: NodeView, x: Activation, transposed: bool) -> tuple[np.ndarray, np.ndarray | None, int]:
@@ -144,18 +157,7 @@ def conv(node: NodeView) -> Step:
         raise node.refuse(f"the kernel {list(kernel)} does not fit the input {list(x.shape)}")
 
     def make() -> nn.Module:
-        symmetric = pads[:spatial] == pads[spatial:]
-        layer = _conv_layer(spatial, False)(
-            x.shape[0],
-            out_channels,
-            tuple(kernel),
-            tuple(strides),
-            tuple(pads[:spatial]) if symmetric else 0,
-            tuple(dilations),
-            node.attrs.get("group", 1),
-            bias is not None,
-        )
-        _assign(layer, w, bias)
+        layer, symmetric = _conv_layer(node, x, w, bias, out_channels, strides, pads, dilations)
         if symmetric:
             return layer
         torch_pads = [p for i in reversed(range(spatial)) for p in (pads[i], pads[i + spatial])]
@@ -195,19 +197,7 @@ def conv_transpose(node: NodeView) -> Step:
         raise node.refuse(f"pads {pads} leave nothing of the output {full}")
 
     def make() -> nn.Module:
-        symmetric = pads[:spatial] == pads[spatial:]
-        layer = _conv_layer(spatial, True)(
-            x.shape[0],
-            out_channels,
-            tuple(kernel),
-            tuple(strides),
-            tuple(pads[:spatial]) if symmetric else 0,
-            tuple(extra),
-            node.attrs.get("group", 1),
-            bias is not None,
-            tuple(dilations),
-        )
-        _assign(layer, w, bias)
+        layer, symmetric = _conv_layer(node, x, w, bias, out_channels, strides, pads, dilations, extra)
         if symmetric:
             return layer
         crop = (
