@@ -3,6 +3,8 @@
 Every loader returns ``ImageData``: images ``[N, C, H, W]`` float32 in [0, 1] and integer labels
 ``[N]``. Training indexes these tensors directly instead of converting one PIL image per sample.
 
+``emoji`` is read from the two files ``gen_core.emoji_data`` builds under the data root.
+
 A dataset is always a *name*: one of the fixed sets, or an image folder the operator names in
 ``$LATENT_ATLAS_IMAGE_FOLDERS`` (``NAME=PATH`` entries separated by ``os.pathsep``). A model
 file only ever names its dataset; what a name means is the server's own configuration, so no
@@ -21,11 +23,14 @@ import numpy as np
 import torch
 from PIL import Image
 
+from gen_core import emoji_data
+
 PROBE_DIR = Path(__file__).with_name("probes")
 DATA_ROOT_ENV = "GEN_CORE_DATA"
 IMAGE_FOLDERS_ENV = "LATENT_ATLAS_IMAGE_FOLDERS"
 TORCHVISION_SETS = {"mnist": "MNIST", "fashion-mnist": "FashionMNIST"}
-FIXED_SETS = (*TORCHVISION_SETS, "digits")
+EMOJI = emoji_data.DATASET
+FIXED_SETS = (*TORCHVISION_SETS, "digits", EMOJI)
 # What a dataset name may be: short, lower case, no path separator, no dots in a row.
 DATASET_NAME = re.compile(r"[a-z0-9](?:[a-z0-9_-]|\.(?!\.)){0,63}")
 MAX_FOLDER_IMAGES = 100_000  # a folder holding more is refused before its pictures are read
@@ -38,6 +43,7 @@ CLASS_NAMES = {
     "digits": tuple(str(i) for i in range(10)),
     "fashion-mnist": ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
                       "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"),
+    EMOJI: emoji_data.CATEGORIES,
 }
 
 
@@ -101,15 +107,18 @@ def dataset_names() -> tuple[str, ...]:
 
 def load_dataset(name: str, train: bool = True, data_root: str | Path | None = None,
                  download: bool = True, image_shape: tuple[int, int, int] | None = None) -> ImageData:
-    """Load ``mnist``, ``fashion-mnist``, ``digits`` or one of the operator's named image folders.
+    """Load ``mnist``, ``fashion-mnist``, ``digits``, ``emoji`` or one of the operator's named image
+    folders.
 
     ``image_shape`` converts a folder's images (channels and size); the fixed sets are
-    returned as they are.
+    returned as they are. ``emoji`` is never downloaded: it is built from its package once.
     """
     if name in TORCHVISION_SETS:
         return _load_torchvision(name, train, resolve_data_root(data_root), download)
     if name == "digits":
         return _load_digits(train)
+    if name == EMOJI:
+        return _load_emoji(train, resolve_data_root(data_root))
     folders = image_folders()
     if name in folders:
         return _load_folder(name, folders[name], image_shape or (1, 28, 28))
@@ -118,11 +127,14 @@ def load_dataset(name: str, train: bool = True, data_root: str | Path | None = N
 
 
 def has_full_split(name: str, data_root: str | Path | None = None) -> bool:
-    """Whether the data root holds ``name``'s training and test files (torchvision's layout),
-    checked without reading them or importing torchvision."""
+    """Whether the data root holds ``name``'s training and test files (torchvision's layout, or
+    the built emoji files), checked without reading them or importing torchvision."""
+    root = resolve_data_root(data_root)
+    if name == EMOJI:
+        return all(emoji_data.split_file(root, train).is_file() for train in (True, False))
     if name not in TORCHVISION_SETS:
         return False
-    raw = resolve_data_root(data_root) / TORCHVISION_SETS[name] / "raw"
+    raw = root / TORCHVISION_SETS[name] / "raw"
     return all((raw / f"{split}-{kind}-idx{3 if kind == 'images' else 1}-ubyte").is_file()
                for split in ("train", "t10k") for kind in ("images", "labels"))
 
@@ -149,6 +161,16 @@ def _load_torchvision(name: str, train: bool, root: Path, download: bool) -> Ima
         raise _missing(name, train, root, str(err)) from None
     images = ds.data.unsqueeze(1).float().div_(255)
     return ImageData(name, images, ds.targets.long(), CLASS_NAMES[name])
+
+
+def _load_emoji(train: bool, root: Path) -> ImageData:
+    """A split built by ``gen_core.emoji_data``, as images ``[N, 3, 64, 64]`` in [0, 1]."""
+    try:
+        pixels, labels = emoji_data.read_split(root, train)
+    except emoji_data.EmojiFileError as err:
+        raise DataError(str(err)) from None
+    images = torch.from_numpy(pixels).permute(0, 3, 1, 2).float().div_(255).contiguous()
+    return ImageData(EMOJI, images, torch.from_numpy(labels), CLASS_NAMES[EMOJI])
 
 
 def _load_digits(train: bool) -> ImageData:
@@ -273,9 +295,11 @@ def load_probe(dataset: str) -> ImageData:
     if not path.is_file():
         raise DataError(f"no bundled probe set for {dataset!r} (looked for {path.name})")
     with np.load(path, allow_pickle=False) as arrays:
-        images = torch.from_numpy(arrays["images"]).float().div_(255).unsqueeze(1)
+        pixels = torch.from_numpy(arrays["images"])
         labels = torch.from_numpy(arrays["labels"]).long()
-    return ImageData(dataset, images, labels, CLASS_NAMES.get(dataset, ()))
+    # Grey sets are stored [N, H, W], colour ones [N, H, W, 3], as the pictures are laid out.
+    images = pixels.unsqueeze(1) if pixels.ndim == 3 else pixels.permute(0, 3, 1, 2).contiguous()
+    return ImageData(dataset, images.float().div_(255), labels, CLASS_NAMES.get(dataset, ()))
 
 
 def load_eval_images(dataset: str, data_root: str | Path | None = None) -> ImageData:
@@ -287,29 +311,32 @@ def load_eval_images(dataset: str, data_root: str | Path | None = None) -> Image
 
 
 def write_probe(data: ImageData, n: int, seed: int = 0) -> Path:
-    """Store a class-stratified random ``n`` of ``data`` (uint8, compressed) as its probe set."""
+    """Store a class-stratified random ``n`` of ``data`` (uint8, compressed) as its probe set: images
+    ``[n, H, W]`` for grey sets, ``[n, H, W, C]`` for colour ones."""
     gen = torch.Generator().manual_seed(seed)
     order = torch.randperm(len(data), generator=gen)
     per_class = n // len(data.class_names)
     chosen = torch.cat([order[data.labels[order] == c][:per_class] for c in range(len(data.class_names))])
     chosen = chosen[torch.randperm(len(chosen), generator=gen)]
-    pixels = (data.images[chosen, 0] * 255).round().to(torch.uint8).numpy()
+    images = data.images[chosen, 0] if data.image_shape[0] == 1 else data.images[chosen].permute(0, 2, 3, 1)
+    pixels = (images * 255).round().to(torch.uint8).numpy()
     PROBE_DIR.mkdir(exist_ok=True)
     path = probe_path(data.name)
     np.savez_compressed(path, images=pixels, labels=data.labels[chosen].numpy().astype(np.uint8))
     return path
 
 
-
 def main(argv: list[str] | None = None) -> None:
-    """``python -m gen_core.data --write-probes``: rebuild the bundled probe sets from a data root."""
+    """``python -m gen_core.data``: rebuild the bundled probe sets from a data root's test splits."""
     import argparse
 
     parser = argparse.ArgumentParser(prog="python -m gen_core.data", description=main.__doc__)
-    parser.add_argument("--data-root", help="torchvision data root holding the test splits")
+    parser.add_argument("--data-root", help="data root holding the test splits")
+    parser.add_argument("--dataset", action="append", choices=[*TORCHVISION_SETS, EMOJI],
+                        help="a set to rebuild, may be repeated (default: mnist and fashion-mnist)")
     parser.add_argument("--size", type=int, default=3000, help="images per probe set")
     args = parser.parse_args(argv)
-    for name in TORCHVISION_SETS:
+    for name in args.dataset or TORCHVISION_SETS:
         test = load_dataset(name, train=False, data_root=args.data_root, download=False)
         print(f"wrote {write_probe(test, args.size)}")
 

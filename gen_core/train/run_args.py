@@ -28,7 +28,7 @@ class RunArgs:
     """What one training run asks for, beside the trainer's options."""
 
     model: str = option("", "the preset to train (required unless a recipe names it)")
-    dataset: str = option("mnist", "mnist, fashion-mnist, digits or an image folder named in "
+    dataset: str = option("mnist", "mnist, fashion-mnist, digits, emoji or an image folder named in "
                                    "$LATENT_ATLAS_IMAGE_FOLDERS (NAME=PATH)")
     data_root: str | None = option(None, "torchvision data root (default: $GEN_CORE_DATA or ./data)",
                                    kind=str)
