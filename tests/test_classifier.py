@@ -4,7 +4,15 @@ import pytest
 import torch
 
 from gen_core.data import load_dataset
-from gen_core.eval.classifier import Classifier, ClassifierConfig, accuracy, load_classifier, main
+from gen_core.eval.classifier import (
+    Classifier,
+    ClassifierConfig,
+    accuracy,
+    default_classifier_path,
+    load_classifier,
+    main,
+    stage_channels,
+)
 from gen_core.files.checkpoint import CheckpointError
 
 
@@ -47,3 +55,13 @@ def test_cli_dry_run_writes_a_loadable_classifier(tmp_path):
     model = load_classifier(out)
     assert model.config.image_shape == (1, 8, 8) and model.metadata["dataset"] == "digits"
     assert model.metadata["training"]["epochs"] == 1 and 0 <= model.metadata["test_accuracy"] <= 1
+
+
+def test_larger_pictures_get_more_stages_and_the_shipped_classifiers_keep_theirs():
+    for dataset in ("mnist", "fashion-mnist"):
+        config = load_classifier(default_classifier_path(dataset)).config
+        assert config.channels == stage_channels(config.image_shape) == ClassifierConfig.channels
+    colour = ClassifierConfig(stage_channels((3, 64, 64)), 9, (3, 64, 64))
+    assert colour.channels == (*ClassifierConfig.channels, 128)
+    features = Classifier(colour).eval().features(torch.rand(2, 3, 64, 64))
+    assert features.shape == (2, 128)

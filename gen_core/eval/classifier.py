@@ -36,10 +36,21 @@ CLASSIFIER_DIR = Path(__file__).resolve().parents[2] / "checkpoints" / "classifi
 
 @dataclasses.dataclass(frozen=True)
 class ClassifierConfig:
-    # One 3x3 conv stage each, 2x2 pooling between; four stages let the last see the whole digit.
+    # One 3x3 conv stage each, 2x2 pooling between; four stages let the last see the whole digit
+    # (``stage_channels`` adds stages for larger pictures).
     channels: tuple[int, ...] = (32, 64, 128, 128)
     num_classes: int = 10
     image_shape: tuple[int, int, int] = (1, 28, 28)
+
+
+def stage_channels(image_shape: tuple[int, int, int]) -> tuple[int, ...]:
+    """``ClassifierConfig.channels`` for pictures of ``image_shape`` ``(C, H, W)``: the default four
+    stages, and more of 128 channels until the last one sees the whole picture (28x28: 4 stages,
+    64x64: 5). Stage n sees 5 * 2^(n-1) - 2 pixels across (3x3 convolutions, 2x2 pooling between)."""
+    channels = ClassifierConfig.channels
+    while 5 * 2 ** (len(channels) - 1) - 2 < max(image_shape[1:]):
+        channels = (*channels, channels[-1])
+    return channels
 
 
 class Classifier(nn.Module):
@@ -146,10 +157,12 @@ def default_classifier_path(dataset: str) -> Path:
 
 def train_classifier(train: ImageData, test: ImageData | None, epochs: int = 8, batch_size: int = 128,
                      lr: float = 2e-3, seed: int = 0, device: str = "cpu", max_steps: int | None = None,
-                     channels: tuple[int, ...] = ClassifierConfig.channels) -> tuple[Classifier, list[dict]]:
-    """Fit a ``Classifier`` with Adam and a cosine learning-rate decay; returns it and per-epoch logs."""
+                     channels: tuple[int, ...] | None = None) -> tuple[Classifier, list[dict]]:
+    """Fit a ``Classifier`` with Adam and a cosine learning-rate decay; returns it and per-epoch logs.
+    ``channels`` defaults to ``stage_channels`` of the data's image shape."""
     torch.manual_seed(seed)
-    config = ClassifierConfig(channels, len(train.class_names), train.image_shape)
+    config = ClassifierConfig(channels or stage_channels(train.image_shape), len(train.class_names),
+                              train.image_shape)
     model = Classifier(config).to(device)
     optimizer = torch.optim.Adam(model.parameters(), lr=lr)
     steps_per_epoch = min(-(-len(train) // batch_size), max_steps or len(train))
@@ -177,8 +190,8 @@ def train_classifier(train: ImageData, test: ImageData | None, epochs: int = 8, 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p = argparse.ArgumentParser(prog="python -m gen_core.eval.classifier",
                                 description="Train the dataset classifier used by gen_core.eval.evaluate.")
-    p.add_argument("--dataset", default="mnist", help="mnist, fashion-mnist or digits")
-    p.add_argument("--data-root", help="torchvision data root (default: $GEN_CORE_DATA or ./data)")
+    p.add_argument("--dataset", default="mnist", help="mnist, fashion-mnist, digits or emoji")
+    p.add_argument("--data-root", help="data root (default: $GEN_CORE_DATA or ./data)")
     p.add_argument("--no-download", action="store_true", help="never download a missing dataset")
     p.add_argument("--out", type=Path, help="default: checkpoints/classifiers/DATASET-classifier.safetensors")
     p.add_argument("--epochs", type=int, default=8)
