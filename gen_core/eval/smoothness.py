@@ -67,7 +67,7 @@ def perceptual_path_length(model: GenerativeModel, classifier: Classifier, real:
     z0, z1 = model.sample_latent(pairs, generator).double(), model.sample_latent(pairs, generator).double()
     categorical = [i for i, d in enumerate(model.latent_spec) if d.kind == "categorical"]
     z1[:, categorical] = z0[:, categorical]  # a code value has no in-between: it stays on the path
-    t = torch.rand(pairs, 1, generator=generator, dtype=torch.float64) * (1 - PPL_EPSILON)
+    t = (torch.rand(pairs, 1, generator=generator, dtype=torch.float64) * (1 - PPL_EPSILON)).to(z0.device)
     decode = model.decode
     ours = _path_distances(classifier, decode(torch.lerp(z0, z1, t)),
                            decode(torch.lerp(z0, z1, t + PPL_EPSILON)))
@@ -98,7 +98,7 @@ def dimension_effects(model: GenerativeModel, classifier: Classifier, samples: i
         low, high = base.clone(), base.clone()
         if dim.kind == "categorical":
             low[:, i] = torch.randint(len(dim.classes), (samples,), generator=generator).float()
-            shift = torch.randint(1, len(dim.classes), (samples,), generator=generator)
+            shift = torch.randint(1, len(dim.classes), (samples,), generator=generator).to(base.device)
             high[:, i] = (low[:, i] + shift) % len(dim.classes)
         else:
             low[:, i], high[:, i] = _quantile_pair(dim)
