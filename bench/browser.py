@@ -6,6 +6,7 @@ both start the app and move its controls the same way.
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import dataclasses
 import mimetypes
@@ -19,8 +20,10 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import IO
 
+import torch
 from playwright.sync_api import Browser, Page, Playwright, Route
 
+from gen_core.models import GenerativeModel
 from ui.in_page import COMPONENTS
 
 CHROMIUM = "/usr/bin/chromium"
@@ -157,3 +160,17 @@ def runtime_page(page: Page) -> Page:
     page.goto(RUNTIME_ORIGIN)
     page.add_script_tag(content=(COMPONENTS / "decoder_runtime.js").read_text())
     return page
+
+
+def page_max_difference(page: Page, model: GenerativeModel, decoder: tuple[bytes, str]) -> float:
+    """The largest difference between ``model.decode`` and ``decoder`` (bytes, suffix) run in
+    ``page`` (made by ``runtime_page``), over 4 latents, one at the ends of every range. The page's
+    values are compared as the canvas draws them, clamped to [0, 1]: a decoder whose range was
+    sampled can overshoot it, and ``decode`` clamps too."""
+    latents = model.sample_latent(4, torch.Generator().manual_seed(5))
+    latents[0] = torch.tensor([d.high for d in model.latent_spec])
+    data, suffix = decoder
+    decoded = page.evaluate(DECODE_IN_PAGE, [base64.b64encode(data).decode(), suffix, latents.tolist()])
+    with torch.no_grad():
+        expected = model.decode(latents).flatten(1)
+    return (torch.tensor(decoded).clamp(0, 1) - expected).abs().max().item()

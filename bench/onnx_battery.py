@@ -1,11 +1,13 @@
 """The battery: decoders written the way well-known public code writes them, at tiny sizes, each
 exported by torch's ONNX exporter and rebuilt by ``gen_core.files.onnx_graph``.
 
-``tests/test_onnx_battery.py`` checks every one against its torch original; run as a module this
-prints the battery's table (operators, load time, largest error against torch, the page's engine,
-torch decodes per second of the rebuild):
+``tests/test_onnx_battery.py`` checks every one against its torch original, and
+``tests/browser/test_live.py`` each in Chromium; run as a module this prints the battery's table
+(operators, load time, largest error against torch, the page's engine, torch decodes per second of
+the rebuild on one thread, and with ``--browser`` the page's decodes per second, their ratio to
+torch's and the page's largest difference from torch):
 
-    python -m bench.onnx_battery [--doc docs/file-formats.md]
+    python -m bench.onnx_battery --browser [--doc docs/file-formats.md]
 """
 
 from __future__ import annotations
@@ -19,11 +21,14 @@ from pathlib import Path
 import onnx
 import torch
 from onnx import helper
+from playwright.sync_api import Page, sync_playwright
 from torch import nn
 
+from bench.browser import launch_chromium, page_max_difference, runtime_page
+from bench.ui_measure import browser_decodes_per_s, torch_decodes_per_s
 from gen_core.eval.zoo_table import publish
 from gen_core.files.checkpoint import load_model_bytes
-from gen_core.media.browser_decoder import ExportError, export_decoder
+from ui.decode_path import page_decoder
 
 START, END = "<!-- onnx-battery:start -->", "<!-- onnx-battery:end -->"
 
@@ -413,29 +418,30 @@ def largest_error(name: str, opset: int = 17) -> tuple[bytes, float, object]:
         return data, float((model.decode(z) - expected).abs().max()), model
 
 
-def table() -> str:
-    rows = ["| decoder | operators | load (ms) | largest error | page engine | torch decodes/s |",
-            "|---|---|---|---|---|---|"]
-    torch.set_num_threads(1)
+def table(page: Page | None = None) -> str:
+    """The battery's table; with ``page`` (made by ``bench.browser.runtime_page``) also each
+    decoder's speed in the page, in the engine the app serves it with, against torch's, and the
+    page's largest difference from torch."""
+    header = ["decoder", "operators", "load (ms)", "largest error", "page engine", "torch decodes/s"]
+    if page is not None:
+        header += ["page decodes/s", "page / torch", "page vs torch"]
+    rows = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     for name in BATTERY:
         data, error, _ = largest_error(name)
         started = time.perf_counter()
         model = load_model_bytes(data, f"{name}.onnx")
         load_ms = 1000 * (time.perf_counter() - started)
         ops = sorted({n.op_type for n in onnx.load_model_from_string(data).graph.node})
-        try:
-            export_decoder(model)
-            engine = "compact runtime"
-        except ExportError:
-            engine = "ONNX Runtime Web"
-        z = model.sample_latent(200, torch.Generator().manual_seed(3))
-        with torch.no_grad():
-            started = time.perf_counter()
-            for row in z:
-                model.decode(row[None])
-        rate = 200 / (time.perf_counter() - started)
-        rows.append(f"| {name} | {len(ops)} ({', '.join(ops[:6])}{', …' if len(ops) > 6 else ''}) | "
-                    f"{load_ms:.0f} | {error:.1e} | {engine} | {rate:.0f} |")
+        decoder = page_decoder(model)
+        engine = "compact runtime" if decoder[1] == ".bin" else "ONNX Runtime Web"
+        torch_rate = torch_decodes_per_s(model)
+        cells = [name, f"{len(ops)} ({', '.join(ops[:6])}{', …' if len(ops) > 6 else ''})", f"{load_ms:.0f}",
+                 f"{error:.1e}", engine, f"{torch_rate:.0f}"]
+        if page is not None:
+            page_rate = browser_decodes_per_s(page, model)
+            cells += [f"{page_rate:.0f}", f"{page_rate / torch_rate:.2f}×",
+                      f"{page_max_difference(page, model, decoder):.1e}"]
+        rows.append("| " + " | ".join(cells) + " |")
     return "\n".join(rows)
 
 
@@ -443,8 +449,16 @@ def main(argv: list[str] | None = None) -> str:
     parser = argparse.ArgumentParser(prog="python -m bench.onnx_battery",
                                      description=__doc__.split("\n\n")[0])
     parser.add_argument("--doc", type=Path, help="write the table between the onnx-battery markers here")
+    parser.add_argument("--browser", action="store_true",
+                        help="also decode each in Chromium: page decodes/s, its ratio to torch, its error")
     args = parser.parse_args(argv)
-    text = table()
+    if args.browser:
+        with sync_playwright() as playwright:
+            browser = launch_chromium(playwright)
+            text = table(runtime_page(browser.new_page()))
+            browser.close()
+    else:
+        text = table()
     publish(text, args.doc, START, END)
     return text
 

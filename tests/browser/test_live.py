@@ -2,19 +2,17 @@
 
 from __future__ import annotations
 
-import base64
 import os
 
 import pytest
 import torch
 from playwright.sync_api import Page, expect
 
-from bench.browser import DECODE_IN_PAGE, DRAG_IN_PAGE, runtime_page, streamlit_server
+from bench.browser import DRAG_IN_PAGE, page_max_difference, runtime_page, streamlit_server
 from gen_core.cache import CACHE_DIR_NAME
 from gen_core.files.checkpoint import load_model, load_model_bytes
 from gen_core.media.browser_decoder import export_decoder
 from gen_core.media.onnx_decoder import export_onnx_decoder
-from gen_core.models import GenerativeModel
 from tests.app_support import GAN, ROOT, VAE
 from tests.test_onnx_battery import BATTERY, export_bytes, randomized
 from ui.catalog import CHECKPOINTS_ENV
@@ -34,17 +32,6 @@ LINK_HOLDS = """([dim, value]) => {
 }"""
 
 
-def browser_max_difference(page: Page, model: GenerativeModel, decoder: tuple[bytes, str]) -> float:
-    """The largest difference between ``model.decode`` and the page's ``decoder`` (bytes, suffix)."""
-    latents = model.sample_latent(4, torch.Generator().manual_seed(5))
-    latents[0] = torch.tensor([d.high for d in model.latent_spec])  # the ends of every range
-    data, suffix = decoder
-    decoded = page.evaluate(DECODE_IN_PAGE, [base64.b64encode(data).decode(), suffix, latents.tolist()])
-    with torch.no_grad():
-        expected = model.decode(latents).flatten(1)
-    return (torch.tensor(decoded) - expected).abs().max().item()
-
-
 @pytest.fixture(scope="module")
 def runtime(browser):
     """One page with the decoder runtime for every model below: a warm page decoded one in about
@@ -57,23 +44,27 @@ def runtime(browser):
 @pytest.mark.parametrize("path", SHIPPED, ids=lambda p: p.stem)
 def test_the_page_decodes_every_shipped_model_as_pytorch_does(runtime, path):
     model = load_model(path)
-    assert browser_max_difference(runtime, model, page_decoder(model)) <= 1e-3  # the engine the app picks
+    assert page_max_difference(runtime, model, page_decoder(model)) <= 1e-3  # the engine the app picks
 
 
 @pytest.mark.parametrize("stem", ["mnist-vae-mlp", "mnist-dcgan"])
 def test_both_engines_decode_a_shipped_model_alike(runtime, stem):
     model = load_model(ROOT / "checkpoints" / f"{stem}.safetensors")
     for decoder in ((export_decoder(model), ".bin"), (export_onnx_decoder(model), ".onnx")):
-        assert browser_max_difference(runtime, model, decoder) <= 1e-3, decoder[1]
+        assert page_max_difference(runtime, model, decoder) <= 1e-3, decoder[1]
 
 
-@pytest.mark.parametrize("name", ["diffusers-block", "acgan-bilinear", "grouped-dilated", "nhwc-output"])
-def test_onnx_runtime_decodes_graphs_the_compact_runtime_cannot_run(runtime, name):
-    module, shape = BATTERY[name]  # residual Conv + GroupNorm + SiLU, Resize, grouped convolutions, NHWC
+@pytest.mark.parametrize("name", list(BATTERY))
+def test_every_battery_decoder_decodes_in_the_page_as_pytorch_does(runtime, name):
+    """Each public-code decoder through the engine the app would serve it with: ONNX Runtime for
+    residual Conv + GroupNorm + SiLU, Resize, grouped convolutions or NHWC, the compact runtime
+    for plain chains."""
+    module, shape = BATTERY[name]
     model = load_model_bytes(export_bytes(randomized(module), (torch.randn(2, *shape),), ["z"]), "g.onnx")
     decoder = page_decoder(model)
-    assert decoder[1] == ".onnx"
-    assert browser_max_difference(runtime, model, decoder) <= 1e-3
+    if name in ("diffusers-block", "acgan-bilinear", "grouped-dilated", "nhwc-output"):
+        assert decoder[1] == ".onnx"
+    assert page_max_difference(runtime, model, decoder) <= 1e-3
 
 
 def open_explore(page: Page, url: str) -> None:
