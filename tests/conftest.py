@@ -1,7 +1,9 @@
-"""Shared fixtures: tiny models of every family on 8x8 images, and their checkpoints."""
+"""Shared fixtures: tiny models of every family on 8x8 images (and of the conv families on 64x64
+colour ones), and their checkpoints."""
 
 from __future__ import annotations
 
+import dataclasses
 import os
 
 import pytest
@@ -60,6 +62,17 @@ TINY_CONFIGS: dict[str, list] = {
 
 def tiny_models() -> list[tuple[str, object]]:
     return [(family, cfg) for family in sorted(FAMILIES) for cfg in TINY_CONFIGS.get(family, [])]
+
+
+COLOUR_SHAPE = (3, 64, 64)  # as the emoji pictures: three stride-2 stages to an 8x8 base
+
+
+def tiny_colour_models() -> list:
+    """``tiny_models`` of the conv nets (no MLP, no foreign layer list) made for ``COLOUR_SHAPE``,
+    as ``pytest.param(family, config)``."""
+    return [pytest.param(family, dataclasses.replace(cfg, image_shape=COLOUR_SHAPE), id=f"{family}-64x64x3")
+            for family, cfg in tiny_models()
+            if not family.startswith("foreign") and getattr(cfg, "arch", "conv") == "conv"]
 
 
 def tiny_model(family: str = "vae", index: int = 0, seed: int = 0) -> GenerativeModel:

@@ -7,7 +7,8 @@ import torch
 from torch import nn
 
 from gen_core.files.decode_cost import decode_cost
-from tests.conftest import TINY_CONFIGS, tiny_model
+from gen_core.models import build_model
+from tests.conftest import TINY_CONFIGS, tiny_colour_models, tiny_model
 
 
 def measured(layers: list[nn.Module], latent_dim: int) -> tuple[int, int]:
@@ -38,6 +39,16 @@ def test_the_cost_of_every_family_matches_a_real_forward_pass(family):
     model = tiny_model(family)
     cost = decode_cost(model.decoder_layers(), model.latent_dim)
     assert (cost.peak_activation, cost.multiply_adds) == measured(model.decoder_layers(), model.latent_dim)
+
+
+@pytest.mark.parametrize(("family", "config"), tiny_colour_models())
+def test_the_cost_at_64x64_colour_with_a_third_stage_matches_a_real_forward_pass(family, config):
+    torch.manual_seed(0)
+    model = build_model(family, config).eval()
+    layers = model.decoder_layers()
+    assert sum(isinstance(m, nn.ConvTranspose2d) for layer in layers for m in layer.modules()) == 3
+    cost = decode_cost(layers, model.latent_dim)
+    assert (cost.peak_activation, cost.multiply_adds) == measured(layers, model.latent_dim)
 
 
 def test_convolutions_with_strides_dilations_groups_and_upsampling_are_followed():

@@ -8,7 +8,7 @@ from torch import nn
 
 from gen_core.media.browser_decoder import ExportError, export_decoder
 from gen_core.models import build_model
-from tests.conftest import tiny_model, tiny_models
+from tests.conftest import tiny_colour_models, tiny_model, tiny_models
 from tests.decoder_export import read_export
 
 
@@ -61,7 +61,8 @@ def _trained_statistics(model):
     return model
 
 
-@pytest.mark.parametrize(("family", "config"), tiny_models(), ids=lambda v: str(getattr(v, "arch", v)))
+@pytest.mark.parametrize(("family", "config"), tiny_models() + tiny_colour_models(),
+                         ids=lambda v: str(getattr(v, "arch", v)))
 def test_exported_layers_reproduce_decode(family, config):
     torch.manual_seed(0)
     model = _trained_statistics(build_model(family, config)).eval()

@@ -9,7 +9,8 @@ import torch
 from gen_core.files.checkpoint import load_model_bytes
 from gen_core.media.browser_decoder import export_decoder, multiply_adds
 from gen_core.media.onnx_decoder import INPUT, OUTPUT, export_onnx_decoder
-from tests.conftest import tiny_model, tiny_models
+from gen_core.models import build_model
+from tests.conftest import tiny_colour_models, tiny_model, tiny_models
 from tests.test_onnx_battery import BATTERY, Conditional, export_bytes, randomized
 from ui import decode_path
 
@@ -27,6 +28,12 @@ def onnx_max_difference(model) -> float:
 @pytest.mark.parametrize("family", sorted({family for family, _ in tiny_models()}))
 def test_every_family_exports_the_decode_the_server_runs(family):
     assert onnx_max_difference(tiny_model(family)) <= 1e-5
+
+
+@pytest.mark.parametrize(("family", "config"), tiny_colour_models())
+def test_every_conv_family_at_64x64_colour_exports_its_three_stages(family, config):
+    torch.manual_seed(0)
+    assert onnx_max_difference(build_model(family, config).eval()) <= 1e-5
 
 
 @pytest.mark.parametrize("name", ["diffusers-block", "acgan-bilinear", "elu-selu", "nhwc-output"])

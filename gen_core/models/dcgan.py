@@ -1,4 +1,5 @@
-"""DCGAN (Radford et al. 2016) sized for small grayscale images such as 28x28 MNIST.
+"""DCGAN (Radford et al. 2016) sized for small images, 28x28 MNIST to 64x64 colour emoji: the
+number of stride-2 stages follows the picture size (``gen_core.models.conv_stages``).
 
 Only the generator is the shipped model; the discriminator exists during training. The other GAN
 families (WGAN, WGAN-GP, SN-GAN, InfoGAN) reuse both networks and change the discriminator's
@@ -8,6 +9,7 @@ normalization, its optional minibatch-discrimination layer, or the generator's i
 from __future__ import annotations
 
 import dataclasses
+import itertools
 from typing import ClassVar
 
 import torch
@@ -15,6 +17,7 @@ from torch import nn
 from torch.nn.utils.parametrizations import spectral_norm
 
 from gen_core.models.base import GenerativeModel, LatentDim, ScaleShift, gaussian_spec
+from gen_core.models.conv_stages import conv_stages
 from gen_core.models.registry import register
 
 DISCRIMINATOR_NORMS = ("batch", "layer", "none")
@@ -33,20 +36,28 @@ class DCGANConfig:
 
 
 class Generator(nn.Module):
-    """Generator input ``[B, in_features]`` -> tanh images ``[B, C, H, W]`` in [-1, 1]."""
+    """Generator input ``[B, in_features]`` -> tanh images ``[B, C, H, W]`` in [-1, 1].
+
+    A dense layer to ``ngf * 2^stages`` channels on the base grid of ``conv_stages``, then one
+    transposed convolution per stage, each doubling the side and halving the channels, the last
+    to C (two stages: 4 ngf -> 2 ngf -> C, H/4 -> H/2 -> H).
+    """
 
     def __init__(self, cfg: DCGANConfig, in_features: int | None = None) -> None:
         super().__init__()
-        c, h, w = cfg.image_shape
-        g = cfg.ngf
-        self.net = nn.Sequential(
-            nn.Linear(in_features or cfg.latent_dim, 4 * g * (h // 4) * (w // 4), bias=False),
-            nn.Unflatten(1, (4 * g, h // 4, w // 4)),
-            nn.BatchNorm2d(4 * g), nn.ReLU(True),  # (ngf*4) x H/4 x W/4
-            nn.ConvTranspose2d(4 * g, 2 * g, 4, 2, 1, bias=False),
-            nn.BatchNorm2d(2 * g), nn.ReLU(True),  # (ngf*2) x H/2 x W/2
-            nn.ConvTranspose2d(2 * g, c, 4, 2, 1), nn.Tanh(),  # C x H x W
-        )
+        c = cfg.image_shape[0]
+        stages = conv_stages(cfg.image_shape)
+        widths = stages.widths(2 * cfg.ngf)  # channels of the hidden stages, from the picture inwards
+        layers = [
+            nn.Linear(in_features or cfg.latent_dim, widths[-1] * stages.base_pixels, bias=False),
+            nn.Unflatten(1, (widths[-1], stages.base_height, stages.base_width)),
+            nn.BatchNorm2d(widths[-1]), nn.ReLU(True),  # (ngf * 2^stages) x base grid
+        ]
+        for c_in, c_out in itertools.pairwise(reversed(widths)):
+            layers += [nn.ConvTranspose2d(c_in, c_out, 4, 2, 1, bias=False),
+                       nn.BatchNorm2d(c_out), nn.ReLU(True)]  # c_out x twice the side
+        layers += [nn.ConvTranspose2d(widths[0], c, 4, 2, 1), nn.Tanh()]  # C x H x W
+        self.net = nn.Sequential(*layers)
 
     def forward(self, z: torch.Tensor) -> torch.Tensor:
         return self.net(z)
@@ -84,18 +95,19 @@ def _norm_layer(norm: str, channels: int) -> nn.Module:
 def conv_body(image_shape: tuple[int, int, int], width: int, norm: str) -> tuple[nn.Sequential, int]:
     """The discriminator's body: images ``[B, C, H, W]`` -> features ``[B, F]``, and ``F``.
 
-    Two stride-2 stages of ``width`` and ``2 * width`` channels with leaky ReLUs, the second
-    normalized by ``norm``; F = 2 * width * (H / 4) * (W / 4). An encoder may reuse it with a head
-    of its own.
+    One stride-2 stage per ``conv_stages`` of ``width``, ``2 * width``, ``4 * width``, … channels
+    with leaky ReLUs, every stage after the first normalized by ``norm``; F = channels of the last
+    stage times its base grid (two stages: 2 * width * (H / 4) * (W / 4)). An encoder may reuse it
+    with a head of its own.
     """
-    c, h, w = image_shape
-    body = nn.Sequential(
-        nn.Conv2d(c, width, 4, 2, 1), nn.LeakyReLU(0.2, True),  # width x H/2 x W/2
-        nn.Conv2d(width, 2 * width, 4, 2, 1, bias=norm != "batch"),
-        _norm_layer(norm, 2 * width), nn.LeakyReLU(0.2, True),  # (2 width) x H/4 x W/4
-        nn.Flatten(),
-    )
-    return body, 2 * width * (h // 4) * (w // 4)
+    stages = conv_stages(image_shape)
+    widths = stages.widths(width)
+    layers = [nn.Conv2d(image_shape[0], width, 4, 2, 1), nn.LeakyReLU(0.2, True)]  # width x H/2 x W/2
+    for c_in, c_out in itertools.pairwise(widths):
+        layers += [nn.Conv2d(c_in, c_out, 4, 2, 1, bias=norm != "batch"),
+                   _norm_layer(norm, c_out), nn.LeakyReLU(0.2, True)]  # c_out x half the side
+    layers.append(nn.Flatten())
+    return nn.Sequential(*layers), widths[-1] * stages.base_pixels
 
 
 class Discriminator(nn.Module):

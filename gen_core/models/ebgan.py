@@ -6,11 +6,13 @@ up to a margin on generated images. The generator is the DCGAN one and is all a 
 
 from __future__ import annotations
 
+import itertools
 import math
 
 import torch
 from torch import nn
 
+from gen_core.models.conv_stages import conv_stages
 from gen_core.models.dcgan import DCGAN, DCGANConfig
 from gen_core.models.registry import register
 
@@ -35,21 +37,24 @@ class AutoencoderDiscriminator(nn.Module):
 
     def __init__(self, cfg: DCGANConfig) -> None:
         super().__init__()
-        c, h, w = cfg.image_shape
-        d = cfg.ndf
-        features = (2 * d, h // 4, w // 4)
-        self.encoder = nn.Sequential(
-            nn.Conv2d(c, d, 4, 2, 1), nn.LeakyReLU(0.2, True),  # ndf x H/2 x W/2
-            nn.Conv2d(d, 2 * d, 4, 2, 1), nn.LeakyReLU(0.2, True),  # (ndf*2) x H/4 x W/4
-            nn.Flatten(), nn.Linear(math.prod(features), self.code_dim),
-        )
-        self.decoder = nn.Sequential(
+        c = cfg.image_shape[0]
+        stages = conv_stages(cfg.image_shape)
+        widths = stages.widths(cfg.ndf)  # channels of each stage, from the picture inwards
+        features = (widths[-1], stages.base_height, stages.base_width)
+        encoder: list[nn.Module] = []
+        for c_in, c_out in itertools.pairwise([c, *widths]):
+            encoder += [nn.Conv2d(c_in, c_out, 4, 2, 1), nn.LeakyReLU(0.2, True)]  # c_out x half the side
+        self.encoder = nn.Sequential(*encoder, nn.Flatten(), nn.Linear(math.prod(features), self.code_dim))
+        decoder: list[nn.Module] = [
             nn.BatchNorm1d(self.code_dim), nn.ReLU(True),
             nn.Linear(self.code_dim, math.prod(features)), nn.BatchNorm1d(math.prod(features)), nn.ReLU(True),
             nn.Unflatten(1, features),
-            nn.ConvTranspose2d(2 * d, d, 4, 2, 1), nn.BatchNorm2d(d), nn.ReLU(True),  # ndf x H/2 x W/2
-            nn.ConvTranspose2d(d, c, 4, 2, 1), nn.Tanh(),  # C x H x W, the images' range
-        )
+        ]
+        for c_in, c_out in itertools.pairwise(reversed(widths)):
+            decoder += [nn.ConvTranspose2d(c_in, c_out, 4, 2, 1), nn.BatchNorm2d(c_out),
+                        nn.ReLU(True)]  # c_out x twice the side
+        self.decoder = nn.Sequential(*decoder, nn.ConvTranspose2d(widths[0], c, 4, 2, 1),
+                                     nn.Tanh())  # C x H x W, the images' range
         # torch's default (Kaiming-uniform) initialization, not DCGAN's N(0, 0.02): the encoder has
         # no batch norm to rescale them, and such small weights left it all but untrained.
 

@@ -15,6 +15,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from gen_core.models.base import EncoderModel, LatentDim, gaussian_spec
+from gen_core.models.conv_stages import ConvStages, conv_stages
 from gen_core.models.posterior import DiagonalGaussian, normal_log_density
 from gen_core.models.registry import register
 
@@ -25,7 +26,8 @@ VAE_ARCHS = ("mlp", "conv")
 class VAEConfig:
     arch: str = "mlp"
     latent_dim: int = 20
-    hidden: tuple[int, ...] = (512, 256)  # mlp: layer widths; conv: channels per stride-2 stage
+    # mlp: layer widths; conv: channels of the first two stride-2 stages (later ones double), dense units
+    hidden: tuple[int, ...] = (512, 256)
     beta: float = 1.0
     image_shape: tuple[int, int, int] = (1, 28, 28)
 
@@ -58,43 +60,48 @@ class _MLPNets(nn.Module):
         )
 
 
-def _conv_widths(hidden: tuple[int, ...]) -> tuple[int, int, int]:
-    """``hidden`` of a conv net -> (channels of stage 1, of stage 2, dense units; 256 when absent)."""
-    return hidden[0], hidden[1], hidden[2] if len(hidden) > 2 else 256
+def _conv_layout(image_shape: tuple[int, int, int],
+                 hidden: tuple[int, ...]) -> tuple[ConvStages, list[int], int]:
+    """``hidden`` of a conv net for ``image_shape`` -> (its ``conv_stages``, the channels of each
+    stage from the picture inwards, the dense units). The first two stages have ``hidden[0]`` and
+    ``hidden[1]`` channels and any later one twice the one before; ``hidden[2]`` dense units, 256
+    when absent."""
+    stages = conv_stages(image_shape)
+    dense = hidden[2] if len(hidden) > 2 else 256
+    return stages, [hidden[0], *stages.widths(hidden[1])[:-1]], dense
 
 
 def conv_encoder(image_shape: tuple[int, int, int], hidden: tuple[int, ...]) -> tuple[nn.Sequential, int]:
     """Images ``[B, C, H, W]`` -> features ``[B, dense]``, and ``dense``.
 
-    Two stride-2 stages (28x28 -> 14x14 -> 7x7) of ``hidden[0]`` and ``hidden[1]`` channels, then a
-    dense layer of ``hidden[2]`` units.
+    One stride-2 stage per ``conv_stages`` (28x28 -> 14x14 -> 7x7; 64x64 -> 32 -> 16 -> 8) with
+    the channels of ``_conv_layout``, then a dense layer of ``hidden[2]`` units.
     """
-    c, h, w = image_shape
-    c1, c2, dense = _conv_widths(hidden)
-    encoder = nn.Sequential(
-        nn.Conv2d(c, c1, 4, 2, 1), nn.ReLU(),  # c1 x H/2 x W/2
-        nn.Conv2d(c1, c2, 4, 2, 1), nn.ReLU(),  # c2 x H/4 x W/4
-        nn.Flatten(), nn.Linear(c2 * (h // 4) * (w // 4), dense), nn.ReLU(),
-    )
-    return encoder, dense
+    stages, widths, dense = _conv_layout(image_shape, hidden)
+    layers: list[nn.Module] = []
+    for c_in, c_out in itertools.pairwise([image_shape[0], *widths]):
+        layers += [nn.Conv2d(c_in, c_out, 4, 2, 1), nn.ReLU()]  # c_out x half the side
+    layers += [nn.Flatten(), nn.Linear(widths[-1] * stages.base_pixels, dense), nn.ReLU()]
+    return nn.Sequential(*layers), dense
 
 
 def conv_decoder(latent_dim: int, image_shape: tuple[int, int, int],
                  hidden: tuple[int, ...]) -> nn.Sequential:
     """Latents ``[B, latent_dim]`` -> logits ``[B, C, H, W]``: ``conv_encoder`` mirrored."""
-    c, h, w = image_shape
-    c1, c2, dense = _conv_widths(hidden)
-    return nn.Sequential(
+    stages, widths, dense = _conv_layout(image_shape, hidden)
+    layers: list[nn.Module] = [
         nn.Linear(latent_dim, dense), nn.ReLU(),
-        nn.Linear(dense, c2 * (h // 4) * (w // 4)), nn.ReLU(),
-        nn.Unflatten(1, (c2, h // 4, w // 4)),
-        nn.ConvTranspose2d(c2, c1, 4, 2, 1), nn.ReLU(),  # c1 x H/2 x W/2
-        nn.ConvTranspose2d(c1, c, 4, 2, 1),  # logits, C x H x W
-    )
+        nn.Linear(dense, widths[-1] * stages.base_pixels), nn.ReLU(),
+        nn.Unflatten(1, (widths[-1], stages.base_height, stages.base_width)),
+    ]
+    for c_in, c_out in itertools.pairwise(reversed(widths)):
+        layers += [nn.ConvTranspose2d(c_in, c_out, 4, 2, 1), nn.ReLU()]  # c_out x twice the side
+    layers.append(nn.ConvTranspose2d(widths[0], image_shape[0], 4, 2, 1))  # logits, C x H x W
+    return nn.Sequential(*layers)
 
 
 class _ConvNets(nn.Module):
-    """Two stride-2 stages each way: 28x28 -> 14x14 -> 7x7 and back."""
+    """Stride-2 stages each way (``conv_stages``): 28x28 -> 14x14 -> 7x7 and back."""
 
     def __init__(self, cfg: VAEConfig) -> None:
         super().__init__()
