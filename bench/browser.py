@@ -38,7 +38,7 @@ RUNTIME_ORIGIN = "http://runtime.latent-atlas.invalid/"
 # The decoder runtime's engine for a file from ``ui.decode_path.page_decoder``, by its suffix.
 OPEN_DECODER = """async (encoded, suffix) => {
   const bytes = Uint8Array.from(atob(encoded), (c) => c.charCodeAt(0));
-  return suffix === ".onnx" ? DecoderRuntime.openOnnx(bytes.buffer) : DecoderRuntime.parse(bytes.buffer);
+  return DecoderRuntime.open(bytes.buffer, suffix);
 }"""
 # Decodes latents with the decoder runtime in a page prepared by ``runtime_page``.
 DECODE_IN_PAGE = f"""async ([encoded, suffix, latents]) => {{

@@ -1,11 +1,16 @@
 """One self-contained HTML file that demos a model with no server: take the demo with you.
 
-The file holds the page's decoder runtime (``ui/components/decoder_runtime.js``), the model's
-exported decoder (``gen_core.media.browser_decoder``, base64), its latent spec, saved views and a
-small map, and the demo's own script (``ui/components/standalone_demo.js``): opened from disk in
-any browser, with no network, its sliders, traversal, interpolation, saved views and map stay live,
-decoding in the page exactly as the app's Live mode does. Its size is about 4/3 of the exported
-decoder's (base64) plus the map; ``bench.standalone`` states it for every shipped model.
+The file holds the page's decoder runtime (``ui/components/decoder_runtime.js``), the decoder the
+app's page runs for the model (``ui.decode_path.page_decoder``: the compact ``.bin`` of
+``gen_core.media.browser_decoder`` or the ``.onnx`` graph of ``gen_core.media.onnx_decoder``,
+base64), for an ``.onnx`` the vendored ONNX Runtime Web itself (``static/ort/``: its module and its
+WebAssembly, base64), the latent spec, saved views and a small map, and the demo's own script
+(``ui/components/standalone_demo.js``). Opened from disk in any browser, with no network, its
+sliders, traversal, interpolation, saved views and map stay live, decoding in the page with the
+engine, and at the speed, of the app's Live mode.
+
+Its size is about 4/3 of the decoder's (base64) plus the map, and for an ``.onnx`` about 20 MB more
+for ONNX Runtime (``embedded_size``); ``bench.standalone`` states it for every shipped model.
 """
 
 from __future__ import annotations
@@ -21,6 +26,9 @@ import numpy as np
 from gen_core.models import LatentDim
 
 COMPONENTS = Path(__file__).with_name("components")
+ONNX_RUNTIME = Path(__file__).resolve().parents[1] / "static" / "ort"
+ONNX_RUNTIME_MODULE, ONNX_RUNTIME_WASM = "ort.wasm.bundle.min.mjs", "ort-wasm-simd-threaded.wasm"
+DECODER_SUFFIXES = (".bin", ".onnx")
 MAX_MAP_POINTS = 400
 STYLE = """
 body { font-family: system-ui, sans-serif; margin: 24px; color: #222; }
@@ -56,14 +64,19 @@ class DemoMap:
 
 
 def standalone_html(title: str, decoder: bytes, latent_spec: list[LatentDim], image_shape: tuple[int, ...],
-                    views: list[tuple[str, list[float]]], demo_map: DemoMap | None = None) -> str:
-    """The demo page for an exported ``decoder`` (bytes of ``gen_core.media.browser_decoder``), its
-    latent spec and picture shape ``[C, H, W]``, the saved ``views`` (name, latent ``[D]``, the
-    first one opened) and an optional map."""
+                    views: list[tuple[str, list[float]]], demo_map: DemoMap | None = None,
+                    decoder_suffix: str = ".bin") -> str:
+    """The demo page for a ``decoder`` and its ``decoder_suffix`` as ``ui.decode_path.page_decoder``
+    gives them (``.bin`` compact, ``.onnx`` with ONNX Runtime Web embedded), its latent spec and
+    picture shape ``[C, H, W]``, the saved ``views`` (name, latent ``[D]``, the first one opened)
+    and an optional map."""
     if not views:
         raise ValueError("a demo needs at least one view")
+    if decoder_suffix not in DECODER_SUFFIXES:
+        raise ValueError(f"no engine runs a {decoder_suffix!r} decoder; expected one of {DECODER_SUFFIXES}")
     data = {"title": title, "subtitle": "Decoded in this page; no server, no network.",
-            "decoder": base64.b64encode(decoder).decode("ascii"),
+            "decoder": base64.b64encode(decoder).decode("ascii"), "decoder_suffix": decoder_suffix,
+            "onnx_runtime": _onnx_runtime() if decoder_suffix == ".onnx" else None,
             "latent_spec": [d.to_json() for d in latent_spec], "image_shape": list(image_shape),
             "views": [{"name": name, "z": [float(v) for v in z]} for name, z in views],
             "map": demo_map.to_json() if demo_map is not None else None}
@@ -75,6 +88,29 @@ def standalone_html(title: str, decoder: bytes, latent_spec: list[LatentDim], im
             f"<script type=\"application/json\" id=\"demo-data\">{_script_safe(json.dumps(data))}</script>\n"
             + "".join(f"<script>{script}</script>\n" for script in scripts)
             + "</body></html>\n")
+
+
+def embedded_size(decoder: bytes, decoder_suffix: str) -> int:
+    """About how many bytes the decoder and its engine take in the file: nearly all of it, as the
+    map and the scripts add a few hundred kB at most."""
+    return _base64_size(len(decoder)) + (onnx_runtime_size() if decoder_suffix == ".onnx" else 0)
+
+
+def onnx_runtime_size() -> int:
+    """Bytes ONNX Runtime Web takes in a file: its module as text, its WebAssembly in base64."""
+    return ((ONNX_RUNTIME / ONNX_RUNTIME_MODULE).stat().st_size
+            + _base64_size((ONNX_RUNTIME / ONNX_RUNTIME_WASM).stat().st_size))
+
+
+def _base64_size(n: int) -> int:
+    return 4 * ((n + 2) // 3)
+
+
+def _onnx_runtime() -> dict[str, str]:
+    """ONNX Runtime Web for the page: its module's text and its WebAssembly, base64."""
+    wasm = (ONNX_RUNTIME / ONNX_RUNTIME_WASM).read_bytes()
+    return {"module": (ONNX_RUNTIME / ONNX_RUNTIME_MODULE).read_text(encoding="utf-8"),
+            "wasm": base64.b64encode(wasm).decode("ascii")}
 
 
 def _script_safe(text: str) -> str:

@@ -1,7 +1,8 @@
 // Runs a model's decoder in the page, with one of two engines chosen by ui/decode_path.py from the
 // URL's suffix: ".bin", the compact format of gen_core.media.browser_decoder (see its docstring),
 // run by the small runtime below; ".onnx", a graph from gen_core.media.onnx_decoder, run by the
-// vendored ONNX Runtime Web (static/ort/, WebAssembly with SIMD, one thread).
+// vendored ONNX Runtime Web (static/ort/, WebAssembly with SIMD, one thread), which the app serves
+// and a page without a server (the standalone demo) embeds (useEmbeddedOnnxRuntime).
 // Either decoder's decode(z) gives pixels (a Float32Array [C * H * W] in [0, 1]) or a promise of
 // them, so callers await it.
 // Compact activations are Float32Arrays in [C, H, W] order; sums are accumulated in doubles so the
@@ -141,18 +142,31 @@ const DecoderRuntime = (() => {
     }
   }
 
-  // ONNX Runtime Web, imported once per page. One thread: threads need a cross-origin isolated
-  // page, which Streamlit does not serve.
+  // ONNX Runtime Web, imported once per page: from the server, unless useEmbeddedOnnxRuntime gave
+  // the page's own copy. One thread: threads need a cross-origin isolated page, which Streamlit
+  // does not serve and a file opened from disk is not.
+  let embeddedOrt = null;
   let ortModule = null;
   function onnxRuntime() {
-    ortModule ??= import(new URL(ORT_DIR + ORT_MODULE, document.baseURI).href).then((ort) => {
+    const url = embeddedOrt?.moduleUrl ?? new URL(ORT_DIR + ORT_MODULE, document.baseURI).href;
+    ortModule ??= import(url).then((ort) => {
       ort.env.wasm.numThreads = 1;
-      // The WebAssembly file alone: a path prefix would make it fetch the loader the bundle holds.
-      ort.env.wasm.wasmPaths = { wasm: new URL(ORT_DIR + ORT_WASM, document.baseURI).href };
+      if (embeddedOrt) {
+        ort.env.wasm.wasmBinary = embeddedOrt.wasmBinary; // compiled from memory: nothing is fetched
+      } else {
+        // The WebAssembly file alone: a path prefix would make it fetch the loader the bundle holds.
+        ort.env.wasm.wasmPaths = { wasm: new URL(ORT_DIR + ORT_WASM, document.baseURI).href };
+      }
       return ort;
     });
     ortModule.catch(() => { ortModule = null; }); // a failed download is retried next time
     return ortModule;
+  }
+
+  // For a page with no server: ONNX Runtime Web's module at moduleUrl (a Blob URL of
+  // ort.wasm.bundle.min.mjs) and its WebAssembly as bytes. Call before the first openOnnx.
+  function useEmbeddedOnnxRuntime(moduleUrl, wasmBinary) {
+    embeddedOrt = { moduleUrl, wasmBinary };
   }
 
   // A graph from gen_core.media.onnx_decoder: input "z" [B, D], output "image" [B, C, H, W].
@@ -183,6 +197,11 @@ const DecoderRuntime = (() => {
     return new OnnxDecoder(ort, session);
   }
 
+  // A decoder file from ui.decode_path.page_decoder, by its suffix (".bin" or ".onnx").
+  async function open(buffer, suffix) {
+    return suffix === ".onnx" ? openOnnx(buffer) : parse(buffer);
+  }
+
   function isOnnx(url) {
     return new URL(url, document.baseURI).pathname.endsWith(".onnx");
   }
@@ -194,7 +213,7 @@ const DecoderRuntime = (() => {
       const pending = fetch(url).then((response) => {
         if (!response.ok) throw new Error(`decoder ${url}: HTTP ${response.status}`);
         return response.arrayBuffer();
-      }).then((buffer) => (isOnnx(url) ? openOnnx(buffer) : parse(buffer)));
+      }).then((buffer) => open(buffer, isOnnx(url) ? ".onnx" : ".bin"));
       pending.catch(() => shared.decoders.delete(url)); // a failed download is retried next time
       shared.decoders.set(url, pending);
     }
@@ -291,5 +310,6 @@ const DecoderRuntime = (() => {
     return canvas;
   }
 
-  return { parse, openOnnx, load, draw, element, pictureCanvas, Decoder, GridPainter, shared };
+  return { parse, openOnnx, open, useEmbeddedOnnxRuntime, load, draw, element, pictureCanvas, Decoder,
+           GridPainter, shared };
 })();

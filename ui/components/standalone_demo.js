@@ -1,18 +1,57 @@
 // A model's demo in one HTML file, with no server: sliders over every latent dimension, a
 // traversal of one dimension, interpolation between two saved views, the saved views themselves
 // and a small map whose points open their latent. Everything decodes in this page with
-// DecoderRuntime (decoder_runtime.js, inlined before this script). The data (decoder, latent spec,
-// views, map) is the JSON in the element with id "demo-data"; every text from it is set as textContent.
-(() => {
+// DecoderRuntime (decoder_runtime.js, inlined before this script): the compact runtime, or ONNX
+// Runtime Web from the copy this file embeds. The data (decoder and its suffix, ONNX Runtime's
+// module and WebAssembly for an ".onnx", latent spec, views, map) is the JSON in the element with
+// id "demo-data"; every text from it is set as textContent.
+// ONNX Runtime decodes asynchronously, so every picture awaits its decode, and each kind of drawing
+// runs one at a time on its newest request (newestOnly): a control moved during a decode is drawn
+// with its last value once that decode is done, and values it passed through meanwhile are skipped.
+(async () => {
   const data = JSON.parse(document.getElementById("demo-data").textContent);
   const { element, pictureCanvas, draw } = DecoderRuntime;
-  const bytes = Uint8Array.from(atob(data.decoder), (c) => c.charCodeAt(0));
-  const decoder = DecoderRuntime.parse(bytes.buffer);
   const [, H, W] = data.image_shape;
   const scale = (px) => Math.max(1, Math.floor(px / Math.max(H, W)));
   const STEPS = 9;
   const views = data.views.map((v) => ({ name: v.name, z: v.z.slice() }));
   let z = (fromHash() || views[0].z).slice();
+
+  const root = document.getElementById("demo");
+  root.append(element("h1", "", data.title));
+  root.append(element("p", "note", data.subtitle));
+  const status = root.appendChild(element("p", "note", "Starting the decoder…"));
+  let decoder;
+  try {
+    decoder = await openDecoder();
+  } catch (error) {
+    status.textContent = `This browser cannot run the demo's decoder: ${error.message}`;
+    return;
+  }
+  status.remove();
+  // For tests and benchmarks: the page's own decode, as its controls use it. It returns the pixels
+  // (Float32Array [C * H * W] in [0, 1]) from the compact runtime, a promise of them from ONNX
+  // Runtime: await it.
+  window.latentAtlasDemo = { decode: (latent) => decoder.decode(latent), latentDim: data.latent_spec.length };
+
+  // The decoder; for an ".onnx", ONNX Runtime Web from this file, which has no server to fetch it
+  // from: its module through a Blob URL (import() takes only a URL) and its WebAssembly as bytes.
+  function openDecoder() {
+    if (data.decoder_suffix === ".onnx") {
+      const module = new Blob([data.onnx_runtime.module], { type: "text/javascript" });
+      DecoderRuntime.useEmbeddedOnnxRuntime(URL.createObjectURL(module), bytesOf(data.onnx_runtime.wasm));
+    }
+    return DecoderRuntime.open(bytesOf(data.decoder).buffer, data.decoder_suffix);
+  }
+
+  // Base64 to bytes in a plain loop: 0.07 s for ONNX Runtime's 15 MB, where mapping each character
+  // with Uint8Array.from takes over a second.
+  function bytesOf(base64) {
+    const text = atob(base64);
+    const bytes = new Uint8Array(text.length);
+    for (let i = 0; i < text.length; i++) bytes[i] = text.charCodeAt(i);
+    return bytes;
+  }
 
   function fromHash() {
     const match = /z=([^&]+)/.exec(location.hash);
@@ -21,18 +60,47 @@
     return values.length === data.latent_spec.length && values.every(Number.isFinite) ? values : null;
   }
 
-  function paint(canvas, latent, px) {
+  // A job run at most once per animation frame and never twice at once: asked while it runs, it
+  // runs again when done, with the state as it is then. The job gets stale(): whether it has been
+  // asked again since it began, so it can stop a strip that is already out of date.
+  function newestOnly(job) {
+    let running = false, asked = false;
+    return async () => {
+      asked = true;
+      if (running) return;
+      running = true;
+      try {
+        while (asked) {
+          await new Promise(requestAnimationFrame);
+          asked = false;
+          await job(() => asked);
+        }
+      } catch (error) {
+        root.append(element("p", "note", `A picture could not be decoded: ${error.message}`));
+      } finally {
+        running = false;
+      }
+    };
+  }
+
+  function paint(canvas, pixels, px) {
     const s = scale(px);
     if (canvas.width !== W * s) Object.assign(canvas, { width: W * s, height: H * s });
-    draw(canvas.getContext("2d"), decoder.decode(latent), data.image_shape, 0, 0, s);
+    draw(canvas.getContext("2d"), pixels, data.image_shape, 0, 0, s);
+  }
+
+  // Each latent decoded into its canvas in turn, until the strip is stale.
+  async function paintStrip(canvases, latents, px, stale) {
+    for (let k = 0; k < canvases.length; k++) {
+      const pixels = await decoder.decode(latents[k]);
+      if (stale()) return;
+      paint(canvases[k], pixels, px);
+    }
   }
 
   // Range of a dimension's control: a categorical code's values, else its slider span.
   const span = (d) => (d.kind === "categorical" ? [0, d.classes.length - 1] : [d.low, d.high]);
 
-  const root = document.getElementById("demo");
-  root.append(element("h1", "", data.title));
-  root.append(element("p", "note", data.subtitle));
   const top = element("div", "row");
   const controls = element("div", "controls");
   const picture = pictureCanvas("picture", "the decoded picture");
@@ -64,7 +132,7 @@
   const strip = Array.from({ length: STEPS }, () => pictureCanvas("cell", "a step of the traversal"));
   traversal.append(element("h2", "", "Traversal"), dimChoice, element("div", "strip"));
   traversal.lastChild.append(...strip);
-  dimChoice.addEventListener("change", () => paintTraversal());
+  dimChoice.addEventListener("change", () => changed());
 
   // Interpolation between two saved views.
   const between = element("div", "block");
@@ -141,13 +209,14 @@
     side.append(block);
   }
 
-  function paintTraversal() {
+  // The traversal's latents: the chosen dimension of `around` across its span.
+  function traversalLatents(around) {
     const i = Number(dimChoice.value), [low, high] = span(data.latent_spec[i]);
-    strip.forEach((canvas, k) => {
-      const step = z.slice();
+    return strip.map((_, k) => {
+      const step = around.slice();
       step[i] = data.latent_spec[i].kind === "categorical"
         ? Math.round(low + ((high - low) * k) / (STEPS - 1)) : low + ((high - low) * k) / (STEPS - 1);
-      paint(canvas, step, 72);
+      return step;
     });
   }
 
@@ -155,29 +224,23 @@
     return a.map((v, i) => (data.latent_spec[i].kind === "categorical" ? (s < 0.5 ? v : b[i]) : v + (b[i] - v) * s));
   }
 
-  function paintPath() {
+  // The picture and the traversal, for z as it is when a frame comes.
+  const changed = newestOnly(async (stale) => {
+    const shown = z.slice();
+    inputs.forEach((input, i) => { if (Number(input.value) !== shown[i]) input.value = shown[i]; });
+    paint(picture, await decoder.decode(shown), 280);
+    history.replaceState(null, "", `#z=${shown.map((v) => Number(v.toFixed(4))).join(",")}`);
+    picture.dataset.frames = String(Number(picture.dataset.frames || 0) + 1);
+    await paintStrip(strip, traversalLatents(shown), 72, stale);
+  });
+
+  const paintPath = newestOnly(async (stale) => {
     if (!views[from.value] || !views[to.value]) return;
     const a = views[from.value].z, b = views[to.value].z;
-    paint(blend, lerp(a, b, Number(t.value)), 96);
-    path.forEach((canvas, k) => paint(canvas, lerp(a, b, k / (STEPS - 1)), 72));
-  }
-
-  let pending = false;
-  function changed() {
-    if (pending) return;
-    pending = true;
-    requestAnimationFrame(() => {
-      pending = false;
-      inputs.forEach((input, i) => { if (Number(input.value) !== z[i]) input.value = z[i]; });
-      paint(picture, z, 280);
-      paintTraversal();
-      history.replaceState(null, "", `#z=${z.map((v) => Number(v.toFixed(4))).join(",")}`);
-      picture.dataset.frames = String(Number(picture.dataset.frames || 0) + 1);
-    });
-  }
+    paint(blend, await decoder.decode(lerp(a, b, Number(t.value))), 96);
+    await paintStrip(path, path.map((_, k) => lerp(a, b, k / (STEPS - 1))), 72, stale);
+  });
 
   listViews();
   changed();
-  // For tests and benchmarks: the page's own decode, as its controls use it.
-  window.latentAtlasDemo = { decode: (latent) => decoder.decode(latent), latentDim: data.latent_spec.length };
 })();
