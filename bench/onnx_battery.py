@@ -13,7 +13,9 @@ torch's and the page's largest difference from torch):
 from __future__ import annotations
 
 import argparse
+import contextlib
 import io
+import tempfile
 import time
 import warnings
 from pathlib import Path
@@ -27,7 +29,7 @@ from torch import nn
 from bench.browser import launch_chromium, page_max_difference, runtime_page
 from bench.ui_measure import browser_decodes_per_s, torch_decodes_per_s
 from gen_core.eval.zoo_table import publish
-from gen_core.files.checkpoint import load_model_bytes
+from gen_core.files.checkpoint import load_model, load_model_bytes
 from ui.decode_path import page_decoder
 
 START, END = "<!-- onnx-battery:start -->", "<!-- onnx-battery:end -->"
@@ -402,32 +404,57 @@ def as_image(output: torch.Tensor, shape: tuple[int, int, int]) -> torch.Tensor:
 
 
 def largest_error(name: str, opset: int = 17) -> tuple[bytes, float, object]:
-    """Export battery decoder ``name``, rebuild it, and return the file, the largest difference
-    between the rebuild's pictures and the original's (in the output's own range mapped to
-    [0, 1]) over 5 latents, and the rebuilt model."""
+    """Export battery decoder ``name`` with the TorchScript exporter at ``opset``, rebuild it, and
+    return the file, the largest difference between the rebuild's pictures and the original's
+    (in the output's own range mapped to [0, 1]) over 5 latents, and the rebuilt model."""
     torch.manual_seed(1)
     body, latent = BATTERY[name]
     module = randomized(body)
     data = export_bytes(module, (torch.randn(2, *latent),), ["z"], opset)
     model = load_model_bytes(data, f"{name}.onnx")
+    return data, picture_error(module, model, latent), model
+
+
+def dynamo_error(name: str, folder: Path) -> tuple[float, object]:
+    """The same for torch's default exporter (``dynamo=True``, ``torch.export``), which writes
+    the weights to ``NAME.onnx.data`` beside the graph; the pair is read from ``folder``."""
+    torch.manual_seed(1)
+    body, latent = BATTERY[name]
+    module = randomized(body)
+    path = Path(folder) / f"{name}.onnx"
+    with warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()):
+        warnings.simplefilter("ignore")
+        torch.onnx.export(module, (torch.randn(2, *latent),), str(path), input_names=["z"],
+                          output_names=["image"], dynamic_shapes=({0: torch.export.Dim("batch", min=1)},),
+                          dynamo=True, verbose=False)
+    model = load_model(path)
+    return picture_error(module, model, latent), model
+
+
+def picture_error(module: nn.Module, model, latent: tuple[int, ...]) -> float:
+    """The largest difference between ``model``'s pictures and ``module``'s, mapped the same way."""
     z = torch.randn(5, latent[0], generator=torch.Generator().manual_seed(2))
     low, high = model.output_range
     with torch.no_grad():
         original = as_image(module(z.reshape(5, *latent)), model.image_shape)
         expected = ((original - low) / (high - low)).clamp(0, 1)
-        return data, float((model.decode(z) - expected).abs().max()), model
+        return float((model.decode(z) - expected).abs().max())
 
 
 def table(page: Page | None = None) -> str:
     """The battery's table; with ``page`` (made by ``bench.browser.runtime_page``) also each
     decoder's speed in the page, in the engine the app serves it with, against torch's, and the
     page's largest difference from torch."""
-    header = ["decoder", "operators", "load (ms)", "largest error", "page engine", "torch decodes/s"]
+    header = ["decoder", "operators", "load (ms)", "largest error", "torch.export: files, error",
+              "page engine", "torch decodes/s"]
     if page is not None:
         header += ["page decodes/s", "page / torch", "page vs torch"]
     rows = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    folder = Path(tempfile.mkdtemp())
     for name in BATTERY:
         data, error, _ = largest_error(name)
+        dynamo, _ = dynamo_error(name, folder)
+        files = " + ".join(sorted(p.name.removeprefix(name) for p in folder.glob(f"{name}.onnx*")))
         started = time.perf_counter()
         model = load_model_bytes(data, f"{name}.onnx")
         load_ms = 1000 * (time.perf_counter() - started)
@@ -436,7 +463,7 @@ def table(page: Page | None = None) -> str:
         engine = "compact runtime" if decoder[1] == ".bin" else "ONNX Runtime Web"
         torch_rate = torch_decodes_per_s(model)
         cells = [name, f"{len(ops)} ({', '.join(ops[:6])}{', …' if len(ops) > 6 else ''})", f"{load_ms:.0f}",
-                 f"{error:.1e}", engine, f"{torch_rate:.0f}"]
+                 f"{error:.1e}", f"{files}, {dynamo:.1e}", engine, f"{torch_rate:.0f}"]
         if page is not None:
             page_rate = browser_decodes_per_s(page, model)
             cells += [f"{page_rate:.0f}", f"{page_rate / torch_rate:.2f}×",

@@ -9,6 +9,7 @@ import torch
 from bench.onnx_battery import (
     BATTERY,
     Conditional,
+    dynamo_error,
     export_bytes,
     largest_error,
     randomized,
@@ -26,6 +27,21 @@ def test_a_public_decoder_exports_loads_and_decodes_as_the_original(name, opset)
         assert model.output_range == (-1.0, 1.0) and model.card.output_range_source == "graph: Tanh"
     if name == "no-activation":
         assert model.card.output_range_source.startswith("sampled: 64 outputs")
+
+
+# torch's default exporter takes about 0.8 s a decoder here: the whole battery goes through it in
+# bench.onnx_battery (docs/file-formats.md), these four in the tests. They cover a [B, D, 1, 1]
+# latent, a residual GroupNorm + SiLU block with Resize, Softplus (exported with Greater and
+# Where) and channels last.
+DYNAMO_CASES = ["examples-dcgan", "diffusers-block", "softplus-clip", "nhwc-output"]
+
+
+@pytest.mark.parametrize("name", DYNAMO_CASES)
+def test_torchs_default_exporter_with_its_data_file_loads_and_decodes_as_the_original(name, tmp_path):
+    error, model = dynamo_error(name, tmp_path)
+    assert sorted(p.name for p in tmp_path.iterdir()) == [f"{name}.onnx", f"{name}.onnx.data"]
+    assert error <= 1e-4
+    assert model.card.output_range_source  # the range came from the graph or from samples, and says which
 
 
 def test_a_tanh_decoder_is_never_shown_as_unit_range():

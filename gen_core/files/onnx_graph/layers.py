@@ -21,6 +21,12 @@ BINARY = {
     "Div": torch.div,
     "Pow": torch.pow,
     "MatMul": torch.matmul,
+    # Comparisons give a boolean mask, which only Where reads (torch's export of Softplus' threshold).
+    "Greater": torch.gt,
+    "Less": torch.lt,
+    "GreaterOrEqual": torch.ge,
+    "LessOrEqual": torch.le,
+    "Equal": torch.eq,
 }
 UNARY = {
     "Sqrt": torch.sqrt,
@@ -47,6 +53,23 @@ class Binary(nn.Module):
             return BINARY[self.op](x, y)
         pair = (self.constant, x) if self.constant_first else (x, self.constant)
         return BINARY[self.op](*pair)
+
+
+class Where(nn.Module):
+    """``condition ? x : y`` element-wise, each of the three an activation or a constant: the
+    activations come in as arguments, in the node's input order; the constants are held here."""
+
+    def __init__(self, constants: list[np.ndarray | None]) -> None:
+        super().__init__()
+        self.computed = [value is None for value in constants]
+        for index, value in enumerate(constants):
+            self.register_buffer(f"constant{index}", None if value is None else tensor(value))
+
+    def forward(self, *activations: torch.Tensor) -> torch.Tensor:
+        given = iter(activations)
+        condition, x, y = (next(given) if computed else getattr(self, f"constant{index}")
+                           for index, computed in enumerate(self.computed))
+        return torch.where(condition.bool(), x, y)
 
 
 class Unary(nn.Module):

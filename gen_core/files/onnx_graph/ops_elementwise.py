@@ -10,6 +10,7 @@ from gen_core.files.onnx_graph.node import NodeView, Step
 from gen_core.files.onnx_graph.values import Activation, broadcast
 
 FLOAT_TYPES, INT_TYPES = (1, 10, 11, 16), (2, 3, 4, 5, 6, 7, 12, 13)
+COMPARISONS = ("Greater", "Less", "GreaterOrEqual", "LessOrEqual", "Equal")
 SELU_ALPHA, SELU_GAMMA = 1.67326319217681884765625, 1.05070102214813232421875
 
 
@@ -69,13 +70,16 @@ def prelu(node: NodeView) -> Step:
 
 
 def binary(node: NodeView) -> Step:
-    """Add, Sub, Mul, Div, Pow between two activations or an activation and a constant."""
+    """Add, Sub, Mul, Div, Pow and the comparisons (a boolean mask) between two activations or an
+    activation and a constant."""
     if len(node.args) != 2 or any(a is None for a in node.args):
         raise node.refuse("needs two inputs")
     first, second = node.args
+    mask = node.op_type in COMPARISONS
     if isinstance(first, Activation) and isinstance(second, Activation):
         shape = broadcast(node.op_type, (1, *first.shape), (1, *second.shape))[1:]
-        return Step([Activation(shape)], int(np.prod(shape)), lambda: layers.Binary(node.op_type))
+        kind = "bool" if mask else first.kind
+        return Step([Activation(shape, kind)], int(np.prod(shape)), lambda: layers.Binary(node.op_type))
     constant_first = not isinstance(first, Activation)
     x = node.activation(1 if constant_first else 0)
     value = node.constant(0 if constant_first else 1, "constant operand")
@@ -84,8 +88,28 @@ def binary(node: NodeView) -> Step:
     full = broadcast(node.op_type, (1, *x.shape), value.shape)
     if full[0] != 1:
         raise node.refuse(f"its constant {list(value.shape)} would repeat the batch")
-    out = Activation(full[1:], x.kind)
+    out = Activation(full[1:], "bool" if mask else x.kind)
     return Step([out], out.size, lambda: layers.Binary(node.op_type, value, constant_first))
+
+
+def where(node: NodeView) -> Step:
+    """Where(condition, x, y): any of the three may be a constant, at least one is computed."""
+    if len(node.args) != 3 or any(a is None for a in node.args):
+        raise node.refuse("needs three inputs")
+    shapes, constants = [], []
+    for index, arg in enumerate(node.args):
+        if isinstance(arg, Activation):
+            shapes.append((1, *arg.shape))
+            constants.append(None)
+        else:
+            value = node.constant(index, "condition" if index == 0 else "value")
+            shapes.append(value.shape)
+            constants.append(value)
+    full = broadcast("Where", *shapes)
+    if full[0] != 1:
+        raise node.refuse(f"its constants {[list(s) for s in shapes]} would repeat the batch")
+    out = Activation(tuple(full[1:]))
+    return Step([out], out.size, lambda: layers.Where(constants))
 
 
 def cast(node: NodeView) -> Step:

@@ -47,7 +47,8 @@ BATCH = BatchSize()
 
 @dataclasses.dataclass(frozen=True)
 class Activation:
-    """A value computed from the inputs: ``[B, *shape]``; ``kind`` is ``float`` or ``int``."""
+    """A value computed from the inputs: ``[B, *shape]``; ``kind`` is ``float``, ``int`` or
+    ``bool`` (a comparison's mask)."""
 
     shape: tuple[int, ...]
     kind: str = "float"
