@@ -133,6 +133,10 @@ class ModeRegularizedOptions:
     lambda_mode: float = option(0.2, "Mode-regularized GAN: weight lambda_2 of the mode regularizer "
                                      "-log D(G(E(x))) (Che et al. 2017 sec. 3.2)")
 
+    manifold_diffusion: bool = option(False, "Mode-regularized GAN: train as MDGAN (Che et al. 2017 "
+                                             "sec. 3.3): D matches G(E(x)) to x, a second D matches "
+                                             "G(z) to G(E(x))")
+
     def __post_init__(self) -> None:
         if self.lambda_geometric < 0 or self.lambda_mode < 0:
             raise ValueError("lambda_geometric and lambda_mode must be >= 0")

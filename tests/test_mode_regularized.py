@@ -93,9 +93,39 @@ def test_the_command_trains_the_preset_and_records_its_options(tmp_path):
           "--run-dir", str(tmp_path / "run"), "--lambda-mode", "0.3"])
     card = load_model(out).card
     assert card.family == "mode-regularized" and card.config["latent_dim"] == 3
-    assert card.training.options == {"lambda_geometric": 1.0, "lambda_mode": 0.3}
+    assert card.training.options == {"lambda_geometric": 1.0, "lambda_mode": 0.3, "manifold_diffusion": False}
     assert card.training.record["ema_decay"] is None  # an average of G would not match the live E
     assert set(card.metrics) == {"test_reconstruction_mse"}
     with pytest.raises(SystemExit, match="--lambda-mode does not apply"):
         main(["--model", "dcgan", "--dataset", "digits", "--dry-run", "--lambda-mode", "0.3",
               "--out", str(tmp_path / "d.safetensors")])
+
+
+def test_mdgan_matches_reconstructions_to_data_and_samples_to_reconstructions(tmp_path, digits):
+    torch.manual_seed(0)
+    trainer = _trainer(tmp_path, digits, ModeRegularizedOptions(manifold_diffusion=True))
+    assert set(trainer.training_modules()) == {"discriminator", "diffusion_discriminator"}
+    assert set(trainer.optimizers()) == set(trainer.learning_rates())
+    seen = {"discriminator": [], "diffusion_discriminator": []}
+    for name, module in trainer.training_modules().items():
+        module.register_forward_hook(lambda _m, args, _out, name=name: seen[name].append(args[0].detach()))
+    before = [p.detach().clone() for p in trainer.diffusion_disc.parameters()]
+    batch = digits.images[:32]
+    logs = trainer.train_step(batch)
+    assert {"loss_d", "loss_dd", "loss_g", "geometric", "mode", "d_fake"} <= set(logs)
+    assert all(math.isfinite(v) for v in logs.values())
+    # The first discriminator reads only data and reconstructions: the real batch is among its inputs.
+    assert any(torch.equal(x, batch * 2 - 1) for x in seen["discriminator"])
+    assert all(not torch.equal(x, batch * 2 - 1) for x in seen["diffusion_discriminator"])
+    after = list(trainer.diffusion_disc.parameters())
+    assert any(not torch.equal(a, b) for a, b in zip(before, after, strict=True))
+    steps = [trainer.train_step(digits.images[(s * 32) % 256:(s * 32) % 256 + 32]) for s in range(40)]
+    first, last = (sum(logs["geometric"] for logs in part) / 5 for part in (steps[:5], steps[-5:]))
+    assert last < 0.7 * first, (first, last)
+
+
+def test_the_command_trains_mdgan_and_records_it(tmp_path):
+    out = tmp_path / "md.safetensors"
+    main(["--model", "mrgan", "--dataset", "digits", "--dry-run", "--latent-dim", "3", "--out", str(out),
+          "--run-dir", str(tmp_path / "run"), "--manifold-diffusion"])
+    assert load_model(out).card.training.options["manifold_diffusion"] is True

@@ -11,8 +11,17 @@ d is the pixel MSE (sec. 3.1, the geometric regularizer). The mode regularizer (
 printed in the paper as +lambda_2 log D(G(E(x))) inside a loss to minimize; it is meant to make
 G(E(x)) look real, so here it is the non-saturating -log D(G(E(x))). Since G(z) does not depend on
 E, one backward pass of the generator's loss gives the encoder exactly its own loss's gradient.
-Adam with beta1 = 0.5, as for the DCGAN. The manifold-diffusion variant (MDGAN, sec. 3.3: a
-second discriminator between G(E(x)) and G(z)) is not implemented.
+Adam with beta1 = 0.5, as for the DCGAN.
+
+With ``manifold_diffusion`` it trains as MDGAN (sec. 3.3, Algorithm 2), in two steps per batch:
+
+- the manifold step: the discriminator tells x from G(E(x)) only, and G and E minimize
+  lambda_1 d(x, G(E(x))) + lambda_2 (-log D(G(E(x)))), so that G(E(x)) lands on the data;
+- the diffusion step: a second discriminator tells G(E(x)) (its "real") from G(z), and G minimizes
+  -log D_2(G(z)), so that samples from the prior spread over what the codes reach.
+
+The second step is what keeps G(z) from leaving the data to G(E(x)) when E's codes drift away
+from the prior (docs/zoo.md: the plain regularized GAN's MNIST run collapsed so).
 """
 
 from __future__ import annotations
@@ -60,30 +69,82 @@ class ModeRegularizedGANTrainer(Trainer):
 
     def setup(self) -> None:
         self.disc = self.model.build_discriminator().to(self.ctx.device)
-        broadcast_weights([self.model, self.disc], self.ctx)
+        diffusion = self.options.manifold_diffusion
+        self.diffusion_disc = self.model.build_discriminator().to(self.ctx.device) if diffusion else None
+        broadcast_weights([self.model, self.disc, *([self.diffusion_disc] if diffusion else [])], self.ctx)
         self.encoder_params = [*self.model.encoder.parameters(), *self.model.to_code.parameters()]
         self.generator_params = list(self.model.generator.parameters())
         rates, betas = self.learning_rates(), (0.5, 0.999)
         self.opt_g = torch.optim.Adam(self.generator_params, lr=rates["generator"], betas=betas)
         self.opt_enc = torch.optim.Adam(self.encoder_params, lr=rates["encoder"], betas=betas)
         self.opt_d = torch.optim.Adam(self.disc.parameters(), lr=rates["discriminator"], betas=betas)
+        self.opt_dd = None if self.diffusion_disc is None else torch.optim.Adam(
+            self.diffusion_disc.parameters(), lr=rates["discriminator"], betas=betas)
 
     def optimizers(self) -> dict[str, torch.optim.Optimizer]:
-        return {"generator": self.opt_g, "encoder": self.opt_enc, "discriminator": self.opt_d}
+        both = {"generator": self.opt_g, "encoder": self.opt_enc, "discriminator": self.opt_d}
+        return {**both, "diffusion_discriminator": self.opt_dd} if self.opt_dd is not None else both
 
     def learning_rates(self) -> dict[str, float]:
-        return {"generator": self.run.lr, "encoder": self.run.lr, "discriminator": self.run.discriminator_lr}
+        rates = {"generator": self.run.lr, "encoder": self.run.lr, "discriminator": self.run.discriminator_lr}
+        if self.options.manifold_diffusion:
+            return {**rates, "diffusion_discriminator": self.run.discriminator_lr}
+        return rates
 
     def training_modules(self) -> dict[str, nn.Module]:
-        return {"discriminator": self.disc}
+        if self.diffusion_disc is None:
+            return {"discriminator": self.disc}
+        return {"discriminator": self.disc, "diffusion_discriminator": self.diffusion_disc}
 
     def train_step(self, batch: torch.Tensor) -> dict[str, float]:
         real = batch * 2 - 1  # the generator's tanh range
-        fake = self.model.generator(torch.randn(len(batch), self.model.latent_dim, device=batch.device))
+        z = torch.randn(len(batch), self.model.latent_dim, device=batch.device)
         reconstructed = self.model.generator(self.model.code(batch))
+        if self.diffusion_disc is not None:
+            logs = self.manifold_step(real, reconstructed)
+            # G(z) after the manifold step's update: a graph through the old weights could not be used.
+            return {**logs, **self.diffusion_step(self.model.generator(z), reconstructed.detach())}
+        fake = self.model.generator(z)
         logs = self.discriminator_step(real, fake.detach(), reconstructed.detach())
         logs.update(self.generator_step(real, fake, reconstructed))
         return logs
+
+    def manifold_step(self, real: torch.Tensor, reconstructed: torch.Tensor) -> dict[str, float]:
+        """MDGAN's first step: D between x and G(E(x)); G and E move G(E(x)) onto the data."""
+        self.opt_d.zero_grad(set_to_none=True)
+        real_logits, reconstructed_logits = self.disc(real), self.disc(reconstructed.detach())
+        loss_d = (discriminator_loss(real_logits, True, "non-saturating")
+                  + discriminator_loss(reconstructed_logits, False, "non-saturating"))
+        loss_d.backward()
+        synced_step(self.opt_d, self.ctx)
+        geometric = geometric_regularizer(real, reconstructed)
+        mode = generator_loss(self.disc(reconstructed), "non-saturating")
+        self.opt_g.zero_grad(set_to_none=True)
+        self.opt_enc.zero_grad(set_to_none=True)
+        regularizers = self.options.lambda_geometric * geometric + self.options.lambda_mode * mode
+        regularizers.backward(inputs=self.generator_params + self.encoder_params)
+        synced_step(self.opt_g, self.ctx)
+        synced_step(self.opt_enc, self.ctx)
+        return {"loss_d": loss_d.item(), "d_real": torch.sigmoid(real_logits).mean().item(),
+                "d_reconstructed": torch.sigmoid(reconstructed_logits).mean().item(),
+                "geometric": geometric.item(), "mode": mode.item()}
+
+    def diffusion_step(self, fake: torch.Tensor, reconstructed: torch.Tensor) -> dict[str, float]:
+        """MDGAN's second step: D_2 takes G(E(x)) (detached) for real and G(z) for fake; G moves
+        G(z) there."""
+        self.opt_dd.zero_grad(set_to_none=True)
+        target_logits, fake_logits = self.diffusion_disc(reconstructed), self.diffusion_disc(fake.detach())
+        loss_dd = (discriminator_loss(target_logits, True, "non-saturating")
+                   + discriminator_loss(fake_logits, False, "non-saturating"))
+        loss_dd.backward()
+        synced_step(self.opt_dd, self.ctx)
+        loss_g = generator_loss(self.diffusion_disc(fake), "non-saturating")
+        self.opt_g.zero_grad(set_to_none=True)
+        loss_g.backward(inputs=self.generator_params)
+        synced_step(self.opt_g, self.ctx)
+        self.generator_updated()
+        return {"loss_dd": loss_dd.item(), "d_fake": torch.sigmoid(fake_logits).mean().item(),
+                "loss_g": loss_g.item()}
 
     def discriminator_step(self, real: torch.Tensor, fake: torch.Tensor,
                            reconstructed: torch.Tensor) -> dict[str, float]:
