@@ -10,12 +10,9 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import hashlib
-import io
 import os
 import re
-import threading
 import time
-import zipfile
 from collections.abc import Callable
 from functools import lru_cache
 from pathlib import Path
@@ -24,6 +21,7 @@ import numpy as np
 import torch
 from PIL import Image
 
+from gen_core.files.atomic import write_atomically
 from gen_core.files.checkpoint import ONNX_SUFFIX, model_files
 from gen_core.files.onnx_graph import named_encoder
 from gen_core.media.images import image_grid, png_bytes
@@ -107,19 +105,6 @@ class ArtifactCache:
         return self.folder / f"{self.identity[:SHORT_ID]}-{kind}.{suffix}"
 
 
-def write_atomically(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` so that a reader sees the old file or the new one, never half:
-    a temporary file beside it, renamed over it. Two processes writing the same entry both
-    succeed; the last rename wins, and both wrote the same content."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
-    try:
-        partial.write_bytes(data)
-        partial.replace(path)
-    finally:
-        partial.unlink(missing_ok=True)
-
-
 def evict(folder: Path, max_bytes: int, max_age_s: float, now: float | None = None) -> list[Path]:
     """Delete the files in ``folder`` last written more than ``max_age_s`` ago, then the oldest
     until the rest hold at most ``max_bytes``; returns what was deleted. Links are never followed."""
@@ -139,23 +124,6 @@ def evict(folder: Path, max_bytes: int, max_age_s: float, now: float | None = No
             deleted.append(path)
             kept_bytes -= size
     return deleted
-
-
-def write_npz(path: Path, **arrays: np.ndarray) -> None:
-    """``arrays`` as a compressed ``.npz`` cache entry, written atomically."""
-    buffer = io.BytesIO()
-    np.savez_compressed(buffer, **arrays)
-    write_atomically(path, buffer.getvalue())
-
-
-def read_npz(path: Path, *keys: str) -> dict[str, np.ndarray] | None:
-    """The arrays ``keys`` of a cache entry, or ``None`` when it is missing or damaged (truncated,
-    not a zip, a key missing): a broken entry is recomputed, never served."""
-    try:
-        with np.load(path, allow_pickle=False) as stored:
-            return {key: stored[key] for key in keys}
-    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile):
-        return None
 
 
 def stale_cache_files(folder: str | Path) -> list[Path]:

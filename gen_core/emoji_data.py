@@ -36,6 +36,8 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
+from gen_core.files.atomic import write_npz
+
 DATASET = "emoji"
 PACKAGE = "emoji-datasource-google@16.0.0"
 # Unicode's category order (emoji.json's sort_order), less "Component".
@@ -219,12 +221,8 @@ def build(package: Path, data_root: Path) -> dict[str, tuple[int, int]]:
 
 def write_split(path: Path, images: np.ndarray, labels: np.ndarray) -> None:
     """``images [N, 64, 64, 3]`` uint8 and ``labels [N]`` int64 with the class names, compressed;
-    written beside and then renamed, so a reader never sees half a file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_name(path.name + ".part")
-    with open(partial, "wb") as file:
-        np.savez_compressed(file, images=images, labels=labels, class_names=np.array(CATEGORIES))
-    partial.replace(path)
+    written atomically, so a reader never sees half a file."""
+    write_npz(path, images=images, labels=labels, class_names=np.array(CATEGORIES))
 
 
 def read_split(root: Path, train: bool) -> tuple[np.ndarray, np.ndarray]:

@@ -10,8 +10,9 @@ import numpy as np
 import pytest
 import torch
 
-from gen_core.cache import ArtifactCache, preview_grid, read_npz, write_npz
+from gen_core.cache import ArtifactCache, preview_grid
 from gen_core.data import load_eval_images
+from gen_core.files.atomic import read_npz, write_npz
 from gen_core.files.checkpoint import save_model
 from gen_core.maps.projection import ProjectionParams, cached_projection, map_data, projection_cache_file
 from tests.app_support import SERVER_DECODING, assert_clean, open_page, shown, write_model_dir

@@ -61,7 +61,8 @@ def test_an_onnx_demo_carries_onnx_runtime_web_as_inert_data():
     assert base64.b64decode(data["onnx_runtime"]["wasm"]) == (ONNX_RUNTIME / ONNX_RUNTIME_WASM).read_bytes()
     assert page.count("<script") == 3 and page.count("</script>") == 3
     assert not re.search(r"<(img|link|iframe)\b|<[^>]*\s(src|href)\s*=", page)
-    assert 0 < len(page) - embedded_size(decoder, ".onnx") < 200_000  # the estimate Explore's button states
+    estimate = embedded_size(len(decoder), ".onnx")  # the estimate Explore's button states
+    assert 0 < len(page) - estimate < 200_000
 
 
 def test_a_demo_needs_a_view_and_an_engine_for_its_decoder():
@@ -74,12 +75,15 @@ def test_a_demo_needs_a_view_and_an_engine_for_its_decoder():
 
 
 @pytest.mark.usefixtures("checkpoint_env")
-def test_explore_offers_the_demo_in_the_pages_engine_and_says_why_not_where_none_runs_the_model(monkeypatch):
+def test_explore_offers_the_demo_in_the_pages_engine_and_says_why_not_where_none_runs_the_model(monkeypatch,
+                                                                                               request):
     from tests.app_support import VAE, assert_clean, open_page
-    from ui.demo_download import _page_decoder
+    from ui.decode_path import _exported
+
+    request.addfinalizer(_exported.clear)  # the decoders exported under the stand-ins below
 
     def help_text() -> str:
-        _page_decoder.clear()
+        _exported.clear()
         at = open_page("explore", query={"model": VAE})
         assert_clean(at)
         (button,) = [b for b in at.get("download_button") if "standalone demo" in b.proto.label]
@@ -91,14 +95,14 @@ def test_explore_offers_the_demo_in_the_pages_engine_and_says_why_not_where_none
     def onnx(model):
         return export_onnx_decoder(model), ".onnx"
 
-    monkeypatch.setattr("ui.demo_download.page_decoder", onnx)
+    monkeypatch.setattr("ui.decode_path.page_decoder", onnx)
     assert "ONNX Runtime Web, which the file carries (about 20 MB of it)" in help_text()
 
     def refuse(model):
         raise ExportError("ONNX Runtime has no FancyNorm operator")
 
-    monkeypatch.setattr("ui.demo_download.page_decoder", refuse)
-    _page_decoder.clear()
+    monkeypatch.setattr("ui.decode_path.page_decoder", refuse)
+    _exported.clear()
     at = open_page("explore", query={"model": VAE})
     assert_clean(at)
     button = at.button(key="download_demo")

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from gen_core.cache import write_atomically
+from gen_core.files.atomic import write_atomically
 from gen_core.media.browser_decoder import ExportError, export_decoder, multiply_adds
 from gen_core.media.onnx_decoder import export_onnx_decoder
 from gen_core.models import GenerativeModel
@@ -71,12 +71,20 @@ def page_decoder(model: GenerativeModel) -> tuple[bytes, str]:
 
 def decode_path(stem: str) -> DecodePath:
     """``stem``'s decode path, as the viewer's Live toggle has it."""
-    ref = model_ref(stem)
-    url, why_not = _exported(stem, ref.identity, ref.uploaded)
-    if url is not None and not (ROOT / "static" / url.removeprefix(STATIC_URL_PREFIX)).is_file():
-        _exported.clear()  # an uploaded model's decoder was evicted: written again
-        url, why_not = _exported(stem, ref.identity, ref.uploaded)
+    path, why_not = decoder_file(stem)
+    url = None if path is None else STATIC_URL_PREFIX + path.relative_to(ROOT / "static").as_posix()
     return DecodePath(url, why_not, bool(st.session_state.get(LIVE_DECODING, True)))
+
+
+def decoder_file(stem: str) -> tuple[Path | None, str | None]:
+    """The file of ``stem``'s page decoder under ``static/`` (``.bin`` or ``.onnx``, written once
+    per model content), or ``None`` and why neither of the page's engines runs it."""
+    ref = model_ref(stem)
+    path, why_not = _exported(stem, ref.identity, ref.uploaded)
+    if path is not None and not path.is_file():
+        _exported.clear()  # an uploaded model's decoder was evicted: written again
+        path, why_not = _exported(stem, ref.identity, ref.uploaded)
+    return path, why_not
 
 
 def live_toggle(stem: str) -> DecodePath:
@@ -92,7 +100,7 @@ def live_toggle(stem: str) -> DecodePath:
 
 
 @st.cache_resource(show_spinner=False, max_entries=64)
-def _exported(stem: str, identity: str, uploaded: bool) -> tuple[str | None, str | None]:
+def _exported(stem: str, identity: str, uploaded: bool) -> tuple[Path | None, str | None]:
     try:  # exported once per process even when the file exists: the engine may differ from a past choice
         data, suffix = page_decoder(get_model(stem))
     except ExportError as err:
@@ -103,4 +111,4 @@ def _exported(stem: str, identity: str, uploaded: bool) -> tuple[str | None, str
             write_atomically(target, data)  # a browser never reads half a file
         except OSError as err:
             return None, f"the decoder could not be written for the browser ({err.strerror})"
-    return STATIC_URL_PREFIX + target.relative_to(ROOT / "static").as_posix(), None
+    return target, None

@@ -1,16 +1,15 @@
 """Explore's "standalone demo" download: the model, this view, its bookmarks and a small map in one
 HTML file (``ui.standalone_demo``) that opens offline in any browser and decodes with the engine
-the app's page uses for the model (``ui.decode_path.page_decoder``)."""
+the app's page uses for the model: the very file its Live mode downloads (``ui.decode_path``)."""
 
 from __future__ import annotations
 
 import streamlit as st
 
 from gen_core.maps.projection import ProjectionParams, has_cached_projection
-from gen_core.media.browser_decoder import ExportError
 from ui.cached import latent_map_data, projection
-from ui.catalog import artifact_cache, get_model, model_ref
-from ui.decode_path import page_decoder
+from ui.catalog import artifact_cache, get_model
+from ui.decode_path import decoder_file
 from ui.presenter import bookmarks
 from ui.standalone_demo import DemoMap, embedded_size, onnx_runtime_size, standalone_html
 from ui.state import View, parse_latent
@@ -40,24 +39,25 @@ def demo_map(stem: str) -> DemoMap:
 def demo_download(stem: str, view: View) -> None:
     """The download button, its help naming the engine and the file's rough size; disabled, with
     the reason, where neither of the page's engines can run the model."""
-    decoder, why_not = _page_decoder(stem, model_ref(stem).identity)
+    decoder, why_not = decoder_file(stem)  # exported already for the Live mode: not again here
     if decoder is None:
         st.button("Download a standalone demo (HTML)", disabled=True, key="download_demo",
                   help=f"Neither of the page's decoder engines can run this model ({why_not}).")
         return
-    data, suffix = decoder
 
     def page() -> bytes:
         model = get_model(stem)
-        return standalone_html(stem, data, model.latent_spec, tuple(model.image_shape),
-                               demo_views(stem, view), demo_map(stem), decoder_suffix=suffix).encode("utf-8")
+        return standalone_html(stem, decoder.read_bytes(), model.latent_spec, tuple(model.image_shape),
+                               demo_views(stem, view), demo_map(stem),
+                               decoder_suffix=decoder.suffix).encode("utf-8")
 
+    size = embedded_size(decoder.stat().st_size, decoder.suffix)
     st.download_button("Download a standalone demo (HTML)", page, file_name=f"{stem}-demo.html",
                        mime="text/html", key="download_demo",
                        help="One file that opens offline in any browser: sliders, traversal, "
                             "interpolation between this view and your bookmarks of this model, and a "
-                            f"small map, all decoded in the page by {_engine(suffix)}. "
-                            f"The file is {_megabytes(embedded_size(data, suffix))}.")
+                            f"small map, all decoded in the page by {_engine(decoder.suffix)}. "
+                            f"The file is {_megabytes(size)}.")
 
 
 def _engine(suffix: str) -> str:
@@ -68,12 +68,3 @@ def _engine(suffix: str) -> str:
 
 def _megabytes(size: int) -> str:
     return f"about {size / 1e6:.0f} MB" if size >= 1e6 else "under 1 MB"
-
-
-@st.cache_resource(show_spinner=False, max_entries=16)
-def _page_decoder(stem: str, identity: str) -> tuple[tuple[bytes, str] | None, str | None]:
-    # Keyed by identity: the same bytes under another name share the export.
-    try:
-        return page_decoder(get_model(stem)), None
-    except ExportError as err:
-        return None, str(err)

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from gen_core.cache import write_atomically
+from gen_core.files.atomic import write_atomically
 from gen_core.maps.projection import PLACEMENT_NEIGHBOURS
 from gen_core.models import GenerativeModel
 from ui.in_page import in_page_component

@@ -90,10 +90,10 @@ def standalone_html(title: str, decoder: bytes, latent_spec: list[LatentDim], im
             + "</body></html>\n")
 
 
-def embedded_size(decoder: bytes, decoder_suffix: str) -> int:
-    """About how many bytes the decoder and its engine take in the file: nearly all of it, as the
-    map and the scripts add a few hundred kB at most."""
-    return _base64_size(len(decoder)) + (onnx_runtime_size() if decoder_suffix == ".onnx" else 0)
+def embedded_size(decoder_bytes: int, decoder_suffix: str) -> int:
+    """About how many bytes a decoder of ``decoder_bytes`` and its engine take in the file: nearly
+    all of it, as the map and the scripts add a few hundred kB at most."""
+    return _base64_size(decoder_bytes) + (onnx_runtime_size() if decoder_suffix == ".onnx" else 0)
 
 
 def onnx_runtime_size() -> int:

@@ -23,8 +23,9 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from gen_core.cache import ArtifactCache, read_npz, write_atomically, write_npz
+from gen_core.cache import ArtifactCache
 from gen_core.data import load_dataset
+from gen_core.files.atomic import read_npz, write_atomically, write_npz
 from gen_core.files.checkpoint import load_model
 from gen_core.maps.projection import MapData, ProjectionParams, fit_projection
 

@@ -20,8 +20,9 @@ import hashlib
 import numpy as np
 import torch
 
-from gen_core.cache import SHORT_ID, ArtifactCache, read_npz, write_npz
+from gen_core.cache import SHORT_ID, ArtifactCache
 from gen_core.eval.classifier import Classifier
+from gen_core.files.atomic import read_npz, write_npz
 from gen_core.models import GenerativeModel
 
 OVERLAP_NEIGHBOURS = 10

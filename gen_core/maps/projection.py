@@ -23,8 +23,9 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from gen_core.cache import ArtifactCache, preview_grid, read_npz, stale_cache_files, write_npz
+from gen_core.cache import ArtifactCache, preview_grid, stale_cache_files
 from gen_core.data import DataError, ImageData, probe_set
+from gen_core.files.atomic import read_npz, write_npz
 from gen_core.files.checkpoint import CheckpointError, load_model, model_files
 from gen_core.latent.encoding import encode_means
 from gen_core.models import GenerativeModel

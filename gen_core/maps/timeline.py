@@ -23,8 +23,9 @@ from collections.abc import Callable, Sequence
 import numpy as np
 import torch
 
-from gen_core.cache import ArtifactCache, read_npz, write_npz
+from gen_core.cache import ArtifactCache
 from gen_core.eval.classifier import Classifier
+from gen_core.files.atomic import read_npz, write_npz
 from gen_core.latent.encoding import encode_means
 from gen_core.maps.linked import DECODE_BATCH, align_onto, pair_maps, unit_rms
 from gen_core.maps.projection import MapData, ProjectionParams, fit_projection

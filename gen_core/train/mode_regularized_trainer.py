@@ -111,20 +111,12 @@ class ModeRegularizedGANTrainer(Trainer):
 
     def manifold_step(self, real: torch.Tensor, reconstructed: torch.Tensor) -> dict[str, float]:
         """MDGAN's first step: D between x and G(E(x)); G and E move G(E(x)) onto the data."""
-        self.opt_d.zero_grad(set_to_none=True)
-        real_logits, reconstructed_logits = self.disc(real), self.disc(reconstructed.detach())
-        loss_d = (discriminator_loss(real_logits, True, "non-saturating")
-                  + discriminator_loss(reconstructed_logits, False, "non-saturating"))
-        loss_d.backward()
-        synced_step(self.opt_d, self.ctx)
+        loss_d, real_logits, reconstructed_logits = self._two_sided_update(
+            self.disc, self.opt_d, real, reconstructed.detach())
         geometric = geometric_regularizer(real, reconstructed)
         mode = generator_loss(self.disc(reconstructed), "non-saturating")
-        self.opt_g.zero_grad(set_to_none=True)
-        self.opt_enc.zero_grad(set_to_none=True)
-        regularizers = self.options.lambda_geometric * geometric + self.options.lambda_mode * mode
-        regularizers.backward(inputs=self.generator_params + self.encoder_params)
-        synced_step(self.opt_g, self.ctx)
-        synced_step(self.opt_enc, self.ctx)
+        self._step_generator_and_encoder(self.options.lambda_geometric * geometric
+                                         + self.options.lambda_mode * mode)
         return {"loss_d": loss_d.item(), "d_real": torch.sigmoid(real_logits).mean().item(),
                 "d_reconstructed": torch.sigmoid(reconstructed_logits).mean().item(),
                 "geometric": geometric.item(), "mode": mode.item()}
@@ -132,12 +124,8 @@ class ModeRegularizedGANTrainer(Trainer):
     def diffusion_step(self, fake: torch.Tensor, reconstructed: torch.Tensor) -> dict[str, float]:
         """MDGAN's second step: D_2 takes G(E(x)) (detached) for real and G(z) for fake; G moves
         G(z) there."""
-        self.opt_dd.zero_grad(set_to_none=True)
-        target_logits, fake_logits = self.diffusion_disc(reconstructed), self.diffusion_disc(fake.detach())
-        loss_dd = (discriminator_loss(target_logits, True, "non-saturating")
-                   + discriminator_loss(fake_logits, False, "non-saturating"))
-        loss_dd.backward()
-        synced_step(self.opt_dd, self.ctx)
+        loss_dd, _, fake_logits = self._two_sided_update(self.diffusion_disc, self.opt_dd, reconstructed,
+                                                         fake.detach())
         loss_g = generator_loss(self.diffusion_disc(fake), "non-saturating")
         self.opt_g.zero_grad(set_to_none=True)
         loss_g.backward(inputs=self.generator_params)
@@ -145,6 +133,26 @@ class ModeRegularizedGANTrainer(Trainer):
         self.generator_updated()
         return {"loss_dd": loss_dd.item(), "d_fake": torch.sigmoid(fake_logits).mean().item(),
                 "loss_g": loss_g.item()}
+
+    def _two_sided_update(self, disc: nn.Module, optimizer: torch.optim.Optimizer, real: torch.Tensor,
+                          fake: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """One step of ``disc`` telling ``real`` from ``fake`` (both ``[B, C, H, W]``, no graph to G):
+        its loss and its logits ``[B]`` on each side."""
+        optimizer.zero_grad(set_to_none=True)
+        real_logits, fake_logits = disc(real), disc(fake)
+        loss = (discriminator_loss(real_logits, True, "non-saturating")
+                + discriminator_loss(fake_logits, False, "non-saturating"))
+        loss.backward()
+        synced_step(optimizer, self.ctx)
+        return loss, real_logits, fake_logits
+
+    def _step_generator_and_encoder(self, loss: torch.Tensor) -> None:
+        """One step of G and E down ``loss`` (never into a discriminator)."""
+        self.opt_g.zero_grad(set_to_none=True)
+        self.opt_enc.zero_grad(set_to_none=True)
+        loss.backward(inputs=self.generator_params + self.encoder_params)
+        synced_step(self.opt_g, self.ctx)
+        synced_step(self.opt_enc, self.ctx)
 
     def discriminator_step(self, real: torch.Tensor, fake: torch.Tensor,
                            reconstructed: torch.Tensor) -> dict[str, float]:
@@ -162,11 +170,7 @@ class ModeRegularizedGANTrainer(Trainer):
                        reconstructed: torch.Tensor) -> dict[str, float]:
         losses = regularized_generator_losses(self.disc(fake), self.disc(reconstructed), real,
                                               reconstructed, self.options)
-        self.opt_g.zero_grad(set_to_none=True)
-        self.opt_enc.zero_grad(set_to_none=True)
-        losses["total"].backward(inputs=self.generator_params + self.encoder_params)  # not into D
-        synced_step(self.opt_g, self.ctx)
-        synced_step(self.opt_enc, self.ctx)
+        self._step_generator_and_encoder(losses["total"])
         self.generator_updated()
         return {key: value.item() for key, value in losses.items() if key != "total"}
 
