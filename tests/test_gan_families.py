@@ -148,3 +148,23 @@ def test_information_loss_of_an_uninformed_q_is_log_k():
     assert loss.item() == pytest.approx(math.log(10))
     off = information_loss(torch.zeros(3, 10), codes + 1, category, codes, continuous_weight=0.5)
     assert off.item() == pytest.approx(math.log(10) + 0.5 * 0.5 * 2)  # 0.5 * (1^2 + 1^2) per image
+
+
+def test_infogan_discriminator_hidden_layer_feeds_both_heads(tmp_path, digits):
+    import dataclasses
+
+    from gen_core.models.registry import build_model
+
+    config = dataclasses.replace(tiny_model("infogan").config, discriminator_hidden=12)
+    torch.manual_seed(0)
+    model = build_model("infogan", config).train()
+    disc = model.build_discriminator()
+    scores, features = disc(torch.rand(6, *TINY_SHAPE), with_features=True)
+    assert disc.feature_width == 12 and features.shape == (6, 12) and scores.shape == (6,)
+    assert disc.head.in_features == 12 and isinstance(disc.features[-2], nn.BatchNorm1d)
+    trainer = InfoGANTrainer(model, digits, None, RunConfig(lr=2e-4), DistContext(), tmp_path)
+    assert trainer.q_net.net[0].in_features == 12  # Q reads the dense layer, as D's score does
+    losses = trainer.train_step(digits.images[:32])
+    assert all(math.isfinite(v) for v in losses.values()) and "info_d" in losses
+    with pytest.raises(ValueError, match="discriminator_hidden"):
+        dataclasses.replace(config, discriminator_hidden=-1)

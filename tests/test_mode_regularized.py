@@ -129,3 +129,21 @@ def test_the_command_trains_mdgan_and_records_it(tmp_path):
     main(["--model", "mrgan", "--dataset", "digits", "--dry-run", "--latent-dim", "3", "--out", str(out),
           "--run-dir", str(tmp_path / "run"), "--manifold-diffusion"])
     assert load_model(out).card.training.options["manifold_diffusion"] is True
+
+
+def test_codes_on_the_prior_shell_have_the_prior_norm_and_survive_the_file(tmp_path):
+    import dataclasses
+
+    from gen_core.files.checkpoint import save_model
+    from gen_core.models.registry import build_model
+
+    plain = tiny_model("mode-regularized")
+    shell = build_model("mode-regularized", dataclasses.replace(plain.config, codes_on_prior_shell=True))
+    shell.load_state_dict(plain.state_dict())
+    images = torch.rand(5, *TINY_SHAPE)
+    free, on_shell = plain.code(images), shell.code(images)
+    torch.testing.assert_close(on_shell.norm(dim=1), torch.full((5,), 2.0))  # sqrt(latent_dim 4)
+    torch.testing.assert_close(on_shell, free * 2.0 / free.norm(dim=1, keepdim=True))  # direction kept
+    loaded = load_model(save_model(shell.eval(), tmp_path / "s.safetensors", dataset={"name": "digits"}))
+    assert loaded.config.codes_on_prior_shell
+    torch.testing.assert_close(loaded.encode(images).mean, shell.code(images))

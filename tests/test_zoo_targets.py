@@ -79,6 +79,28 @@ def test_the_mode_regularized_gan_is_judged_against_the_dcgan_of_its_dataset(tmp
         "needs both evaluated with the MODE score", "both ≥ the DCGAN's", "no")
 
 
+def test_the_mode_regularized_gan_is_judged_against_the_dcgan_of_its_budget(tmp_path):
+    shares = [0.1] * 10
+    _save(tmp_path, "long-dcgan", "dcgan", "mnist", {**GAN_METRICS, "fd_classifier_features": 2.0,
+                                                     "mode_score": 9.0, "class_fractions": shares},
+          epochs=64, batch_size=128)
+    _save(tmp_path, "short-dcgan", "dcgan", "mnist", {**GAN_METRICS, "fd_classifier_features": 5.0,
+                                                      "mode_score": 7.0, "class_fractions": shares},
+          epochs=40, batch_size=128)
+    _save(tmp_path, "mnist-mrgan", "mode-regularized", "mnist",
+          {"fd_classifier_features": 4.0, "mode_score": 8.0, "class_fractions": shares},
+          epochs=40, batch_size=128)
+    label = "mnist: mode-regularized GAN vs DCGAN, MODE score and classes covered"
+    assert {row[0]: row[1:] for row in main([str(tmp_path)])}[label] == (
+        "mnist-mrgan", "MODE 8.00 vs 7.00; classes ≥ 2%: 10 vs 10 (same budget, short-dcgan)",
+        "both ≥ the DCGAN's", "yes")
+    _save(tmp_path, "short-dcgan", "dcgan", "mnist", {**GAN_METRICS, "fd_classifier_features": 5.0,
+                                                      "mode_score": 7.0, "class_fractions": shares},
+          epochs=40, batch_size=64)  # another batch: another budget, so the best DCGAN is the reference
+    assert {row[0]: row[1:] for row in main([str(tmp_path)])}[label][1:] == (
+        "MODE 8.00 vs 9.00; classes ≥ 2%: 10 vs 10 (long-dcgan)", "both ≥ the DCGAN's", "no")
+
+
 def test_the_fd_floor_is_judged_on_the_worst_adversarial_model_of_each_dataset(tmp_path):
     _save(tmp_path, "mnist-dcgan", "dcgan", "mnist", {**GAN_METRICS, "fd_classifier_features": 3.0})
     _save(tmp_path, "mnist-vae-gan", "vae-gan", "mnist", {"fd_classifier_features": 4.5})

@@ -92,6 +92,11 @@ def _norm_layer(norm: str, channels: int) -> nn.Module:
     return nn.Identity()
 
 
+def _dense_norm_layer(norm: str, features: int) -> nn.Module:
+    """``_norm_layer`` for a dense layer's output ``[B, features]``."""
+    return {"batch": nn.BatchNorm1d, "layer": nn.LayerNorm}.get(norm, lambda _: nn.Identity())(features)
+
+
 def conv_body(image_shape: tuple[int, int, int], width: int, norm: str) -> tuple[nn.Sequential, int]:
     """The discriminator's body: images ``[B, C, H, W]`` -> features ``[B, F]``, and ``F``.
 
@@ -118,11 +123,15 @@ class Discriminator(nn.Module):
     """
 
     def __init__(self, cfg: DCGANConfig, norm: str = "batch", spectral: bool = False,
-                 minibatch_discrimination: bool = False) -> None:
+                 minibatch_discrimination: bool = False, hidden: int = 0) -> None:
         super().__init__()
         if norm not in DISCRIMINATOR_NORMS:
             raise ValueError(f"discriminator norm must be one of {DISCRIMINATOR_NORMS}, got {norm!r}")
         self.features, self.feature_width = conv_body(cfg.image_shape, cfg.ndf, norm)
+        if hidden:  # a dense layer after the conv body, as InfoGAN's discriminator has (Chen et al. C.1)
+            self.features.extend([nn.Linear(self.feature_width, hidden), _dense_norm_layer(norm, hidden),
+                                  nn.LeakyReLU(0.2, True)])
+            self.feature_width = hidden
         self.minibatch = MinibatchDiscrimination(self.feature_width) if minibatch_discrimination else None
         extra = self.minibatch.kernels if self.minibatch else 0
         self.head = nn.Linear(self.feature_width + extra, 1)
@@ -155,7 +164,7 @@ def init_dcgan_weights(module: nn.Module) -> None:
         nn.init.normal_(module.weight, 0.0, 0.02)
         if module.bias is not None:
             nn.init.zeros_(module.bias)
-    elif isinstance(module, nn.BatchNorm2d):
+    elif isinstance(module, (nn.BatchNorm1d, nn.BatchNorm2d)):
         nn.init.normal_(module.weight, 1.0, 0.02)
         nn.init.zeros_(module.bias)
 

@@ -13,7 +13,7 @@ import torch
 from torch import nn
 
 from gen_core.models.base import LatentDim, OneHotColumn
-from gen_core.models.dcgan import DCGAN
+from gen_core.models.dcgan import DCGAN, Discriminator
 from gen_core.models.registry import register
 
 
@@ -26,11 +26,15 @@ class InfoGANConfig:
     continuous_codes: int = 2
     ngf: int = 32
     ndf: int = 32
+    # Width of a dense layer between the discriminator's conv body and its two heads (D's score
+    # and Q); 0 for none. Chen et al.'s MNIST discriminator has one of 1024 (appendix C.1).
+    discriminator_hidden: int = 0
     image_shape: tuple[int, int, int] = (1, 28, 28)
 
     def __post_init__(self) -> None:
-        if self.categories < 2 or self.continuous_codes < 0:
-            raise ValueError("InfoGAN needs categories >= 2 and continuous_codes >= 0")
+        if self.categories < 2 or self.continuous_codes < 0 or self.discriminator_hidden < 0:
+            raise ValueError("InfoGAN needs categories >= 2, continuous_codes >= 0 and "
+                             "discriminator_hidden >= 0")
         if self.latent_dim < 1 + self.continuous_codes:
             raise ValueError(f"InfoGAN latent_dim {self.latent_dim} cannot hold the category and "
                              f"{self.continuous_codes} continuous codes")
@@ -92,6 +96,10 @@ class InfoGAN(DCGAN):
 
     def input_layers(self) -> list[nn.Module]:
         return [OneHotColumn(0, self.config.categories)]
+
+    def build_discriminator(self, minibatch_discrimination: bool = False) -> Discriminator:
+        return Discriminator(self.config, self.discriminator_norm, self.spectral_discriminator,
+                             minibatch_discrimination, self.config.discriminator_hidden)
 
     def build_q_head(self, in_features: int) -> QHead:
         return QHead(in_features, self.config.categories, self.config.continuous_codes)

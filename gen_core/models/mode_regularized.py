@@ -27,6 +27,10 @@ class ModeRegularizedGANConfig:
     ngf: int = 32  # generator width, as in DCGANConfig
     ndf: int = 32  # discriminator width
     nef: int = 32  # encoder width: channels of its first stage, as ndf for the discriminator
+    # Scale every code onto the sphere of radius sqrt(latent_dim), where N(0, I) samples lie. Free
+    # codes drift off that shell (mean norm 31.9 against 8.0 on MNIST) and G then learns the data
+    # where the codes are, leaving the prior's shell, where samples come from, to a few pictures.
+    codes_on_prior_shell: bool = False
     image_shape: tuple[int, int, int] = (1, 28, 28)
 
     def __post_init__(self) -> None:
@@ -57,8 +61,15 @@ class ModeRegularizedGAN(EncoderModel, DCGAN):
         self.to_code.apply(init_dcgan_weights)
 
     def code(self, x: torch.Tensor) -> torch.Tensor:
-        """Images ``[B, C, H, W]`` in [0, 1] -> codes E(x) ``[B, D]``, differentiable."""
-        return self.to_code(self.encoder(x * 2 - 1))  # the [-1, 1] range G draws and D reads
+        """Images ``[B, C, H, W]`` in [0, 1] -> codes E(x) ``[B, D]``, differentiable.
+
+        With ``codes_on_prior_shell`` each code is scaled to norm sqrt(D), the typical norm of
+        z ~ N(0, I), so that reconstructions G(E(x)) teach G the region its samples come from.
+        """
+        codes = self.to_code(self.encoder(x * 2 - 1))  # the [-1, 1] range G draws and D reads
+        if not self.config.codes_on_prior_shell:
+            return codes
+        return codes * (self.config.latent_dim ** 0.5) / codes.norm(dim=1, keepdim=True).clamp_min(1e-6)
 
     def encode(self, x: torch.Tensor) -> DiagonalGaussian:
         """Images ``[B, C, H, W]`` in [0, 1] -> the point mass at E(x) over ``[B, D]``.

@@ -48,11 +48,16 @@ PRESETS: dict[str, tuple[str, object, type[Trainer], float]] = {
     "wgan-gp": ("wgan-gp", DCGANConfig(), WGANGPTrainer, 1e-4),
     "sngan": ("sngan", DCGANConfig(), GANTrainer, 2e-4),
     "infogan": ("infogan", InfoGANConfig(), InfoGANTrainer, 2e-4),
+    # Chen et al.'s MNIST discriminator (appendix C.1): 64 channels first, a dense layer of 1024.
+    "infogan-paper": ("infogan", InfoGANConfig(ndf=64, discriminator_hidden=1024), InfoGANTrainer, 2e-4),
     "ebgan": ("ebgan", DCGANConfig(), EBGANTrainer, 2e-4),
     "f-gan": ("f-gan", DCGANConfig(), FGANTrainer, 2e-4),
     "vae-gan": ("vae-gan", VAEGANConfig(), VAEGANTrainer, 3e-4),
     "aae": ("aae", AAEConfig(), AAETrainer, 2e-4),
     "mrgan": ("mode-regularized", ModeRegularizedGANConfig(), ModeRegularizedGANTrainer, 2e-4),
+    # Its codes kept on the prior's shell: the MNIST run without it collapsed (docs/zoo.md).
+    "mrgan-shell": ("mode-regularized", ModeRegularizedGANConfig(codes_on_prior_shell=True),
+                    ModeRegularizedGANTrainer, 2e-4),
 }
 # Command-line flags that set a field of the trainer's options dataclass (dest = field name).
 GENERATOR_EMA_DECAY = 0.999  # GANs ship the average of about the last 1,000 generator steps
