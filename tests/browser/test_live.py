@@ -7,12 +7,14 @@ import os
 import pytest
 import torch
 from playwright.sync_api import Page, expect
+from torch import nn
 
 from bench.browser import DRAG_IN_PAGE, page_max_difference, runtime_page, streamlit_server
 from gen_core.cache import CACHE_DIR_NAME
 from gen_core.files.checkpoint import load_model, load_model_bytes, read_header
 from gen_core.media.browser_decoder import export_decoder
 from gen_core.media.onnx_decoder import export_onnx_decoder
+from gen_core.models.registry import build_model
 from tests.app_support import GAN, ROOT, VAE
 from tests.test_onnx_battery import BATTERY, export_bytes, randomized
 from ui.catalog import CHECKPOINTS_ENV
@@ -24,12 +26,15 @@ SHIPPED = sorted((ROOT / "checkpoints").glob("*.safetensors"))
 
 
 def one_per_architecture(paths: list) -> list:
-    """The first file of each family and configuration: files that differ only in their weights
-    (the same network on MNIST and on Fashion-MNIST) export and run alike."""
+    """The first file of each decoder network: files whose decoders differ only in their weights
+    (the same network on MNIST and on Fashion-MNIST, or beside another encoder) export and run
+    alike. The network is read from the card and built on the meta device, so no weights load."""
     chosen = {}
     for path in paths:
         card = read_header(path)[0]
-        chosen.setdefault((card.family, repr(card.config)), path)
+        with torch.device("meta"):
+            model = build_model(card.family, dict(card.config))
+        chosen.setdefault(repr(nn.Sequential(*model.decoder_layers())), path)
     return list(chosen.values())
 
 
