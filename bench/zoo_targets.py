@@ -172,7 +172,7 @@ def _covers_as_many_modes_as_the_dcgan(models: list[Model]) -> Callable[[Model],
             return m.family == "dcgan" and m.dataset == regularized.dataset and MODE_SCORE in m.metrics
         dcgan = (best(FD, lambda m: same_data(m) and m.budget == regularized.budget)(models)
                  or best(FD, same_data)(models))
-        if dcgan is None or MODE_SCORE not in dcgan.metrics or MODE_SCORE not in regularized.metrics:
+        if dcgan is None or MODE_SCORE not in regularized.metrics:
             return "needs both evaluated with the MODE score", False
         mode_r, mode_d = regularized.metrics[MODE_SCORE], dcgan.metrics[MODE_SCORE]
         covered_r, covered_d = _classes_covered(regularized), _classes_covered(dcgan)

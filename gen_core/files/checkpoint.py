@@ -199,7 +199,7 @@ def inspect_checkpoint(path: str | Path) -> ModelCard:
         return load_model(path).card  # small files whose graph must be read to be checked at all
     card, header = read_header(path)
     with refused_if_malformed(path):
-        model = _meta_model(path, card)
+        model = meta_model(path, card)
         _check_declared(path, model.state_dict(), header)
         check_timeline_declared(path, card.timeline, model.state_dict(), header, model.has_encoder)
         _check_description(path, model, card)
@@ -223,7 +223,7 @@ def _checkpoint_model(where: Path, data: bytes, snapshot: int | None = None) -> 
     ``snapshot``: the timeline's weights at that index in place of the file's own."""
     header = _parse_header(where, data, len(data))
     card = ModelCard.parse(where, _parse_metadata(where, header.pop("__metadata__", None), header))
-    model = _meta_model(where, card)
+    model = meta_model(where, card)
     expected = model.state_dict()
     _check_declared(where, expected, header)
     check_timeline_declared(where, card.timeline, expected, header, model.has_encoder)
@@ -279,7 +279,7 @@ def assign_weights(where: Path, model: nn.Module, tensors: dict[str, torch.Tenso
         raise CheckpointError(where, f"the architecture has tensors no file can hold: {leftover}")
 
 
-def _meta_model(where: Path, card: ModelCard) -> GenerativeModel:
+def meta_model(where: Path, card: ModelCard) -> GenerativeModel:
     """The architecture the card describes, on the ``meta`` device (shapes, no memory), refused
     where decoding one picture would cost more than ``decode_cost``'s caps."""
     problem = image_caps_problem(card.image_shape, len(card.latent_spec))

@@ -207,6 +207,11 @@ class DCGAN(GenerativeModel):
     def decoder_layers(self) -> list[nn.Module]:
         return [*self.input_layers(), *self.generator.net, ScaleShift(0.5, 0.5)]  # tanh -> [0, 1]
 
+    @property
+    def discriminator_hidden(self) -> int:
+        """Width of the discriminator's dense layer after its conv body; 0 for none."""
+        return 0
+
     def build_discriminator(self, minibatch_discrimination: bool = False) -> Discriminator:
         return Discriminator(self.config, self.discriminator_norm, self.spectral_discriminator,
-                             minibatch_discrimination)
+                             minibatch_discrimination, self.discriminator_hidden)

@@ -13,7 +13,7 @@ import torch
 from torch import nn
 
 from gen_core.models.base import LatentDim, OneHotColumn
-from gen_core.models.dcgan import DCGAN, Discriminator
+from gen_core.models.dcgan import DCGAN
 from gen_core.models.registry import register
 
 
@@ -97,9 +97,9 @@ class InfoGAN(DCGAN):
     def input_layers(self) -> list[nn.Module]:
         return [OneHotColumn(0, self.config.categories)]
 
-    def build_discriminator(self, minibatch_discrimination: bool = False) -> Discriminator:
-        return Discriminator(self.config, self.discriminator_norm, self.spectral_discriminator,
-                             minibatch_discrimination, self.config.discriminator_hidden)
+    @property
+    def discriminator_hidden(self) -> int:
+        return self.config.discriminator_hidden
 
     def build_q_head(self, in_features: int) -> QHead:
         return QHead(in_features, self.config.categories, self.config.continuous_codes)

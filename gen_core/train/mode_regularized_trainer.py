@@ -69,9 +69,9 @@ class ModeRegularizedGANTrainer(Trainer):
 
     def setup(self) -> None:
         self.disc = self.model.build_discriminator().to(self.ctx.device)
-        diffusion = self.options.manifold_diffusion
-        self.diffusion_disc = self.model.build_discriminator().to(self.ctx.device) if diffusion else None
-        broadcast_weights([self.model, self.disc, *([self.diffusion_disc] if diffusion else [])], self.ctx)
+        self.diffusion_disc = (self.model.build_discriminator().to(self.ctx.device)
+                               if self.options.manifold_diffusion else None)
+        broadcast_weights([self.model, *self.training_modules().values()], self.ctx)
         self.encoder_params = [*self.model.encoder.parameters(), *self.model.to_code.parameters()]
         self.generator_params = list(self.model.generator.parameters())
         rates, betas = self.learning_rates(), (0.5, 0.999)

@@ -11,10 +11,9 @@ from torch import nn
 
 from bench.browser import DRAG_IN_PAGE, page_max_difference, runtime_page, streamlit_server
 from gen_core.cache import CACHE_DIR_NAME
-from gen_core.files.checkpoint import load_model, load_model_bytes, read_header
+from gen_core.files.checkpoint import load_model, load_model_bytes, meta_model, read_header
 from gen_core.media.browser_decoder import export_decoder
 from gen_core.media.onnx_decoder import export_onnx_decoder
-from gen_core.models.registry import build_model
 from tests.app_support import GAN, ROOT, VAE
 from tests.test_onnx_battery import BATTERY, export_bytes, randomized
 from ui.catalog import CHECKPOINTS_ENV
@@ -31,9 +30,7 @@ def one_per_architecture(paths: list) -> list:
     alike. The network is read from the card and built on the meta device, so no weights load."""
     chosen = {}
     for path in paths:
-        card = read_header(path)[0]
-        with torch.device("meta"):
-            model = build_model(card.family, dict(card.config))
+        model = meta_model(path, read_header(path)[0])
         chosen.setdefault(repr(nn.Sequential(*model.decoder_layers())), path)
     return list(chosen.values())
 
