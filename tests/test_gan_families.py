@@ -168,3 +168,33 @@ def test_infogan_discriminator_hidden_layer_feeds_both_heads(tmp_path, digits):
     assert all(math.isfinite(v) for v in losses.values()) and "info_d" in losses
     with pytest.raises(ValueError, match="discriminator_hidden"):
         dataclasses.replace(config, discriminator_hidden=-1)
+
+
+def test_infogan_generator_hidden_layer_and_uniform_noise_survive_file_and_export(tmp_path):
+    import dataclasses
+
+    from gen_core.files.checkpoint import load_model, save_model
+    from gen_core.media.browser_decoder import export_decoder
+    from gen_core.models.registry import build_model
+    from tests.test_export import run_export
+
+    config = dataclasses.replace(tiny_model("infogan").config, generator_hidden=8, uniform_noise=True)
+    torch.manual_seed(0)
+    model = build_model("infogan", config)
+    dense, norm = model.generator.net[0], model.generator.net[1]
+    assert (dense.in_features, dense.out_features) == (model.generator_width, 8)
+    assert isinstance(norm, nn.BatchNorm1d) and model.generator.net[3].in_features == 8
+    norm.running_mean.uniform_(-1, 1)  # statistics that are not the identity, so folding is tested
+    norm.running_var.uniform_(0.5, 2)
+    model.eval()
+    z = model.sample_latent(400, torch.Generator().manual_seed(1))
+    noise = model.split_latent(z)[2]
+    assert noise.abs().max() <= 1 and noise.std() < 0.7  # U(-1, 1) has std 0.577; N(0, 1) has 1
+    loaded = load_model(save_model(model, tmp_path / "g.safetensors", dataset={"name": "digits"}))
+    assert loaded.config == config
+    with torch.no_grad():
+        images = model.decode(z[:6])
+        assert torch.equal(loaded.decode(z[:6]), images)
+        assert (run_export(export_decoder(loaded), z[:6]) - images).abs().max().item() < 1e-5
+    with pytest.raises(ValueError, match="generator_hidden"):
+        dataclasses.replace(config, generator_hidden=-1)

@@ -40,16 +40,22 @@ class Generator(nn.Module):
 
     A dense layer to ``ngf * 2^stages`` channels on the base grid of ``conv_stages``, then one
     transposed convolution per stage, each doubling the side and halving the channels, the last
-    to C (two stages: 4 ngf -> 2 ngf -> C, H/4 -> H/2 -> H).
+    to C (two stages: 4 ngf -> 2 ngf -> C, H/4 -> H/2 -> H). ``hidden`` puts a dense layer of
+    that width (batch norm, ReLU) before the first.
     """
 
-    def __init__(self, cfg: DCGANConfig, in_features: int | None = None) -> None:
+    def __init__(self, cfg: DCGANConfig, in_features: int | None = None, hidden: int = 0) -> None:
         super().__init__()
         c = cfg.image_shape[0]
         stages = conv_stages(cfg.image_shape)
         widths = stages.widths(2 * cfg.ngf)  # channels of the hidden stages, from the picture inwards
-        layers = [
-            nn.Linear(in_features or cfg.latent_dim, widths[-1] * stages.base_pixels, bias=False),
+        in_features = in_features or cfg.latent_dim
+        layers = []
+        if hidden:  # a dense layer before the grid, as InfoGAN's generator has (Chen et al. C.1)
+            layers += [nn.Linear(in_features, hidden, bias=False), nn.BatchNorm1d(hidden), nn.ReLU(True)]
+            in_features = hidden
+        layers += [
+            nn.Linear(in_features, widths[-1] * stages.base_pixels, bias=False),
             nn.Unflatten(1, (widths[-1], stages.base_height, stages.base_width)),
             nn.BatchNorm2d(widths[-1]), nn.ReLU(True),  # (ngf * 2^stages) x base grid
         ]
@@ -181,7 +187,7 @@ class DCGAN(GenerativeModel):
 
     def __init__(self, config: DCGANConfig) -> None:
         super().__init__(config)
-        self.generator = Generator(config, self.generator_width)
+        self.generator = Generator(config, self.generator_width, self.generator_hidden)
         self.generator.apply(init_dcgan_weights)
 
     @property
@@ -206,6 +212,11 @@ class DCGAN(GenerativeModel):
 
     def decoder_layers(self) -> list[nn.Module]:
         return [*self.input_layers(), *self.generator.net, ScaleShift(0.5, 0.5)]  # tanh -> [0, 1]
+
+    @property
+    def generator_hidden(self) -> int:
+        """Width of the generator's dense layer before its first grid; 0 for none."""
+        return 0
 
     @property
     def discriminator_hidden(self) -> int:

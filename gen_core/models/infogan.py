@@ -1,7 +1,8 @@
 """InfoGAN (Chen et al. 2016): a GAN whose latent holds named codes it must keep recoverable.
 
 The latent ``z`` ``[B, D]`` is laid out as the UI shows it: column 0 is the categorical code (a
-class index as a float), then ``continuous_codes`` uniform codes in [-1, 1], then Gaussian noise.
+class index as a float), then ``continuous_codes`` uniform codes in [-1, 1], then noise (Gaussian,
+or uniform in [-1, 1] with ``uniform_noise``).
 The generator sees the category one-hot, so its input is ``categories - 1`` columns wider.
 """
 
@@ -29,12 +30,19 @@ class InfoGANConfig:
     # Width of a dense layer between the discriminator's conv body and its two heads (D's score
     # and Q); 0 for none. Chen et al.'s MNIST discriminator has one of 1024 (appendix C.1).
     discriminator_hidden: int = 0
+    # Width of a dense layer before the generator's first grid; 0 for none. Chen et al.'s MNIST
+    # generator has one of 1024.
+    generator_hidden: int = 0
+    # Noise uniform in [-1, 1] instead of N(0, 1), as in Chen et al.'s code: its spread is then
+    # closer to the one-hot category's, beside which 62 Gaussian columns are loud.
+    uniform_noise: bool = False
     image_shape: tuple[int, int, int] = (1, 28, 28)
 
     def __post_init__(self) -> None:
-        if self.categories < 2 or self.continuous_codes < 0 or self.discriminator_hidden < 0:
+        if (self.categories < 2 or self.continuous_codes < 0 or self.discriminator_hidden < 0
+                or self.generator_hidden < 0):
             raise ValueError("InfoGAN needs categories >= 2, continuous_codes >= 0 and "
-                             "discriminator_hidden >= 0")
+                             "discriminator_hidden, generator_hidden >= 0")
         if self.latent_dim < 1 + self.continuous_codes:
             raise ValueError(f"InfoGAN latent_dim {self.latent_dim} cannot hold the category and "
                              f"{self.continuous_codes} continuous codes")
@@ -81,7 +89,8 @@ class InfoGAN(DCGAN):
         classes = tuple(str(i) for i in range(cfg.categories))
         category = LatentDim("category", "categorical", 0.0, float(cfg.categories - 1), classes)
         codes = [LatentDim(f"code {i + 1}", "uniform", -1.0, 1.0) for i in range(cfg.continuous_codes)]
-        noise = [LatentDim(f"z{i}") for i in range(cfg.noise_dim)]
+        noise_kind = ("uniform", -1.0, 1.0) if cfg.uniform_noise else ("gaussian",)
+        noise = [LatentDim(f"z{i}", *noise_kind) for i in range(cfg.noise_dim)]
         return [category, *codes, *noise]
 
     def split_latent(self, z: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
@@ -96,6 +105,10 @@ class InfoGAN(DCGAN):
 
     def input_layers(self) -> list[nn.Module]:
         return [OneHotColumn(0, self.config.categories)]
+
+    @property
+    def generator_hidden(self) -> int:
+        return self.config.generator_hidden
 
     @property
     def discriminator_hidden(self) -> int:

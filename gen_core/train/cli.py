@@ -48,8 +48,14 @@ PRESETS: dict[str, tuple[str, object, type[Trainer], float]] = {
     "wgan-gp": ("wgan-gp", DCGANConfig(), WGANGPTrainer, 1e-4),
     "sngan": ("sngan", DCGANConfig(), GANTrainer, 2e-4),
     "infogan": ("infogan", InfoGANConfig(), InfoGANTrainer, 2e-4),
-    # Chen et al.'s MNIST discriminator (appendix C.1): 64 channels first, a dense layer of 1024.
-    "infogan-paper": ("infogan", InfoGANConfig(ndf=64, discriminator_hidden=1024), InfoGANTrainer, 2e-4),
+    # Chen et al.'s MNIST networks (appendix C.1) and their code's noise, whole and in halves:
+    # D with 64 channels first and a dense layer of 1024 that Q shares; G with a dense layer of
+    # 1024 first, fed noise uniform in [-1, 1].
+    "infogan-paper": ("infogan", InfoGANConfig(ndf=64, discriminator_hidden=1024, generator_hidden=1024,
+                                               uniform_noise=True), InfoGANTrainer, 2e-4),
+    "infogan-paper-d": ("infogan", InfoGANConfig(ndf=64, discriminator_hidden=1024), InfoGANTrainer, 2e-4),
+    "infogan-paper-g": ("infogan", InfoGANConfig(generator_hidden=1024, uniform_noise=True),
+                        InfoGANTrainer, 2e-4),
     "ebgan": ("ebgan", DCGANConfig(), EBGANTrainer, 2e-4),
     "f-gan": ("f-gan", DCGANConfig(), FGANTrainer, 2e-4),
     "vae-gan": ("vae-gan", VAEGANConfig(), VAEGANTrainer, 3e-4),
