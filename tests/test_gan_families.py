@@ -176,7 +176,7 @@ def test_infogan_generator_hidden_layer_and_uniform_noise_survive_file_and_expor
     from gen_core.files.checkpoint import load_model, save_model
     from gen_core.media.browser_decoder import export_decoder
     from gen_core.models.registry import build_model
-    from tests.test_export import run_export
+    from tests.decoder_export import run_export
 
     config = dataclasses.replace(tiny_model("infogan").config, generator_hidden=8, uniform_noise=True)
     torch.manual_seed(0)
