@@ -42,6 +42,11 @@ SAFETENSORS_DTYPES = {torch.float32: "F32", torch.float64: "F64", torch.float16:
                       torch.bfloat16: "BF16", torch.int64: "I64", torch.int32: "I32", torch.uint8: "U8",
                       torch.bool: "BOOL"}
 TORCH_DTYPES = {name: dtype for dtype, name in SAFETENSORS_DTYPES.items()}
+# A float32 weight may be stored in float16 (``save_model(half=True)``): half the file, for a
+# rounding of about 1e-3 relative, below what a picture shows. The loader widens it to float32.
+STORED_DTYPES = {torch.float32: (torch.float32, torch.float16)}
+# Smaller tensors (biases, norms) save little and stay exact.
+HALF_MIN_ELEMENTS = 2**16
 # Tensors beside the model's own: a run's training state, and the timeline's earlier weights.
 SIDE_PREFIXES = ("train.", TIMELINE_PREFIX)
 
@@ -74,7 +79,7 @@ def model_metadata(model: GenerativeModel, dataset: dict | None = None, training
 def save_model(model: GenerativeModel, path: str | Path, *, dataset: dict | None = None,
                training: dict | None = None, metrics: dict | None = None, provenance: dict | None = None,
                recipe: str | None = None, extra_tensors: dict[str, torch.Tensor] | None = None,
-               timeline: list[dict] | None = None) -> Path:
+               timeline: list[dict] | None = None, half: bool = False) -> Path:
     """Write ``model`` and its card to one ``.safetensors`` file; returns the path.
 
     The card is parsed before anything is written, so a file this writes always opens again (a
@@ -89,9 +94,32 @@ def save_model(model: GenerativeModel, path: str | Path, *, dataset: dict | None
     ModelCard.parse(path, meta)
     path.parent.mkdir(parents=True, exist_ok=True)
     tensors = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
+    for name in half_stored_names(model) if half else ():
+        tensors[name] = tensors[name].half()
     for name, tensor in (extra_tensors or {}).items():
         tensors[name] = tensor.detach().cpu().contiguous()
     return write_safetensors(path, tensors, METADATA_KEY, meta)
+
+
+def half_stored_names(model: nn.Module) -> list[str]:
+    """The weights ``save_model(half=True)`` stores in float16: float32 parameters of at least
+    ``HALF_MIN_ELEMENTS`` values, all within float16's range."""
+    limit = torch.finfo(torch.float16).max
+    return [name for name, weight in model.named_parameters()
+            if weight.dtype == torch.float32 and weight.numel() >= HALF_MIN_ELEMENTS
+            and bool(weight.detach().abs().max() <= limit)]
+
+
+@torch.no_grad()
+def round_to_half(model: nn.Module) -> list[str]:
+    """Round the weights ``half_stored_names`` picks to float16's values, in place (they stay
+    float32 tensors): the model then computes what the file ``save_model(half=True)`` writes will.
+    Returns their names."""
+    names = half_stored_names(model)
+    weights = dict(model.named_parameters())
+    for name in names:
+        weights[name].copy_(weights[name].half())
+    return names
 
 
 def write_safetensors(path: Path, tensors: dict[str, torch.Tensor], key: str, meta: dict) -> Path:
@@ -256,10 +284,8 @@ def read_selected(where: Path, data: bytes, header: dict, names: list[str]) -> d
         if dtype is None or not (isinstance(shape, list) and all(
                 isinstance(n, int) and not isinstance(n, bool) and n >= 0 for n in shape)):
             raise CheckpointError(where, f"tensor {name[:80]!r} has an unknown dtype or a malformed shape")
+        _check_data_size(where, name, entry, dtype)
         low, high = entry["data_offsets"]
-        if high - low != math.prod(shape) * dtype.itemsize:
-            raise CheckpointError(where, f"tensor {name[:80]!r}: its data is {high - low} bytes, its "
-                                  f"shape and dtype need {math.prod(shape) * dtype.itemsize}")
         raw = bytearray(data[start + low:start + high])
         flat = torch.frombuffer(raw, dtype=dtype) if raw else torch.empty(0, dtype=dtype)
         tensors[name] = flat.reshape(shape)
@@ -268,12 +294,13 @@ def read_selected(where: Path, data: bytes, header: dict, names: list[str]) -> d
 
 def assign_weights(where: Path, model: nn.Module, tensors: dict[str, torch.Tensor]) -> None:
     """Put checked ``tensors`` in place of the ``meta`` tensors of ``model``, built on the meta
-    device; a tensor the file cannot hold is a ``CheckpointError``.
+    device, each in the model's dtype; a tensor the file cannot hold is a ``CheckpointError``.
 
     ``assign=True`` needs no second allocation and no ``to_empty``, whose meta path imports torch's
     symbolic-shape machinery (sympy, about 30 MiB) on first use.
     """
-    model.load_state_dict({k: tensors[k] for k in model.state_dict()}, assign=True)
+    model.load_state_dict({k: tensors[k].to(ref.dtype) for k, ref in model.state_dict().items()},
+                          assign=True)  # widens a weight stored in float16 (STORED_DTYPES)
     leftover = [name for name, t in [*model.named_parameters(), *model.named_buffers()] if t.is_meta]
     if leftover:
         raise CheckpointError(where, f"the architecture has tensors no file can hold: {leftover}")
@@ -310,9 +337,21 @@ def _check_declared(where: Path, expected: dict[str, torch.Tensor], header: dict
             shown = tuple(shape) if isinstance(shape, list) else shape
             raise CheckpointError(where, f"tensor {name!r} has shape {shown}, "
                                   f"the config needs {tuple(ref.shape)}")
-        if entry.get("dtype") != SAFETENSORS_DTYPES.get(ref.dtype):
+        allowed = [SAFETENSORS_DTYPES[dtype] for dtype in STORED_DTYPES.get(ref.dtype, (ref.dtype,))]
+        if entry.get("dtype") not in allowed:
             raise CheckpointError(where, f"tensor {name!r} has dtype {entry.get('dtype')}, "
-                                  f"expected {SAFETENSORS_DTYPES.get(ref.dtype)}")
+                                  f"expected {' or '.join(allowed)}")
+        _check_data_size(where, name, entry, TORCH_DTYPES[entry["dtype"]])
+
+
+def _check_data_size(where: Path, name: str, entry: dict, dtype: torch.dtype) -> None:
+    """A header entry's data (its ``data_offsets``, checked by ``_parse_header``) is the size its
+    shape and ``dtype`` need."""
+    low, high = entry["data_offsets"]
+    need = math.prod(entry["shape"]) * dtype.itemsize
+    if high - low != need:
+        raise CheckpointError(where, f"tensor {name[:80]!r}: its data is {high - low} bytes, its "
+                              f"shape and dtype need {need}")
 
 
 def _refuse_pickle_suffix(path: Path, data: bytes | None = None) -> None:
@@ -428,8 +467,10 @@ def check_tensors(path: Path, expected: dict[str, torch.Tensor],
         if tensor.shape != ref.shape:
             raise CheckpointError(path, f"tensor {name!r} has shape {tuple(tensor.shape)}, "
                                   f"the config needs {tuple(ref.shape)}")
-        if tensor.dtype != ref.dtype:
-            raise CheckpointError(path, f"tensor {name!r} has dtype {tensor.dtype}, expected {ref.dtype}")
+        allowed = STORED_DTYPES.get(ref.dtype, (ref.dtype,))
+        if tensor.dtype not in allowed:
+            raise CheckpointError(path, f"tensor {name!r} has dtype {tensor.dtype}, "
+                                  f"expected {' or '.join(map(str, allowed))}")
         if tensor.is_floating_point() and not torch.isfinite(tensor).all():
             raise CheckpointError(path, f"tensor {name!r} holds non-finite values (NaN or inf)")
 

@@ -63,6 +63,8 @@ class RunArgs:
                                                      "file; beyond it the timeline is thinned evenly "
                                                      "(default: the model's own size, so the file at most "
                                                      "doubles)", kind=float)
+    half_weights: bool = option(False, "store the model file's large weights in float16, rounded before its "
+                                       "metrics are measured: half the file (the loader widens them)")
     dry_run: bool = option(False, "a few small steps on a few images: checks that a run works")
     recipe: Path | None = option(None, "a recipe file (recipes/NAME.toml): the keys and stages that made a "
                                        "shipped checkpoint; flags given here override it", kind=Path)
