@@ -17,7 +17,7 @@ SHIPPED = model_files(ROOT / "checkpoints")
 
 @pytest.mark.parametrize("path", SHIPPED, ids=lambda p: p.stem)
 def test_each_shipped_checkpoint_names_a_recipe_that_agrees_with_its_card(path):
-    card = read_header(path)[0]
+    card, header = read_header(path)
     recipe = load_recipe(ROOT / "recipes" / f"{card.recipe}.toml")
     family, config, _, preset_lr = PRESETS[recipe.values["model"]]
     assert card.recipe == path.stem and recipe.values["out"] == Path("checkpoints") / path.name
@@ -30,6 +30,8 @@ def test_each_shipped_checkpoint_names_a_recipe_that_agrees_with_its_card(path):
     last = {**recipe.values, **recipe.stages[-1]}  # the options of the stage that ended the run
     options = {k: v for k, v in last.items() if k in card.training.options}
     assert options == {k: card.training.options[k] for k in options}
+    halved = any(entry["dtype"] == "F16" for name, entry in header.items() if not name.startswith("timeline."))
+    assert recipe.values.get("half_weights", False) == halved
 
 
 def test_a_recipe_runs_its_stages_in_order_and_the_card_names_it(tmp_path):
