@@ -19,7 +19,7 @@ from gen_core.maps.projection import (
 )
 from gen_core.media.downloads import map_csv, npy_bytes
 from gen_core.models import GenerativeModel
-from ui.cached import latent_map_data, projection, server_has_images
+from ui.cached import READ_CLASSES, labelled_map_data, latent_map_data, projection, server_has_images
 from ui.catalog import artifact_cache, get_model
 from ui.decode_path import decode_path
 from ui.full_map_view import chosen_full_map
@@ -107,10 +107,10 @@ def map_view(stem: str) -> None:
     model = get_model(stem)
     if model.has_encoder and not server_has_images(stem):
         probe_upload_section(model.card.dataset, model.image_shape)
-    data = latent_map_data(stem)
+    data, read = labelled_map_data(stem)
     full = chosen_full_map(stem, model)
     if full is not None:  # the whole dataset, projected once in the background with UMAP's defaults
-        data = full_map.as_map_data(full, data.class_names, model.card.dataset)
+        data, read = full_map.as_map_data(full, latent_map_data(stem).class_names, model.card.dataset), False
         params, coords = ProjectionParams(), full["coords"]
     else:
         params = projection_controls(stem, data)
@@ -130,6 +130,7 @@ def map_view(stem: str) -> None:
               "PCA" if params.method == "pca" else "PCA (too few points for UMAP)")
     st.caption(f"{method} of {data.source}"
                + (" (posterior means)" if model.has_encoder else "")
+               + (f", {READ_CLASSES}" if read else "")
                + ". Stars (the latent set on Explore, your image) sit among their nearest mapped neighbours.")
     path = decode_path(stem)
     mode = st.segmented_control("Map", [SELECT, WALK], default=SELECT, key=f"map_mode_{stem}",

@@ -30,7 +30,8 @@ def test_each_shipped_checkpoint_names_a_recipe_that_agrees_with_its_card(path):
     last = {**recipe.values, **recipe.stages[-1]}  # the options of the stage that ended the run
     options = {k: v for k, v in last.items() if k in card.training.options}
     assert options == {k: card.training.options[k] for k in options}
-    halved = any(entry["dtype"] == "F16" for name, entry in header.items() if not name.startswith("timeline."))
+    halved = any(entry["dtype"] == "F16" for name, entry in header.items()
+                 if not name.startswith("timeline."))
     assert recipe.values.get("half_weights", False) == halved
 
 

@@ -25,6 +25,8 @@ from ui.probe_upload import uploaded_probe_set
 from ui.upload_space import artifact_folder
 
 KL_IMAGES = 3000
+# What a map's caption adds where ``labelled_map_data`` read its points' classes.
+READ_CLASSES = "coloured by what the dataset's classifier reads in each one's picture"
 
 
 def _hash(stem: str) -> str:
@@ -160,6 +162,23 @@ def map_classes(stem: str) -> np.ndarray | None:
     if data.images is not None and bool((data.labels >= 0).all()):
         return data.labels.numpy()
     return _class_readings(stem, _hash(stem), _probe_key(stem))
+
+
+def labelled_map_data(stem: str) -> tuple[MapData, bool]:
+    """``latent_map_data`` with a class for every point, and whether the classes were read: its
+    images' labels where all are known, else (sampled latents, unlabelled uploads) what the
+    dataset's classifier reads in each point's decoded picture, named "reads as NAME"; unchanged
+    without a classifier for the dataset."""
+    data = latent_map_data(stem)
+    readings = None if bool((data.labels >= 0).all()) else map_classes(stem)
+    if readings is None:
+        return data, False
+    found = probe(stem)
+    names = data.class_names or (found.data.class_names if found else ())
+    count = int(readings.max(initial=-1)) + 1
+    names = names if len(names) >= count else tuple(str(c) for c in range(count))
+    return dataclasses.replace(data, labels=torch.from_numpy(readings),
+                               class_names=tuple(f"reads as {name}" for name in names)), True
 
 
 @st.cache_data(show_spinner="Reading each point's class with the dataset's classifier…", max_entries=16)

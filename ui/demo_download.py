@@ -7,7 +7,7 @@ from __future__ import annotations
 import streamlit as st
 
 from gen_core.maps.projection import ProjectionParams, has_cached_projection
-from ui.cached import latent_map_data, projection
+from ui.cached import READ_CLASSES, labelled_map_data, projection
 from ui.catalog import artifact_cache, get_model
 from ui.decode_path import decoder_file
 from ui.presenter import bookmarks
@@ -29,10 +29,11 @@ def demo_views(stem: str, view: View) -> list[tuple[str, list[float]]]:
 
 def demo_map(stem: str) -> DemoMap:
     """The Latent Map's points (UMAP where its fit is cached, else PCA) with their latents."""
-    data = latent_map_data(stem)
+    data, read = labelled_map_data(stem)
     umap = ProjectionParams("umap")
     params = umap if has_cached_projection(artifact_cache(stem), data, umap) else ProjectionParams("pca")
-    return DemoMap(f"{params.method.upper()} of {data.source}", projection(stem, params),
+    coloured = f", {READ_CLASSES}" if read else ""
+    return DemoMap(f"{params.method.upper()} of {data.source}{coloured}", projection(stem, params),
                    data.labels.numpy(), data.latents.numpy(), tuple(data.class_names))
 
 

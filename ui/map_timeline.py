@@ -20,7 +20,7 @@ from gen_core.maps.timeline import (
     timeline_points_kind,
 )
 from gen_core.models import GenerativeModel
-from ui.cached import dataset_classifier, dataset_name, latent_map_data, map_cache, map_classes, probe
+from ui.cached import dataset_classifier, dataset_name, labelled_map_data, latent_map_data, map_cache
 from ui.catalog import model_ref
 from ui.map_figure import map_figure
 from ui.page import guarded
@@ -51,7 +51,8 @@ def map_timeline(stem: str, model: GenerativeModel) -> None:
                "turned and mirrored onto the finished model's layout (Procrustes) and drawn at its size, so "
                "a point moves only as training moved it.")
     index = snapshot_slider(stem, model, "Where in its training the model maps the points below.")
-    labels, names = point_classes(stem)
+    labelled = labelled_map_data(stem)[0]
+    labels, names = labelled.labels.numpy(), labelled.class_names
     ranges = axis_ranges(layouts)
     chart, drawn = st.empty(), itertools.count()
 
@@ -79,18 +80,6 @@ def _layouts(stem: str, identity: str, fingerprint: str, count: int) -> np.ndarr
     kind = timeline_cache_kind(data, what, TIMELINE_PARAMS)
     return cached_timeline_layouts(map_cache(stem), kind, count, data, lambda i: snapshot_model(stem, i),
                                    classifier, TIMELINE_PARAMS)
-
-
-def point_classes(stem: str) -> tuple[np.ndarray, tuple[str, ...]]:
-    """Each point's class ``[N]`` (its image's label, or what the classifier reads in a sampled
-    latent's finished picture; -1 unknown) and the class names."""
-    data = latent_map_data(stem)
-    classes = map_classes(stem)
-    labels = classes if classes is not None else data.labels.numpy()
-    found = probe(stem)
-    names = data.class_names or (found.data.class_names if found else ())
-    count = int(labels.max(initial=-1)) + 1
-    return labels, names if len(names) >= count else tuple(str(c) for c in range(count))
 
 
 def axis_ranges(layouts: np.ndarray) -> tuple[list[float], list[float]]:
