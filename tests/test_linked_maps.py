@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import numpy as np
 import pytest
 import torch
 
 from gen_core.cache import SAFE_PART, ArtifactCache
+from gen_core.files.atomic import write_npz
 from gen_core.maps.linked import (
     BY_CLASS,
     BY_IMAGE,
     align_onto,
     cached_alignment,
+    cached_class_readings,
     class_readings,
     displacement,
     linked_cache_kind,
@@ -99,14 +103,40 @@ def test_the_aligned_layout_is_cached_under_both_identities(tmp_path):
     np.testing.assert_array_equal(first, again)
 
 
+class IdentityDecoder:
+    def decode(self, z):
+        return z[:, :, None, None]
+
+
+class ArgmaxReader:
+    """Reads the brightest pixel's index as the class, counting its calls."""
+
+    config = SimpleNamespace(num_classes=3)
+    calls = 0
+
+    def embed(self, images):
+        self.calls += 1
+        return images.flatten(1), images.flatten(1).argmax(1)
+
+
 def test_class_readings_decode_and_classify_each_latent():
-    class Model:
-        def decode(self, z):
-            return z[:, :, None, None]
-
-    class Reader:
-        def embed(self, images):
-            return images.flatten(1), images.flatten(1).argmax(1)
-
     latents = torch.eye(3)[[2, 0, 1, 1]]
-    assert class_readings(Model(), latents, Reader()).tolist() == [2, 0, 1, 1]
+    assert class_readings(IdentityDecoder(), latents, ArgmaxReader()).tolist() == [2, 0, 1, 1]
+
+
+def test_class_readings_are_kept_on_disk_per_classifier_and_a_bad_entry_is_read_again(tmp_path):
+    cache, latents = ArtifactCache(tmp_path / "cache", "b" * 64), torch.eye(3)[[2, 0, 1, 1]]
+    classifier_file = tmp_path / "reader.safetensors"
+    classifier_file.write_bytes(b"one")
+    reader = ArgmaxReader()
+    first = cached_class_readings(cache, IdentityDecoder(), latents, "samples-s0-n4", reader, classifier_file)
+    again = cached_class_readings(cache, IdentityDecoder(), latents, "samples-s0-n4", reader, classifier_file)
+    assert first.tolist() == again.tolist() == [2, 0, 1, 1] and reader.calls == 1  # read back from disk
+    (entry,) = (tmp_path / "cache").iterdir()
+
+    write_npz(entry, classes=np.array([0, 7, 1, 1], dtype=np.int16))  # a class the reader has not
+    assert cached_class_readings(cache, IdentityDecoder(), latents, "samples-s0-n4", reader,
+                                 classifier_file).tolist() == [2, 0, 1, 1] and reader.calls == 2
+    classifier_file.write_bytes(b"retrained")  # another classifier: its own entry
+    cached_class_readings(cache, IdentityDecoder(), latents, "samples-s0-n4", reader, classifier_file)
+    assert reader.calls == 3 and len(list((tmp_path / "cache").iterdir())) == 2

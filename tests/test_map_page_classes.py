@@ -4,6 +4,7 @@ coloured by what the dataset's classifier reads in its picture, through streamli
 from __future__ import annotations
 
 import json
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -28,6 +29,8 @@ pytestmark = pytest.mark.usefixtures("checkpoint_env")
 class PixelSumReader:
     """A stand-in for the dataset's classifier whose class is a function of the picture's pixels,
     so even an untrained GAN's similar pictures read as several classes."""
+
+    config = SimpleNamespace(num_classes=10)
 
     def embed(self, images: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         return images.flatten(1), (images.flatten(1).sum(1) * 1000).long() % 10

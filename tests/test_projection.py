@@ -8,8 +8,10 @@ import torch
 
 from gen_core.cache import ArtifactCache, content_hash, preview_grid
 from gen_core.data import load_eval_images
+from gen_core.eval.classifier import load_classifier
 from gen_core.files.checkpoint import save_model, update_metadata
 from gen_core.maps import projection
+from gen_core.maps.linked import class_readings
 from gen_core.maps.projection import (
     ProjectionParams,
     cached_projection,
@@ -114,6 +116,23 @@ def test_precompute_writes_caches_and_skips_broken_files(tmp_path, capsys):
     assert len(written) == 5 and all(p.is_file() for p in written)
     assert len(list((tmp_path / "cache").glob("*-encodings-*.npz"))) == 1  # the VAE's encodings
     assert "skipped bad.safetensors" in capsys.readouterr().out
+
+
+def test_precompute_reads_the_classes_of_unlabelled_points_only(tmp_path, capsys, monkeypatch,
+                                                                 digits_classifier_file):
+    monkeypatch.setattr(projection, "default_classifier_path", lambda dataset: digits_classifier_file)
+    gan = tiny_model("dcgan")
+    save_model(tiny_model("vae"), tmp_path / "v.safetensors", dataset={"name": "digits"})
+    save_model(gan, tmp_path / "g.safetensors", dataset={"name": "digits"})
+    written = precompute(tmp_path, [PCA])
+    (readings,) = [p for p in written if "-classes-" in p.name]  # the GAN's sampled latents only
+    assert readings.name.startswith(content_hash(tmp_path / "g.safetensors"))
+    expected = class_readings(gan, map_data(gan, None).latents, load_classifier(digits_classifier_file))
+    np.testing.assert_array_equal(np.load(readings)["classes"], expected)
+    printed = capsys.readouterr().out
+    assert "g.safetensors: preview and 1 projections of 3000 sampled latents, each point's class read" \
+        in printed
+    assert "v.safetensors: preview and 1 projections of 360 digits images\n" in printed
 
 
 def test_precompute_removes_caches_of_changed_and_deleted_checkpoints(tmp_path, capsys):

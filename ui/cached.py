@@ -15,7 +15,7 @@ from gen_core.latent.encoding import mean_kl_per_dim
 from gen_core.maps.linked import (
     Pairing,
     cached_alignment,
-    class_readings,
+    cached_class_readings,
     linked_cache_kind,
     neighbour_overlap,
 )
@@ -183,10 +183,13 @@ def labelled_map_data(stem: str) -> tuple[MapData, bool]:
 
 @st.cache_data(show_spinner="Reading each point's class with the dataset's classifier…", max_entries=16)
 def _class_readings(stem: str, file_hash: str, probe_key: str) -> np.ndarray | None:
-    classifier = dataset_classifier(dataset_name(stem))
+    dataset = dataset_name(stem)
+    classifier = dataset_classifier(dataset)
     if classifier is None:
         return None
-    return class_readings(get_model(stem), latent_map_data(stem).latents, classifier)
+    data = latent_map_data(stem)
+    return cached_class_readings(map_cache(stem), get_model(stem), data.latents, data.fingerprint, classifier,
+                                 default_classifier_path(dataset))
 
 
 def linked_overlap(stem_a: str, stem_b: str) -> np.ndarray:

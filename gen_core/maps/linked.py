@@ -16,11 +16,12 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import hashlib
+from pathlib import Path
 
 import numpy as np
 import torch
 
-from gen_core.cache import SHORT_ID, ArtifactCache
+from gen_core.cache import SHORT_ID, ArtifactCache, content_hash
 from gen_core.eval.classifier import Classifier
 from gen_core.files.atomic import read_npz, write_npz
 from gen_core.models import GenerativeModel
@@ -61,6 +62,30 @@ def class_readings(model: GenerativeModel, latents: torch.Tensor, classifier: Cl
     """The classifier's predicted class ``[N]`` of each latent ``[N, D]``'s decoded image."""
     predicted = [classifier.embed(model.decode(chunk))[1] for chunk in latents.split(DECODE_BATCH)]
     return torch.cat(predicted).numpy()
+
+
+def class_readings_file(cache: ArtifactCache, fingerprint: str, classifier_file: Path) -> Path:
+    """Where ``cached_class_readings`` keeps a map's readings by one classifier file."""
+    return cache.file(f"classes-{fingerprint}-{content_hash(classifier_file)}", "npz")
+
+
+def cached_class_readings(cache: ArtifactCache, model: GenerativeModel, latents: torch.Tensor,
+                          fingerprint: str, classifier: Classifier, classifier_file: Path) -> np.ndarray:
+    """``class_readings`` of a map's ``latents`` ``[N, D]`` (``fingerprint``: its data, as
+    ``MapData`` names it) from the model's disk cache, else read now and stored there. The entry
+    is keyed by the classifier file's bytes too, so a retrained classifier never meets stale
+    readings; one holding anything but ``N`` known classes is read again."""
+    path = class_readings_file(cache, fingerprint, classifier_file)
+    stored = read_npz(path, "classes")
+    if stored is not None:
+        classes = stored["classes"].astype(np.int64)
+        known = (classes >= 0) & (classes < classifier.config.num_classes)
+        if classes.shape == (len(latents),) and known.all():
+            return classes
+    classes = class_readings(model, latents, classifier)
+    with contextlib.suppress(OSError):  # read-only checkout: read again in a new process
+        write_npz(path, classes=classes.astype(np.int16))
+    return classes
 
 
 def linked_points(chosen: list[int], pairing: Pairing, from_a: bool = True) -> list[int]:

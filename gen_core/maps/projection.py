@@ -25,9 +25,11 @@ import torch
 
 from gen_core.cache import ArtifactCache, preview_grid, stale_cache_files
 from gen_core.data import DataError, ImageData, probe_set
+from gen_core.eval.classifier import default_classifier_path, load_classifier
 from gen_core.files.atomic import read_npz, write_npz
 from gen_core.files.checkpoint import CheckpointError, load_model, model_files
 from gen_core.latent.encoding import encode_means
+from gen_core.maps.linked import cached_class_readings, class_readings_file
 from gen_core.models import GenerativeModel
 
 MAP_POINTS = 3000
@@ -218,7 +220,14 @@ def precompute(folder: Path, params: list[ProjectionParams]) -> list[Path]:
         for p in params:
             cached_projection(cache, data, p)
             written.append(projection_cache_file(cache, data, p))
-        print(f"{checkpoint.name}: preview and {len(params)} projections of {data.source}")
+        read = ""
+        classifier_file = default_classifier_path(model.card.dataset)
+        if not bool((data.labels >= 0).all()) and classifier_file.is_file():  # colours of unlabelled points
+            classifier = load_classifier(classifier_file)
+            cached_class_readings(cache, model, data.latents, data.fingerprint, classifier, classifier_file)
+            written.append(class_readings_file(cache, data.fingerprint, classifier_file))
+            read = ", each point's class read"
+        print(f"{checkpoint.name}: preview and {len(params)} projections of {data.source}{read}")
     return written
 
 
