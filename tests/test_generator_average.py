@@ -87,3 +87,13 @@ def test_ema_is_on_by_default_for_gans_and_off_with_zero(tmp_path):
     plain = _train(tmp_path, "plain", "--ema-decay", "0", "--gan-loss", "hinge")
     training = load_model(plain).card.training.record
     assert training["ema_decay"] is None and training["options"]["gan_loss"] == "hinge"
+
+
+def test_the_average_never_changes_what_the_generator_learns(tmp_path):
+    """A run with the average and one without train the same live weights, so a recipe with
+    ``ema_decay = 0`` makes the live weights of a run that kept an average."""
+    _train(tmp_path, "ema", "--ema-decay", "0.9")
+    live = read_checkpoint(tmp_path / "ema" / "state.safetensors")[1]
+    plain = read_checkpoint(_train(tmp_path, "plain", "--ema-decay", "0"))[1]
+    names = [k for k in plain if k.startswith("generator.")]
+    assert names and all(torch.equal(live[k], plain[k]) for k in names)
