@@ -107,12 +107,12 @@ def map_view(stem: str) -> None:
     model = get_model(stem)
     if model.has_encoder and not server_has_images(stem):
         probe_upload_section(model.card.dataset, model.image_shape)
-    data, read = labelled_map_data(stem)
     full = chosen_full_map(stem, model)
     if full is not None:  # the whole dataset, projected once in the background with UMAP's defaults
         data, read = full_map.as_map_data(full, latent_map_data(stem).class_names, model.card.dataset), False
         params, coords = ProjectionParams(), full["coords"]
-    else:
+    else:  # points without labels are coloured by their readings, never needed for the full map
+        data, read = labelled_map_data(stem)
         params = projection_controls(stem, data)
         try:
             coords = projection(stem, params)

@@ -47,6 +47,11 @@ TORCH_DTYPES = {name: dtype for dtype, name in SAFETENSORS_DTYPES.items()}
 STORED_DTYPES = {torch.float32: (torch.float32, torch.float16)}
 # Smaller tensors (biases, norms) save little and stay exact.
 HALF_MIN_ELEMENTS = 2**16
+
+
+def stored_dtypes(dtype: torch.dtype) -> tuple[torch.dtype, ...]:
+    """The dtypes a file may hold a tensor of the network's ``dtype`` in (``STORED_DTYPES``)."""
+    return STORED_DTYPES.get(dtype, (dtype,))
 # Tensors beside the model's own: a run's training state, and the timeline's earlier weights.
 SIDE_PREFIXES = ("train.", TIMELINE_PREFIX)
 
@@ -337,7 +342,7 @@ def _check_declared(where: Path, expected: dict[str, torch.Tensor], header: dict
             shown = tuple(shape) if isinstance(shape, list) else shape
             raise CheckpointError(where, f"tensor {name!r} has shape {shown}, "
                                   f"the config needs {tuple(ref.shape)}")
-        allowed = [SAFETENSORS_DTYPES[dtype] for dtype in STORED_DTYPES.get(ref.dtype, (ref.dtype,))]
+        allowed = [SAFETENSORS_DTYPES[dtype] for dtype in stored_dtypes(ref.dtype)]
         if entry.get("dtype") not in allowed:
             raise CheckpointError(where, f"tensor {name!r} has dtype {entry.get('dtype')}, "
                                   f"expected {' or '.join(allowed)}")
@@ -467,7 +472,7 @@ def check_tensors(path: Path, expected: dict[str, torch.Tensor],
         if tensor.shape != ref.shape:
             raise CheckpointError(path, f"tensor {name!r} has shape {tuple(tensor.shape)}, "
                                   f"the config needs {tuple(ref.shape)}")
-        allowed = STORED_DTYPES.get(ref.dtype, (ref.dtype,))
+        allowed = stored_dtypes(ref.dtype)
         if tensor.dtype not in allowed:
             raise CheckpointError(path, f"tensor {name!r} has dtype {tensor.dtype}, "
                                   f"expected {' or '.join(map(str, allowed))}")
