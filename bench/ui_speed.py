@@ -136,7 +136,12 @@ class Bench:
 def launch_figure(bench: Bench, app: AppUnderTest) -> None:
     """Figure 1; the page opens before the server starts, so a browser start is not counted."""
     with bench.page() as page, bench.server(app) as server:
-        from_launch, from_healthy = measure.gallery_paint_s(page, server, app.gallery_images)
+        gallery_paint(bench, app, server, page)
+
+
+def gallery_paint(bench: Bench, app: AppUnderTest, server, page: Page) -> None:
+    """Figure 1 on ``server``, just spawned, with ``page`` opened before it."""
+    from_launch, from_healthy = measure.gallery_paint_s(page, server, app.gallery_images)
     bench.figures["gallery_paint_s"].add(app.side, from_launch)
     bench.figures["gallery_paint_healthy_s"].add(app.side, from_healthy)
 
@@ -166,12 +171,14 @@ def idle_map_paint(bench: Bench, app: AppUnderTest, server, page: Page) -> None:
     bench.figures["map_first_paint_idle_s"].add(app.side, took)
 
 
-def smoke_idle_map_and_memory(bench: Bench, app: AppUnderTest) -> None:
-    """A smoke run's figures 2b and 5 on one server (one start instead of two): a smoke run checks
-    that every figure is measured, never its value."""
-    with bench.server(app) as server, bench.page() as page:
+def smoke_figures(bench: Bench, app: AppUnderTest) -> None:
+    """A smoke run's figures 1 to 5 on one server (one start instead of four): a smoke run checks
+    that every figure is measured, never its value, so the later figures need no fresh server."""
+    with bench.page() as page, bench.server(app) as server:
+        gallery_paint(bench, app, server, page)
         idle_map_paint(bench, app, server, page)
         rss_after_every_page(bench, app, server, page)
+        interactions(bench, app, server, page)
 
 
 def map_figure(bench: Bench, app: AppUnderTest) -> None:
@@ -185,20 +192,25 @@ def map_figure(bench: Bench, app: AppUnderTest) -> None:
 
 def interaction_figures(bench: Bench, app: AppUnderTest) -> None:
     """Figures 2 and 3 (and 4 for ours) on one server; the map opens first, on a fresh server."""
-    figures = bench.figures
     with bench.server(app) as server, bench.page() as page:
-        took, coloured = measure.map_first_paint_s(page, server.url + app.map_path)
-        if coloured == 0:
-            raise RuntimeError(f"{app.side}: the map at {app.map_path} shows no points")
-        figures["map_first_paint_s"].add(app.side, took)
-        bench.details["map_coloured_pixels"].append({app.side: coloured})
-        presses = measure.key_press_ms(page, server.url + app.slider_path, bench.settings.presses,
-                                       app.live_toggle)
-        figures["key_press_p50_ms"].add(app.side, float(np.percentile(presses, 50)))
-        figures["key_press_p95_ms"].add(app.side, float(np.percentile(presses, 95)))
-        bench.details[f"key_press_ms_{app.side}"].append(presses)
-        if app.side == OURS:
-            drag_figures(bench, page, server.url)
+        interactions(bench, app, server, page)
+
+
+def interactions(bench: Bench, app: AppUnderTest, server, page: Page) -> None:
+    """Figures 2a and 3 (and 4 for ours) on ``server``, the map first."""
+    figures = bench.figures
+    took, coloured = measure.map_first_paint_s(page, server.url + app.map_path)
+    if coloured == 0:
+        raise RuntimeError(f"{app.side}: the map at {app.map_path} shows no points")
+    figures["map_first_paint_s"].add(app.side, took)
+    bench.details["map_coloured_pixels"].append({app.side: coloured})
+    presses = measure.key_press_ms(page, server.url + app.slider_path, bench.settings.presses,
+                                   app.live_toggle)
+    figures["key_press_p50_ms"].add(app.side, float(np.percentile(presses, 50)))
+    figures["key_press_p95_ms"].add(app.side, float(np.percentile(presses, 95)))
+    bench.details[f"key_press_ms_{app.side}"].append(presses)
+    if app.side == OURS:
+        drag_figures(bench, page, server.url)
 
 
 def drag_figures(bench: Bench, page: Page, url: str) -> None:
@@ -237,16 +249,16 @@ def run_repeats(bench: Bench, models: dict[str, GenerativeModel]) -> None:
             print(f"repeat {repeat + 1} of {bench.settings.repeats} done", file=sys.stderr, flush=True)
             continue
         for app in apps if repeat % 2 == 0 else apps[::-1]:  # alternate who goes first
+            if bench.settings.smoke and not bench.settings.first_paint:
+                smoke_figures(bench, app)
+                continue
             launch_figure(bench, app)
             if bench.settings.first_paint:
                 map_figure(bench, app)
                 idle_map_figure(bench, app)
                 continue
-            if bench.settings.smoke:
-                smoke_idle_map_and_memory(bench, app)
-            else:
-                memory_figure(bench, app)
-                idle_map_figure(bench, app)
+            memory_figure(bench, app)
+            idle_map_figure(bench, app)
             interaction_figures(bench, app)
         if not bench.settings.first_paint:
             browser_only_figures(bench, models)

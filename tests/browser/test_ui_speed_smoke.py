@@ -1,4 +1,5 @@
-"""The UI benchmark's smoke mode runs end to end and measures every figure (no time is judged)."""
+"""The UI benchmark's smoke mode runs end to end, measures every figure (no time is judged) and
+sees no page show an error."""
 
 from __future__ import annotations
 
@@ -36,3 +37,4 @@ def test_the_smoke_run_measures_every_figure(tmp_path):
             assert math.isfinite(figure["floor_median"]) and figure["floor_median"] > 0, name
             assert math.isfinite(figure["ratio"]), name
     assert result["chromium"] and result["machine"]["cores"] >= 1
+    assert result["details"]["page_errors"] == []  # every page with every model, no error shown
