@@ -28,6 +28,7 @@ from ui.map_figure import map_figure, selected_indices
 from ui.map_timeline import map_timeline
 from ui.map_walk import walk_map
 from ui.page import guarded, start_page
+from ui.point_neighbours import neighbours_panel, point_name
 from ui.probe_upload import probe_upload_section
 from ui.render import MEDIUM_PX, show_images
 from ui.session_keys import MAP_SELECTION
@@ -59,7 +60,8 @@ def open_in_explore(stem: str, z: torch.Tensor) -> None:
 
 
 @torch.no_grad()
-def selection_panel(stem: str, model: GenerativeModel, data: MapData, chosen: list[int]) -> None:
+def selection_panel(stem: str, model: GenerativeModel, data: MapData, coords: np.ndarray, method: str,
+                    chosen: list[int]) -> None:
     if not chosen:
         st.info("Click a point to see it, or draw a lasso or box to decode the selection's mean latent.")
         return
@@ -67,14 +69,14 @@ def selection_panel(stem: str, model: GenerativeModel, data: MapData, chosen: li
     st.session_state.setdefault(MAP_SELECTION, {})[stem] = z.tolist()  # an operand for Arithmetic
     decoded = model.decode(z[None])
     if len(chosen) == 1:
-        label = f" · {data.class_names[data.labels[chosen[0]]]}" if data.class_names else ""
-        what = f"#{chosen[0]}{label}"
+        what = point_name(data, chosen[0])
         if data.images is not None:
             show_images(torch.cat([data.images[chosen], decoded]), nrow=2, target_px=MEDIUM_PX * 2,
                         caption=f"{what}: original (left) and reconstruction (right)")
         else:
             shown = "its reconstruction" if model.has_encoder else "sampled latent"
             show_images(decoded, nrow=1, target_px=MEDIUM_PX, caption=f"{what}: {shown}")
+        neighbours_panel(model, data, coords, chosen[0], method, key=f"map_neighbours_metric_{stem}")
     else:
         show_images(decoded, nrow=1, target_px=MEDIUM_PX,
                     caption=f"decoded mean latent of {len(chosen)} selected points")
@@ -126,9 +128,9 @@ def map_view(stem: str) -> None:
             latents["your image"] = own_latent(stem, image)
     places = place_on_map(torch.stack(list(latents.values())).numpy(), data.latents.numpy(), coords)
     fig = map_figure(coords, data.labels.numpy(), data.class_names, dict(zip(latents, places, strict=True)))
-    method = ("UMAP" if uses_umap(len(coords), params) else
-              "PCA" if params.method == "pca" else "PCA (too few points for UMAP)")
-    st.caption(f"{method} of {data.source}"
+    method = "UMAP" if uses_umap(len(coords), params) else "PCA"
+    why = " (too few points for UMAP)" if method != "UMAP" and params.method != "pca" else ""
+    st.caption(f"{method}{why} of {data.source}"
                + (" (posterior means)" if model.has_encoder else "")
                + (f", {READ_CLASSES}" if read else "")
                + ". Stars (the latent set on Explore, your image) sit among their nearest mapped neighbours.")
@@ -147,7 +149,8 @@ def map_view(stem: str) -> None:
             event = st.plotly_chart(fig, on_select="rerun", selection_mode=("points", "box", "lasso"),
                                     key=f"map_{stem}_{params.key()}")
         with right:
-            selection_panel(stem, model, data, selected_indices(event, len(fig.data) - len(latents)))
+            selection_panel(stem, model, data, coords, method,
+                            selected_indices(event, len(fig.data) - len(latents)))
     map_downloads(stem, data, coords, params)
     write_url(model=stem)
     map_timeline(stem, model)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from playwright.sync_api import Page, expect
 
@@ -55,6 +57,8 @@ def test_latent_map_point_click_shows_the_reconstruction(page, app_url, artifact
     page.mouse.click(x, y)
     settle(page, IMAGE)
     expect(page.get_by_text("original (left) and reconstruction (right)")).to_be_visible()
+    expect(page.get_by_text("its 8 nearest latents, nearest first")).to_be_visible()
+    expect(page.get_by_text(re.compile(r"map draws \d of these 8"))).to_be_visible()
     page.screenshot(path=artifacts / "latent_map.png", full_page=True)
 
 
