@@ -9,6 +9,7 @@ import torch
 
 from gen_core.latent.operations import clamp_to_spec
 from gen_core.maps import full_map
+from gen_core.maps.picture_map import REAL_IMAGES, picture_source
 from gen_core.maps.projection import (
     MapData,
     ProjectionError,
@@ -19,15 +20,24 @@ from gen_core.maps.projection import (
 )
 from gen_core.media.downloads import map_csv, npy_bytes
 from gen_core.models import GenerativeModel
-from ui.cached import READ_CLASSES, labelled_map_data, latent_map_data, projection, server_has_images
+from ui.cached import (
+    READ_CLASSES,
+    labelled_map_data,
+    latent_map_data,
+    picture_projection,
+    picture_projection_stored,
+    projection,
+    server_has_images,
+)
 from ui.catalog import artifact_cache, get_model
 from ui.decode_path import decode_path
 from ui.full_map_view import chosen_full_map
 from ui.linked_maps import linked_view, second_model_choice
-from ui.map_figure import map_figure, selected_indices
+from ui.map_figure import add_beneath, map_figure, selected_indices
 from ui.map_timeline import map_timeline
 from ui.map_walk import walk_map
 from ui.page import guarded, start_page
+from ui.picture_map_view import PLACED_BY_PICTURE, picture_layout, placed_by_picture
 from ui.point_neighbours import neighbours_panel, point_name
 from ui.probe_upload import probe_upload_section
 from ui.render import MEDIUM_PX, show_images
@@ -42,9 +52,8 @@ MAX_WALKED = 10_000
 SHOWN_ORIGINALS = 8
 
 
-def projection_controls(stem: str, data: MapData) -> ProjectionParams:
+def projection_controls(stem: str, umap_ready: bool) -> ProjectionParams:
     """Method and UMAP knobs; UMAP is the default only where its fit is already cached."""
-    umap_ready = has_cached_projection(artifact_cache(stem), data, ProjectionParams("umap"))
     cols = st.columns([2, 2, 2])
     method = cols[0].radio("Projection", list(METHODS), index=0 if umap_ready else 1,
                            horizontal=True, key=f"map_method_{stem}")
@@ -109,15 +118,18 @@ def map_view(stem: str) -> None:
     model = get_model(stem)
     if model.has_encoder and not server_has_images(stem):
         probe_upload_section(model.card.dataset, model.image_shape)
-    full = chosen_full_map(stem, model)
+    full, by_picture = chosen_full_map(stem, model), False
     if full is not None:  # the whole dataset, projected once in the background with UMAP's defaults
         data, read = full_map.as_map_data(full, latent_map_data(stem).class_names, model.card.dataset), False
         params, coords = ProjectionParams(), full["coords"]
     else:  # points without labels are coloured by their readings, never needed for the full map
         data, read = labelled_map_data(stem)
-        params = projection_controls(stem, data)
+        by_picture = placed_by_picture(stem)
+        umap = ProjectionParams("umap")
+        params = projection_controls(stem, picture_projection_stored(stem, umap) if by_picture
+                                     else has_cached_projection(artifact_cache(stem), data, umap))
         try:
-            coords = projection(stem, params)
+            coords = picture_projection(stem, params) if by_picture else projection(stem, params)
         except ProjectionError as err:
             st.error(f"This model's map cannot be drawn: {plain(err)}.", icon=":material/block:")
             return
@@ -126,14 +138,23 @@ def map_view(stem: str) -> None:
         image = own_image_input("map_own", model.image_shape)
         if image is not None:
             latents["your image"] = own_latent(stem, image)
-    places = place_on_map(torch.stack(list(latents.values())).numpy(), data.latents.numpy(), coords)
-    fig = map_figure(coords, data.labels.numpy(), data.class_names, dict(zip(latents, places, strict=True)))
     method = "UMAP" if uses_umap(len(coords), params) else "PCA"
     why = " (too few points for UMAP)" if method != "UMAP" and params.method != "pca" else ""
-    st.caption(f"{method}{why} of {data.source}"
-               + (" (posterior means)" if model.has_encoder else "")
-               + (f", {READ_CLASSES}" if read else "")
-               + ". Stars (the latent set on Explore, your image) sit among their nearest mapped neighbours.")
+    stars = torch.stack(list(latents.values()))
+    if by_picture:  # the samples first, then the real images, drawn beneath them
+        coords, real, places = picture_layout(stem, model, coords, len(data.latents), stars)
+        st.caption(f"{method}{why} of {picture_source(len(coords), len(real))}, {READ_CLASSES}"
+                   + PLACED_BY_PICTURE)
+    else:
+        places = place_on_map(stars.numpy(), data.latents.numpy(), coords)
+        st.caption(f"{method}{why} of {data.source}"
+                   + (" (posterior means)" if model.has_encoder else "")
+                   + (f", {READ_CLASSES}" if read else "")
+                   + ". Stars (the latent set on Explore, your image) sit among their nearest mapped "
+                     "neighbours.")
+    fig = map_figure(coords, data.labels.numpy(), data.class_names, dict(zip(latents, places, strict=True)))
+    if by_picture:
+        add_beneath(fig, real, REAL_IMAGES)
     path = decode_path(stem)
     mode = st.segmented_control("Map", [SELECT, WALK], default=SELECT, key=f"map_mode_{stem}",
                                 help="Select: click, box or lasso points. Walk: the picture follows the "
@@ -141,7 +162,9 @@ def map_view(stem: str) -> None:
     if mode == WALK and path.url is None:
         st.info("Walking needs the decoder in the browser, which this model's cannot run "
                 f"({plain(path.why_not)}).")
-    if mode == WALK and path.url is not None:
+    elif mode == WALK and by_picture:
+        st.info("Walking decodes between the latents of nearby points, so it needs the map placed by latent.")
+    if mode == WALK and path.url is not None and not by_picture:
         walk_view(stem, model, data, coords, path.url)
     else:
         left, right = st.columns([3, 2])

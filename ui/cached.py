@@ -19,7 +19,18 @@ from gen_core.maps.linked import (
     linked_cache_kind,
     neighbour_overlap,
 )
-from gen_core.maps.projection import MapData, ProjectionParams, cached_projection, map_data
+from gen_core.maps.picture_map import picture_fingerprint
+from gen_core.maps.projection import (
+    MAP_POINTS,
+    MapData,
+    ProjectionParams,
+    cached_projection,
+    images_fingerprint,
+    map_data,
+    picture_map_data,
+    projection_file,
+    stored_projection,
+)
 from ui.catalog import artifact_cache, get_model, model_card, model_ref
 from ui.probe_upload import uploaded_probe_set
 from ui.upload_space import artifact_folder
@@ -190,6 +201,73 @@ def _class_readings(stem: str, file_hash: str, probe_key: str) -> np.ndarray | N
     data = latent_map_data(stem)
     return cached_class_readings(map_cache(stem), get_model(stem), data.latents, data.fingerprint, classifier,
                                  default_classifier_path(dataset))
+
+
+def picture_map_possible(stem: str) -> bool:
+    """Whether ``stem``'s map shows sampled latents and this server has a classifier and images of
+    its dataset, which a picture map (``gen_core.maps.picture_map``) needs."""
+    return (latent_map_data(stem).images is None and probe(stem) is not None
+            and dataset_classifier(dataset_name(stem)) is not None)
+
+
+def picture_map_points(stem: str) -> MapData:
+    """The points of ``stem``'s picture map: its samples' picture features ``[N, F]``, labelled by
+    their readings, then ``[M, F]`` of real images; needs ``picture_map_possible(stem)``."""
+    return _picture_points(stem, _hash(stem), _probe_key(stem))
+
+
+@st.cache_resource(show_spinner="Reading each sample's picture and the dataset's images with the classifier…",
+                   max_entries=8)
+def _picture_points(stem: str, file_hash: str, probe_key: str) -> MapData:
+    # cache_resource: the features are only read, so no copy per rerun is needed.
+    dataset = dataset_name(stem)
+    return picture_map_data(get_model(stem), labelled_map_data(stem)[0], probe(stem).data,
+                            dataset_classifier(dataset), default_classifier_path(dataset))
+
+
+def picture_projection(stem: str, params: ProjectionParams) -> np.ndarray:
+    """Coordinates ``[N + M, 2]`` of ``picture_map_points(stem)``: from the disk cache without
+    reading any picture, else fitted (this process's cache first)."""
+    fingerprint, count = _picture_key(stem, _hash(stem), _probe_key(stem))
+    stored = stored_projection(map_cache(stem), fingerprint, count, params)
+    if stored is not None:
+        return stored
+    return _picture_projection(stem, _hash(stem), _probe_key(stem), dataclasses.astuple(params))
+
+
+def picture_projection_stored(stem: str, params: ProjectionParams) -> bool:
+    """Whether ``stem``'s picture map with ``params`` is in the disk cache."""
+    fingerprint, _ = _picture_key(stem, _hash(stem), _probe_key(stem))
+    return projection_file(map_cache(stem), fingerprint, params).is_file()
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def _picture_key(stem: str, file_hash: str, probe_key: str) -> tuple[str, int]:
+    """The fingerprint and point count of ``stem``'s picture map, known without reading a picture."""
+    data, real = latent_map_data(stem), _picture_map_images(stem)
+    fingerprint = picture_fingerprint(data.fingerprint, images_fingerprint(real),
+                                      default_classifier_path(dataset_name(stem)))
+    return fingerprint, len(data.latents) + len(real)
+
+
+def _picture_map_images(stem: str) -> ImageData:
+    return probe(stem).data.subset(MAP_POINTS)
+
+
+@st.cache_data(show_spinner="Projecting… (UMAP's first fit in a process compiles for ~40 s)", max_entries=16)
+def _picture_projection(stem: str, file_hash: str, probe_key: str, params: tuple) -> np.ndarray:
+    return cached_projection(map_cache(stem), picture_map_points(stem), ProjectionParams(*params))
+
+
+def real_picture_features(stem: str) -> torch.Tensor:
+    """The classifier's features ``[M, F]`` of the real images on ``stem``'s picture map, in its
+    order (they follow the ``N`` samples' points)."""
+    return _real_features(stem, _hash(stem), _probe_key(stem))
+
+
+@st.cache_resource(show_spinner=False, max_entries=8)
+def _real_features(stem: str, file_hash: str, probe_key: str) -> torch.Tensor:
+    return dataset_classifier(dataset_name(stem)).embed(_picture_map_images(stem).images)[0]
 
 
 def linked_overlap(stem_a: str, stem_b: str) -> np.ndarray:

@@ -13,6 +13,7 @@ FEW_LIT = 50
 
 
 MARKER_COLOURS = ("black", "#d62728")
+BENEATH_COLOUR = "rgba(0, 0, 0, 0.2)"  # dark: the class colours include a light grey
 
 
 def map_figure(coords: np.ndarray, labels: np.ndarray, class_names: tuple[str, ...],
@@ -41,6 +42,15 @@ def map_figure(coords: np.ndarray, labels: np.ndarray, class_names: tuple[str, .
                       legend={"itemsizing": "constant", "orientation": "h", "y": -0.02, "yanchor": "top"},
                       xaxis={"visible": False}, yaxis={"visible": False})
     return fig
+
+
+def add_beneath(fig: go.Figure, coords: np.ndarray, name: str) -> None:
+    """Draw points ``[M, 2]`` in grey beneath ``fig``'s points, as context: no hover, and no
+    ``customdata``, so a selection never picks them."""
+    label = plotly_text(name)
+    fig.add_trace(go.Scattergl(x=coords[:, 0], y=coords[:, 1], mode="markers", name=label, hoverinfo="skip",
+                               marker={"size": MARKER_SIZE, "color": BENEATH_COLOUR}))
+    fig.data = (fig.data[-1], *fig.data[:-1])
 
 
 def score_figure(coords: np.ndarray, scores: np.ndarray, title: str) -> go.Figure:

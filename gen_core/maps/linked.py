@@ -58,10 +58,18 @@ def pair_maps(same_images: bool, classes_a: np.ndarray, classes_b: np.ndarray) -
 
 
 @torch.no_grad()
+@torch.no_grad()
+def picture_features(model: GenerativeModel, latents: torch.Tensor,
+                     classifier: Classifier) -> tuple[torch.Tensor, torch.Tensor]:
+    """The classifier's features ``[N, F]`` and predicted class ``[N]`` of each latent ``[N, D]``'s
+    decoded image, decoded ``DECODE_BATCH`` at a time."""
+    read = [classifier.embed(model.decode(chunk)) for chunk in latents.split(DECODE_BATCH)]
+    return torch.cat([f for f, _ in read]), torch.cat([c for _, c in read])
+
+
 def class_readings(model: GenerativeModel, latents: torch.Tensor, classifier: Classifier) -> np.ndarray:
     """The classifier's predicted class ``[N]`` of each latent ``[N, D]``'s decoded image."""
-    predicted = [classifier.embed(model.decode(chunk))[1] for chunk in latents.split(DECODE_BATCH)]
-    return torch.cat(predicted).numpy()
+    return picture_features(model, latents, classifier)[1].numpy()
 
 
 def class_readings_file(cache: ArtifactCache, fingerprint: str, classifier_file: Path) -> Path:

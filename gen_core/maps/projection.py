@@ -25,11 +25,12 @@ import torch
 
 from gen_core.cache import ArtifactCache, preview_grid, stale_cache_files
 from gen_core.data import DataError, ImageData, probe_set
-from gen_core.eval.classifier import default_classifier_path, load_classifier
+from gen_core.eval.classifier import Classifier, default_classifier_path, load_classifier
 from gen_core.files.atomic import read_npz, write_npz
 from gen_core.files.checkpoint import CheckpointError, load_model, model_files
 from gen_core.latent.encoding import encode_means
-from gen_core.maps.linked import cached_class_readings, class_readings_file
+from gen_core.maps.linked import cached_class_readings, class_readings_file, picture_features
+from gen_core.maps.picture_map import picture_points
 from gen_core.models import GenerativeModel
 
 MAP_POINTS = 3000
@@ -79,15 +80,20 @@ def map_data(model: GenerativeModel, probe: ImageData | None, n: int = MAP_POINT
         return MapData(latents, torch.full((n,), -1), (), None, f"{n} sampled latents",
                        f"samples-s{SAMPLED_MAP_SEED}-n{n}")
     data = probe.subset(n)
-    # Hash the pixels, not the latents: encodings differ in the last bits across machines,
-    # the images do not, so committed caches stay valid on a fresh machine.
-    digest = hashlib.sha256(data.images.numpy().tobytes()).hexdigest()[:12]
-    source, fingerprint = f"{len(data)} {data.name} images", f"{data.name}-{len(data)}-{digest}"
+    source, fingerprint = f"{len(data)} {data.name} images", images_fingerprint(data)
     if cache is None:
         latents = encode_means(model, data.images)
     else:
         latents = _cached_encodings(model, data.images, cache.file(f"encodings-{fingerprint}", "npz"))
     return MapData(latents, data.labels, data.class_names, data.images, source, fingerprint)
+
+
+def images_fingerprint(data: ImageData) -> str:
+    """Names a set of images in cache keys: its name, size and a hash of its pixels."""
+    # Hash the pixels, not the latents: encodings differ in the last bits across machines,
+    # the images do not, so committed caches stay valid on a fresh machine.
+    digest = hashlib.sha256(data.images.numpy().tobytes()).hexdigest()[:12]
+    return f"{data.name}-{len(data)}-{digest}"
 
 
 def _cached_encodings(model: GenerativeModel, images: torch.Tensor, path: Path) -> torch.Tensor:
@@ -141,25 +147,38 @@ def fit_projection(latents: np.ndarray, params: ProjectionParams) -> np.ndarray:
     return reducer.fit_transform(latents).astype(np.float32)
 
 
+def projection_file(cache: ArtifactCache, fingerprint: str, params: ProjectionParams) -> Path:
+    """Where the projection of the points named ``fingerprint`` (``MapData.fingerprint``) is cached."""
+    return cache.file(f"map-{fingerprint}-{params.key()}", "npz")
+
+
 def projection_cache_file(cache: ArtifactCache, data: MapData, params: ProjectionParams) -> Path:
-    return cache.file(f"map-{data.fingerprint}-{params.key()}", "npz")
+    return projection_file(cache, data.fingerprint, params)
 
 
 def has_cached_projection(cache: ArtifactCache, data: MapData, params: ProjectionParams) -> bool:
     return projection_cache_file(cache, data, params).is_file()
 
 
+def stored_projection(cache: ArtifactCache, fingerprint: str, count: int,
+                      params: ProjectionParams) -> np.ndarray | None:
+    """Coordinates ``[count, 2]`` cached for the points named ``fingerprint``; ``None`` unless
+    stored there intact."""
+    stored = read_npz(projection_file(cache, fingerprint, params), "coords")
+    if stored is None:
+        return None
+    coords = stored["coords"].astype(np.float32)
+    return coords if coords.shape == (count, 2) and np.isfinite(coords).all() else None
+
+
 def cached_projection(cache: ArtifactCache, data: MapData, params: ProjectionParams) -> np.ndarray:
     """Coordinates ``[N, 2]`` from the disk cache, else fitted now and stored there."""
-    path = projection_cache_file(cache, data, params)
-    stored = read_npz(path, "coords")
-    if stored is not None:
-        coords = stored["coords"].astype(np.float32)
-        if coords.shape == (len(data.latents), 2) and np.isfinite(coords).all():
-            return coords
+    coords = stored_projection(cache, data.fingerprint, len(data.latents), params)
+    if coords is not None:
+        return coords
     coords = fit_projection(data.latents.numpy(), params)
     with contextlib.suppress(OSError):  # read-only checkout: refitted in a new process
-        write_npz(path, coords=coords.astype(np.float16))
+        write_npz(projection_cache_file(cache, data, params), coords=coords.astype(np.float16))
     return coords
 
 
@@ -211,24 +230,38 @@ def precompute(folder: Path, params: list[ProjectionParams]) -> list[Path]:
         preview_grid(lambda loaded=model: loaded, cache)
         written.append(cache.file("preview", "png"))
         try:
-            probe = probe_set(model.card.dataset, model.image_shape) if model.has_encoder else None
+            probe = probe_set(model.card.dataset, model.image_shape)
         except DataError:
             probe = None
         data = map_data(model, probe, cache=cache)
         if model.has_encoder:
             written.append(cache.file(f"encodings-{data.fingerprint}", "npz"))
-        for p in params:
-            cached_projection(cache, data, p)
-            written.append(projection_cache_file(cache, data, p))
-        read = ""
+        maps = [data]
+        done = f"{checkpoint.name}: preview and {len(params)} projections of {data.source}"
         classifier_file = default_classifier_path(model.card.dataset)
         if not bool((data.labels >= 0).all()) and classifier_file.is_file():  # colours of unlabelled points
             classifier = load_classifier(classifier_file)
             cached_class_readings(cache, model, data.latents, data.fingerprint, classifier, classifier_file)
             written.append(class_readings_file(cache, data.fingerprint, classifier_file))
-            read = ", each point's class read"
-        print(f"{checkpoint.name}: preview and {len(params)} projections of {data.source}{read}")
+            done += ", each point's class read"
+            if data.images is None and probe is not None:  # sampled latents: their picture map too
+                maps.append(picture_map_data(model, data, probe, classifier, classifier_file))
+                done += f"; picture map: {len(params)} projections of {maps[-1].source}"
+        for points in maps:
+            for p in params:
+                cached_projection(cache, points, p)
+                written.append(projection_cache_file(cache, points, p))
+        print(done)
     return written
+
+
+def picture_map_data(model: GenerativeModel, data: MapData, probe: ImageData, classifier: Classifier,
+                       classifier_file: Path, n: int = MAP_POINTS) -> MapData:
+    """``picture_points`` of a sampled map ``data``: its pictures' features beside those of the
+    first ``n`` images of ``probe``, by ``classifier`` (read from ``classifier_file``)."""
+    real = probe.subset(n)
+    return picture_points(data, picture_features(model, data.latents, classifier)[0],
+                          classifier.embed(real.images)[0], images_fingerprint(real), classifier_file)
 
 
 def main(argv: list[str] | None = None) -> None:
