@@ -10,15 +10,20 @@ import pytest
 import streamlit as st
 import torch
 
-from gen_core.data import load_eval_images
+from gen_core.cache import ArtifactCache
+from gen_core.data import load_eval_images, probe_set
+from gen_core.files.atomic import write_npz
 from gen_core.files.checkpoint import load_model
-from gen_core.maps.picture_map import REAL_IMAGES, picture_points
+from gen_core.maps.picture_map import REAL_IMAGES, picture_fingerprint, picture_points
 from gen_core.maps.projection import (
+    MAP_POINTS,
     ProjectionParams,
     fit_projection,
+    images_fingerprint,
     map_data,
     picture_map_data,
     place_on_map,
+    projection_file,
 )
 from tests.app_support import (  # noqa: F401  (fixtures used via usefixtures)
     GAN,
@@ -115,6 +120,32 @@ def test_the_map_placed_by_picture_draws_the_samples_there_over_the_real_images(
         star_features = model.decode(z).flatten(1).numpy()
     place = place_on_map(star_features, points.latents[3000:].numpy(), expected[3000:])
     np.testing.assert_allclose([values(star["x"])[0], values(star["y"])[0]], place[0], atol=1e-3)
+
+
+@pytest.mark.usefixtures("checkpoint_env", "stand_in_classifier")
+def test_a_stored_picture_map_is_drawn_without_decoding_a_sample(monkeypatch, request, tmp_path):
+    cache = ArtifactCache(tmp_path, "0" * 64)
+    monkeypatch.setattr("ui.cached.map_cache", lambda stem: cache)
+    model = load_model(request.getfixturevalue("shared_model_dir") / f"{GAN}.safetensors")
+    real = probe_set("digits", model.image_shape).subset(MAP_POINTS)
+    fingerprint = picture_fingerprint(map_data(model, None).fingerprint, images_fingerprint(real),
+                                      request.path)
+    stored = np.random.default_rng(0).normal(size=(3000 + len(real), 2)).astype(np.float16)
+    write_npz(projection_file(cache, fingerprint, ProjectionParams("umap")), coords=stored)
+
+    def no_decoding(*args):
+        raise AssertionError("the samples were decoded")
+    monkeypatch.setattr("ui.cached._picture_points", no_decoding)
+    at = open_page("latent_map", query={"model": GAN})
+    at.radio(key=f"map_place_{GAN}").set_value("picture")
+    at.radio(key=f"map_method_{GAN}").set_value("UMAP").run()
+    assert_clean(at)
+    assert any(c.value.startswith("UMAP of 3000 sampled pictures") for c in at.caption)
+    traces = json.loads(at.get("plotly_chart")[0].proto.spec)["data"]
+    np.testing.assert_allclose(values(traces[0]["y"]), stored[3000:, 1], atol=1e-3)
+    for trace in traces[1:]:
+        if "customdata" in trace:
+            np.testing.assert_allclose(values(trace["x"]), stored[values(trace["customdata"]), 0], atol=1e-3)
 
 
 @pytest.mark.usefixtures("checkpoint_env")

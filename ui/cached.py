@@ -210,15 +210,11 @@ def picture_map_possible(stem: str) -> bool:
             and dataset_classifier(dataset_name(stem)) is not None)
 
 
-def picture_map_points(stem: str) -> MapData:
-    """The points of ``stem``'s picture map: its samples' picture features ``[N, F]``, labelled by
-    their readings, then ``[M, F]`` of real images; needs ``picture_map_possible(stem)``."""
-    return _picture_points(stem, _hash(stem), _probe_key(stem))
-
-
 @st.cache_resource(show_spinner="Reading each sample's picture and the dataset's images with the classifier…",
                    max_entries=8)
 def _picture_points(stem: str, file_hash: str, probe_key: str) -> MapData:
+    """The points of ``stem``'s picture map: its samples' picture features ``[N, F]``, labelled by
+    their readings, then ``[M, F]`` of real images."""
     # cache_resource: the features are only read, so no copy per rerun is needed.
     dataset = dataset_name(stem)
     return picture_map_data(get_model(stem), labelled_map_data(stem)[0], probe(stem).data,
@@ -226,8 +222,9 @@ def _picture_points(stem: str, file_hash: str, probe_key: str) -> MapData:
 
 
 def picture_projection(stem: str, params: ProjectionParams) -> np.ndarray:
-    """Coordinates ``[N + M, 2]`` of ``picture_map_points(stem)``: from the disk cache without
-    reading any picture, else fitted (this process's cache first)."""
+    """Coordinates ``[N + M, 2]`` of ``stem``'s picture map (its ``N`` samples, then ``M`` real
+    images; needs ``picture_map_possible(stem)``): from the disk cache without decoding a sample,
+    else fitted (this process's cache first)."""
     fingerprint, count = _picture_key(stem, _hash(stem), _probe_key(stem))
     stored = stored_projection(map_cache(stem), fingerprint, count, params)
     if stored is not None:
@@ -256,7 +253,8 @@ def _picture_map_images(stem: str) -> ImageData:
 
 @st.cache_data(show_spinner="Projecting… (UMAP's first fit in a process compiles for ~40 s)", max_entries=16)
 def _picture_projection(stem: str, file_hash: str, probe_key: str, params: tuple) -> np.ndarray:
-    return cached_projection(map_cache(stem), picture_map_points(stem), ProjectionParams(*params))
+    points = _picture_points(stem, file_hash, probe_key)
+    return cached_projection(map_cache(stem), points, ProjectionParams(*params))
 
 
 def real_picture_features(stem: str) -> torch.Tensor:

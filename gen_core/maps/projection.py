@@ -256,7 +256,7 @@ def precompute(folder: Path, params: list[ProjectionParams]) -> list[Path]:
 
 
 def picture_map_data(model: GenerativeModel, data: MapData, probe: ImageData, classifier: Classifier,
-                       classifier_file: Path, n: int = MAP_POINTS) -> MapData:
+                     classifier_file: Path, n: int = MAP_POINTS) -> MapData:
     """``picture_points`` of a sampled map ``data``: its pictures' features beside those of the
     first ``n`` images of ``probe``, by ``classifier`` (read from ``classifier_file``)."""
     real = probe.subset(n)
