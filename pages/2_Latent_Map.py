@@ -1,5 +1,6 @@
-"""Latent Map: encodings (VAE) or sampled latents (GAN) in 2-D; select points to see them; or two
-models' maps linked side by side."""
+"""Latent Map: encodings (VAE) or sampled latents (GAN) in 2-D, a GAN's also placed by what its
+samples draw; select points to see them and their nearest latents; or two models' maps linked
+side by side."""
 
 from __future__ import annotations
 
