@@ -27,6 +27,7 @@ from ui.cached import (
     latent_map_data,
     picture_projection,
     picture_projection_stored,
+    picture_reach,
     projection,
     server_has_images,
 )
@@ -38,7 +39,14 @@ from ui.map_figure import add_beneath, map_figure, selected_indices
 from ui.map_timeline import map_timeline
 from ui.map_walk import walk_map
 from ui.page import guarded, start_page
-from ui.picture_map_view import PLACED_BY_PICTURE, picture_layout, placed_by_picture
+from ui.picture_map_view import (
+    PLACED_BY_PICTURE,
+    UNREACHED,
+    UNREACHED_MARKER,
+    picture_layout,
+    placed_by_picture,
+    reach_caption,
+)
 from ui.point_neighbours import neighbours_panel, point_name
 from ui.probe_upload import probe_upload_section
 from ui.render import MEDIUM_PX, show_images
@@ -144,8 +152,9 @@ def map_view(stem: str) -> None:
     stars = torch.stack(list(latents.values()))
     if by_picture:  # the samples first, then the real images, drawn beneath them
         coords, real, places = picture_layout(stem, model, coords, len(data.latents), stars)
+        reached = picture_reach(stem)
         st.caption(f"{method}{why} of {picture_source(len(coords), len(real))}, {READ_CLASSES}"
-                   + PLACED_BY_PICTURE)
+                   + PLACED_BY_PICTURE + " " + reach_caption(reached, model.card.metrics))
     else:
         places = place_on_map(stars.numpy(), data.latents.numpy(), coords)
         st.caption(f"{method}{why} of {data.source}"
@@ -155,7 +164,8 @@ def map_view(stem: str) -> None:
                      "neighbours.")
     fig = map_figure(coords, data.labels.numpy(), data.class_names, dict(zip(latents, places, strict=True)))
     if by_picture:
-        add_beneath(fig, real, REAL_IMAGES)
+        add_beneath(fig, real[~reached], UNREACHED, UNREACHED_MARKER)
+        add_beneath(fig, real[reached], REAL_IMAGES)
     path = decode_path(stem)
     mode = st.segmented_control("Map", [SELECT, WALK], default=SELECT, key=f"map_mode_{stem}",
                                 help="Select: click, box or lasso points. Walk: the picture follows the "

@@ -3,6 +3,7 @@ real images placed the same way (``gen_core.maps.picture_map``), and the Latent 
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
 import numpy as np
@@ -14,7 +15,14 @@ from gen_core.cache import ArtifactCache
 from gen_core.data import load_eval_images, probe_set
 from gen_core.files.atomic import write_npz
 from gen_core.files.checkpoint import load_model
-from gen_core.maps.picture_map import REAL_IMAGES, picture_fingerprint, picture_points
+from gen_core.maps.picture_map import (
+    REAL_IMAGES,
+    cached_reach,
+    picture_fingerprint,
+    picture_points,
+    reach_file,
+    reached_real_images,
+)
 from gen_core.maps.projection import (
     MAP_POINTS,
     ProjectionParams,
@@ -35,6 +43,7 @@ from tests.app_support import (  # noqa: F401  (fixtures used via usefixtures)
 from tests.conftest import tiny_model
 from tests.test_linked_map_page import values
 from tests.test_map_page_classes import PixelSumReader
+from ui.picture_map_view import UNREACHED
 from ui.session_keys import VIEWS
 
 PLACE = "Place points by"
@@ -77,6 +86,19 @@ def test_samples_are_placed_by_their_decoded_pictures(sampled, request):
     torch.testing.assert_close(points.latents, torch.cat([pictures.flatten(1), probe.images[:30].flatten(1)]))
 
 
+def test_a_real_image_is_reached_inside_a_samples_ball_as_recall_counts_it(sampled, tmp_path):
+    generated = torch.tensor([[0.0, 0.0], [1.0, 0.0], [0.0, 1.0], [1.0, 1.0]])  # 3rd-neighbour radius 1.41
+    real = torch.tensor([[0.5, 0.5], [2.2, 1.0], [2.5, 2.5], [-1.0, 0.0]])
+    points = dataclasses.replace(sampled, latents=torch.cat([generated, real]))
+    assert reached_real_images(points, 4).tolist() == [True, True, False, True]
+    cache = ArtifactCache(tmp_path, "0" * 64)
+    assert cached_reach(cache, points, 4).tolist() == [True, True, False, True]
+    write_npz(reach_file(cache, points.fingerprint), reached=np.array([False] * 4))
+    assert cached_reach(cache, points, 4).tolist() == [False] * 4  # read back, not counted again
+    write_npz(reach_file(cache, points.fingerprint), reached=np.array([False] * 3))
+    assert cached_reach(cache, points, 4).tolist() == [True, True, False, True]  # a wrong entry is not
+
+
 @pytest.fixture
 def stand_in_classifier(monkeypatch, request):
     """The dataset's classifier replaced by ``PixelSumReader`` where ``ui.cached`` looks it up; what
@@ -105,9 +127,14 @@ def test_the_map_placed_by_picture_draws_the_samples_there_over_the_real_images(
     points = picture_map_data(model, map_data(model, None), real, PixelSumReader(), request.path)
     expected = fit_projection(points.latents.numpy(), ProjectionParams("pca"))  # no UMAP cached: PCA
     traces = json.loads(at.get("plotly_chart")[0].proto.spec)["data"]
-    beneath, samples = traces[0], [t for t in traces[1:] if "customdata" in t]
-    assert beneath["name"] == REAL_IMAGES and "customdata" not in beneath  # never selected
-    np.testing.assert_allclose(values(beneath["x"]), expected[3000:, 0], atol=1e-4)
+    reached_trace, unreached_trace = traces[0], traces[1]
+    samples = [t for t in traces[2:] if "customdata" in t]
+    assert (reached_trace["name"], unreached_trace["name"]) == (REAL_IMAGES, UNREACHED)
+    assert "customdata" not in reached_trace and "customdata" not in unreached_trace  # never selected
+    reached = reached_real_images(points, 3000)
+    np.testing.assert_allclose(values(reached_trace["x"]), expected[3000:][reached, 0], atol=1e-4)
+    np.testing.assert_allclose(values(unreached_trace["x"]), expected[3000:][~reached, 0], atol=1e-4)
+    assert any(f"{reached.mean():.0%}** of these 360 real images" in c.value for c in at.caption)
     drawn = np.concatenate([values(t["customdata"]) for t in samples])
     assert sorted(drawn.tolist()) == list(range(3000))
     for trace in samples:  # each sample where its picture's features put it
@@ -132,6 +159,8 @@ def test_a_stored_picture_map_is_drawn_without_decoding_a_sample(monkeypatch, re
                                       request.path)
     stored = np.random.default_rng(0).normal(size=(3000 + len(real), 2)).astype(np.float16)
     write_npz(projection_file(cache, fingerprint, ProjectionParams("umap")), coords=stored)
+    reached = np.arange(len(real)) % 3 > 0
+    write_npz(reach_file(cache, fingerprint), reached=reached)
 
     def no_decoding(*args):
         raise AssertionError("the samples were decoded")
@@ -142,7 +171,8 @@ def test_a_stored_picture_map_is_drawn_without_decoding_a_sample(monkeypatch, re
     assert_clean(at)
     assert any(c.value.startswith("UMAP of 3000 sampled pictures") for c in at.caption)
     traces = json.loads(at.get("plotly_chart")[0].proto.spec)["data"]
-    np.testing.assert_allclose(values(traces[0]["y"]), stored[3000:, 1], atol=1e-3)
+    np.testing.assert_allclose(values(traces[0]["y"]), stored[3000:][reached, 1], atol=1e-3)
+    np.testing.assert_allclose(values(traces[1]["y"]), stored[3000:][~reached, 1], atol=1e-3)
     for trace in traces[1:]:
         if "customdata" in trace:
             np.testing.assert_allclose(values(trace["x"]), stored[values(trace["customdata"]), 0], atol=1e-3)

@@ -131,10 +131,13 @@ def test_precompute_reads_the_classes_of_unlabelled_points_only(tmp_path, capsys
     np.testing.assert_array_equal(np.load(readings)["classes"], expected)
     printed = capsys.readouterr().out
     assert ("g.safetensors: preview and 1 projections of 3000 sampled latents, each point's class read; "
-            "picture map: 1 projections of 3000 sampled pictures and 360 real images\n") in printed
+            "picture map: 1 projections of 3000 sampled pictures and 360 real images and their reach\n"
+            ) in printed
     assert "v.safetensors: preview and 1 projections of 360 digits images\n" in printed
     (pictures,) = [p for p in written if "-map-pictures-" in p.name]  # the GAN's picture map only
     assert np.load(pictures)["coords"].shape == (3000 + 360, 2)
+    (reach,) = [p for p in written if "-reach-pictures-" in p.name]
+    assert np.load(reach)["reached"].shape == (360,)
 
 
 def test_precompute_removes_caches_of_changed_and_deleted_checkpoints(tmp_path, capsys):

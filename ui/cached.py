@@ -19,7 +19,7 @@ from gen_core.maps.linked import (
     linked_cache_kind,
     neighbour_overlap,
 )
-from gen_core.maps.picture_map import picture_fingerprint
+from gen_core.maps.picture_map import cached_reach, picture_fingerprint, stored_reach
 from gen_core.maps.projection import (
     MAP_POINTS,
     MapData,
@@ -255,6 +255,22 @@ def _picture_map_images(stem: str) -> ImageData:
 def _picture_projection(stem: str, file_hash: str, probe_key: str, params: tuple) -> np.ndarray:
     points = _picture_points(stem, file_hash, probe_key)
     return cached_projection(map_cache(stem), points, ProjectionParams(*params))
+
+
+def picture_reach(stem: str) -> np.ndarray:
+    """Whether each real image of ``stem``'s picture map lies within reach of a sample, bool
+    ``[M]`` (``gen_core.maps.picture_map.reached_real_images``): from the disk cache without
+    decoding a sample, else counted (this process's cache first)."""
+    fingerprint, count = _picture_key(stem, _hash(stem), _probe_key(stem))
+    samples = len(latent_map_data(stem).latents)
+    stored = stored_reach(map_cache(stem), fingerprint, count - samples)
+    return stored if stored is not None else _picture_reach(stem, _hash(stem), _probe_key(stem))
+
+
+@st.cache_data(show_spinner="Finding the real images no sample reaches…", max_entries=16)
+def _picture_reach(stem: str, file_hash: str, probe_key: str) -> np.ndarray:
+    return cached_reach(map_cache(stem), _picture_points(stem, file_hash, probe_key),
+                        len(latent_map_data(stem).latents))
 
 
 def real_picture_features(stem: str) -> torch.Tensor:

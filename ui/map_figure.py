@@ -44,12 +44,12 @@ def map_figure(coords: np.ndarray, labels: np.ndarray, class_names: tuple[str, .
     return fig
 
 
-def add_beneath(fig: go.Figure, coords: np.ndarray, name: str) -> None:
-    """Draw points ``[M, 2]`` in grey beneath ``fig``'s points, as context: no hover, and no
-    ``customdata``, so a selection never picks them."""
+def add_beneath(fig: go.Figure, coords: np.ndarray, name: str, marker: dict | None = None) -> None:
+    """Draw points ``[M, 2]`` beneath ``fig``'s points, as context (in dark grey unless ``marker``
+    says otherwise): no hover, and no ``customdata``, so a selection never picks them."""
     label = plotly_text(name)
     fig.add_trace(go.Scattergl(x=coords[:, 0], y=coords[:, 1], mode="markers", name=label, hoverinfo="skip",
-                               marker={"size": MARKER_SIZE, "color": BENEATH_COLOUR}))
+                               marker=marker or {"size": MARKER_SIZE, "color": BENEATH_COLOUR}))
     fig.data = (fig.data[-1], *fig.data[:-1])
 
 

@@ -3,11 +3,15 @@ placing its samples by latent or by picture, and where new latents land on the p
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import numpy as np
 import streamlit as st
 import torch
 
+from gen_core.eval.metric_keys import RECALL, RECALL_REAL
 from gen_core.maps.linked import picture_features
+from gen_core.maps.picture_map import REACH_NEIGHBOURS
 from gen_core.maps.projection import place_on_map
 from gen_core.models import GenerativeModel
 from ui.cached import dataset_classifier, picture_map_possible, real_picture_features
@@ -21,6 +25,8 @@ PLACE_HELP = ("latent: where each sample's latent lies, which for a Gaussian pri
               "picture: what the dataset's classifier sees in each sample's picture, beside real images "
               "of the dataset (dark grey) placed the same way: samples gather where they look alike, and "
               "real images with no samples among them are something the generator does not draw.")
+UNREACHED = "real images no sample reaches"
+UNREACHED_MARKER = {"size": 7, "symbol": "x", "color": "black"}
 
 
 def placed_by_picture(stem: str) -> bool:
@@ -41,3 +47,17 @@ def picture_layout(stem: str, model: GenerativeModel, coords: np.ndarray, count:
     samples, real = coords[:count], coords[count:]
     features = picture_features(model, latents, dataset_classifier(model.card.dataset))[0]
     return samples, real, place_on_map(features.numpy(), real_picture_features(stem).numpy(), real)
+
+
+def reach_caption(reached: np.ndarray, metrics: Mapping) -> str:
+    """How many of the map's real images (``reached``: bool ``[M]``) a sample reaches, beside the
+    model card's recall and its real-data reference where the card has them."""
+    text = (f"**{reached.mean():.0%}** of these {len(reached):,} real images lie within reach of a "
+            f"sample, as recall counts it (inside the ball round a sample out to its k-th nearest other "
+            f"sample, k = {REACH_NEIGHBOURS}); the black crosses are the {int((~reached).sum()):,} that "
+            "none reaches.")
+    if RECALL in metrics:
+        reference = metrics.get(RECALL_REAL)
+        beside = f" (real images against real images: {reference:.2f})" if reference is not None else ""
+        text += f" The model card's recall: {metrics[RECALL]:.2f}{beside}."
+    return text

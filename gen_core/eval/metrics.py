@@ -88,14 +88,19 @@ def kth_neighbour_radii(points: torch.Tensor, k: int = 3, batch_size: int = 1000
     return torch.cat(radii)
 
 
+def inside_any_ball(queries: torch.Tensor, points: torch.Tensor, radii: torch.Tensor,
+                    batch_size: int = 1000) -> torch.Tensor:
+    """Whether each of ``queries`` ``[M, F]`` lies inside at least one ball (centres ``points``
+    ``[N, F]``, radii ``[N]``): bool ``[M]``."""
+    inside = [(torch.cdist(chunk.double(), points.double()) <= radii.unsqueeze(0)).any(dim=1)
+              for chunk in queries.split(batch_size)]
+    return torch.cat(inside) if inside else torch.zeros(0, dtype=torch.bool)
+
+
 def manifold_coverage(queries: torch.Tensor, points: torch.Tensor, radii: torch.Tensor,
                       batch_size: int = 1000) -> float:
     """Fraction of ``queries`` ``[M, F]`` inside at least one ball (``points`` ``[N, F]``, ``radii [N]``)."""
-    inside = 0
-    for chunk in queries.split(batch_size):
-        distances = torch.cdist(chunk.double(), points.double())
-        inside += int((distances <= radii.unsqueeze(0)).any(dim=1).sum())
-    return inside / queries.shape[0]
+    return int(inside_any_ball(queries, points, radii, batch_size).sum()) / queries.shape[0]
 
 
 def precision_recall(real: torch.Tensor, fake: torch.Tensor, k: int = 3) -> dict[str, float]:

@@ -5,23 +5,30 @@ one round cloud, whatever the generator draws. The picture map places each sampl
 classifier's features of its decoded picture (``gen_core.maps.linked.picture_features``), and real
 images of the dataset by the same features, projected together like any map (UMAP or PCA, cached
 the same way): samples gather where they look alike, and real images with no samples among them
-are something the generator does not draw, a dropped mode seen on the map.
+are something the generator does not draw, a dropped mode seen on the map. Which real images no
+sample reaches is counted as the recall counts it (``reached_real_images``), and cached beside
+the projection.
 """
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import numpy as np
 import torch
 
-from gen_core.cache import content_hash
+from gen_core.cache import ArtifactCache, content_hash
+from gen_core.eval.metrics import inside_any_ball, kth_neighbour_radii
+from gen_core.files.atomic import read_npz, write_npz
 
 if TYPE_CHECKING:
     from gen_core.maps.projection import MapData
 
 REAL_IMAGES = "real images"
+REACH_NEIGHBOURS = 3  # k of the recall in gen_core.eval.metrics (Kynkaanniemi et al. 2019)
 
 
 def picture_points(data: MapData, generated: torch.Tensor, real: torch.Tensor, real_images: str,
@@ -56,3 +63,36 @@ def picture_fingerprint(sampled: str, real_images: str, classifier_file: Path) -
     """The fingerprint of ``picture_points`` of the sampled map named ``sampled``, known without
     reading any picture, so a page finds a cached projection at once."""
     return f"pictures-{sampled}-{real_images}-{content_hash(classifier_file)}"
+
+
+def reached_real_images(points: MapData, samples: int, k: int = REACH_NEIGHBOURS) -> np.ndarray:
+    """Whether each real image of ``picture_points`` (its first ``samples`` points the samples',
+    then the ``M`` real images') lies within reach of a sample, bool ``[M]``: inside the ball round
+    some sample out to that sample's ``k``-th nearest other sample, as the recall counts it."""
+    generated, real = points.latents[:samples], points.latents[samples:]
+    return inside_any_ball(real, generated, kth_neighbour_radii(generated, k)).numpy()
+
+
+def reach_file(cache: ArtifactCache, fingerprint: str, k: int = REACH_NEIGHBOURS) -> Path:
+    """Where ``cached_reach`` keeps the reach of the picture map named ``fingerprint``."""
+    return cache.file(f"reach-{fingerprint}-k{k}", "npz")
+
+
+def stored_reach(cache: ArtifactCache, fingerprint: str, real: int) -> np.ndarray | None:
+    """``reached_real_images`` ``[real]`` stored for the picture map named ``fingerprint``; ``None``
+    unless stored there intact."""
+    stored = read_npz(reach_file(cache, fingerprint), "reached")
+    if stored is None or stored["reached"].shape != (real,):
+        return None
+    return stored["reached"].astype(bool)
+
+
+def cached_reach(cache: ArtifactCache, points: MapData, samples: int) -> np.ndarray:
+    """``reached_real_images`` of ``points``, from the disk cache, else counted and stored there."""
+    reached = stored_reach(cache, points.fingerprint, len(points.latents) - samples)
+    if reached is not None:
+        return reached
+    reached = reached_real_images(points, samples)
+    with contextlib.suppress(OSError):  # read-only checkout: counted again in a new process
+        write_npz(reach_file(cache, points.fingerprint), reached=reached)
+    return reached

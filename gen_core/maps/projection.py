@@ -30,7 +30,7 @@ from gen_core.files.atomic import read_npz, write_npz
 from gen_core.files.checkpoint import CheckpointError, load_model, model_files
 from gen_core.latent.encoding import encode_means
 from gen_core.maps.linked import cached_class_readings, class_readings_file, picture_features
-from gen_core.maps.picture_map import picture_points
+from gen_core.maps.picture_map import cached_reach, picture_points, reach_file
 from gen_core.models import GenerativeModel
 
 MAP_POINTS = 3000
@@ -246,7 +246,9 @@ def precompute(folder: Path, params: list[ProjectionParams]) -> list[Path]:
             done += ", each point's class read"
             if data.images is None and probe is not None:  # sampled latents: their picture map too
                 maps.append(picture_map_data(model, data, probe, classifier, classifier_file))
-                done += f"; picture map: {len(params)} projections of {maps[-1].source}"
+                cached_reach(cache, maps[-1], len(data.latents))
+                written.append(reach_file(cache, maps[-1].fingerprint))
+                done += f"; picture map: {len(params)} projections of {maps[-1].source} and their reach"
         for points in maps:
             for p in params:
                 cached_projection(cache, points, p)
