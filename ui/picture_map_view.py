@@ -26,7 +26,7 @@ PLACE_HELP = ("latent: where each sample's latent lies, which for a Gaussian pri
               "of the dataset (dark grey) placed the same way: samples gather where they look alike, and "
               "real images with no samples among them are something the generator does not draw.")
 UNREACHED = "real images no sample reaches"
-UNREACHED_MARKER = {"size": 7, "symbol": "x", "color": "black"}
+UNREACHED_MARKER = {"size": 5, "symbol": "x", "color": "rgba(0, 0, 0, 0.65)"}
 
 
 def placed_by_picture(stem: str) -> bool:
