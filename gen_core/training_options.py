@@ -136,6 +136,9 @@ class ModeRegularizedOptions:
     manifold_diffusion: bool = option(False, "Mode-regularized GAN: train as MDGAN (Che et al. 2017 "
                                              "sec. 3.3): D matches G(E(x)) to x, a second D matches "
                                              "G(z) to G(E(x))")
+    plain_discriminator: bool = option(False, "Mode-regularized GAN: D tells x from G(z) only, as "
+                                              "Algorithm 1 prints it (default: G(E(x)) is a fake for D "
+                                              "too, as in the authors' code)")
 
     def __post_init__(self) -> None:
         if self.lambda_geometric < 0 or self.lambda_mode < 0:

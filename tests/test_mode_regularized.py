@@ -64,6 +64,19 @@ def test_the_discriminator_takes_samples_and_reconstructions_for_fakes():
     assert mode_regularized_discriminator_loss(sure, -sure, sure).item() == pytest.approx(20.0, abs=1e-6)
 
 
+@pytest.mark.parametrize("plain", [False, True])
+def test_a_plain_discriminator_learns_from_data_and_samples_only(tmp_path, digits, plain):
+    trainer = _trainer(tmp_path, digits, ModeRegularizedOptions(plain_discriminator=plain))
+    real, fake = digits.images[:16] * 2 - 1, torch.rand(16, *TINY_SHAPE) * 2 - 1
+    reconstructed = torch.rand(16, *TINY_SHAPE) * 2 - 1
+    with torch.no_grad():  # the loss it should take, at the weights before its step
+        logits = [trainer.disc(x) for x in (real, fake, reconstructed)]
+    expected = mode_regularized_discriminator_loss(logits[0], logits[1], None if plain else logits[2])
+    assert trainer.discriminator_step(real, fake, reconstructed)["loss_d"] == pytest.approx(expected.item())
+    assert mode_regularized_discriminator_loss(torch.zeros(4), torch.zeros(4), None).item() == \
+        pytest.approx(2 * LOG_2)
+
+
 def test_each_network_gets_only_its_own_loss(tmp_path, digits):
     trainer = _trainer(tmp_path, digits, ModeRegularizedOptions(lambda_geometric=0.0, lambda_mode=0.0))
     batch = digits.images[:16]
@@ -93,7 +106,8 @@ def test_the_command_trains_the_preset_and_records_its_options(tmp_path):
           "--run-dir", str(tmp_path / "run"), "--lambda-mode", "0.3"])
     card = load_model(out).card
     assert card.family == "mode-regularized" and card.config["latent_dim"] == 3
-    assert card.training.options == {"lambda_geometric": 1.0, "lambda_mode": 0.3, "manifold_diffusion": False}
+    assert card.training.options == {"lambda_geometric": 1.0, "lambda_mode": 0.3, "manifold_diffusion": False,
+                                     "plain_discriminator": False}
     assert card.training.record["ema_decay"] is None  # an average of G would not match the live E
     assert set(card.metrics) == {"test_reconstruction_mse"}
     with pytest.raises(SystemExit, match="--lambda-mode does not apply"):

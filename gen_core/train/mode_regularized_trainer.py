@@ -3,7 +3,8 @@
 With x a real batch, z ~ p(z), G(z) a sample and G(E(x)) a reconstruction:
 
 - the discriminator minimizes the GAN cross-entropy on x (real) against G(z) and, as in the
-  authors' code, G(E(x)) (both fake);
+  authors' code, G(E(x)) (both fake); with ``plain_discriminator``, against G(z) only, as the
+  paper's Algorithm 1 prints it;
 - the generator minimizes -log D(G(z)) + lambda_1 d(x, G(E(x))) + lambda_2 (-log D(G(E(x))));
 - the encoder minimizes the two regularizers, lambda_1 d(x, G(E(x))) + lambda_2 (-log D(G(E(x)))).
 
@@ -43,11 +44,14 @@ def geometric_regularizer(real: torch.Tensor, reconstructed: torch.Tensor) -> to
 
 
 def mode_regularized_discriminator_loss(real_logits: torch.Tensor, fake_logits: torch.Tensor,
-                                        reconstructed_logits: torch.Tensor) -> torch.Tensor:
-    """-log D(x) - log(1 - D(G(z))) - log(1 - D(G(E(x)))), each averaged over its batch of logits ``[B]``."""
-    return (discriminator_loss(real_logits, True, "non-saturating")
-            + discriminator_loss(fake_logits, False, "non-saturating")
-            + discriminator_loss(reconstructed_logits, False, "non-saturating"))
+                                        reconstructed_logits: torch.Tensor | None) -> torch.Tensor:
+    """-log D(x) - log(1 - D(G(z))) - log(1 - D(G(E(x)))), each averaged over its batch of logits
+    ``[B]``; without ``reconstructed_logits`` (a plain discriminator) the last term is left out."""
+    loss = (discriminator_loss(real_logits, True, "non-saturating")
+            + discriminator_loss(fake_logits, False, "non-saturating"))
+    if reconstructed_logits is None:
+        return loss
+    return loss + discriminator_loss(reconstructed_logits, False, "non-saturating")
 
 
 def regularized_generator_losses(fake_logits: torch.Tensor, reconstructed_logits: torch.Tensor,
@@ -158,8 +162,14 @@ class ModeRegularizedGANTrainer(Trainer):
                            reconstructed: torch.Tensor) -> dict[str, float]:
         self.opt_d.zero_grad(set_to_none=True)
         # One pass per kind of image, as the DCGAN trainer does: D's batch norm never mixes them.
-        real_logits, fake_logits, reconstructed_logits = (self.disc(x) for x in (real, fake, reconstructed))
-        loss_d = mode_regularized_discriminator_loss(real_logits, fake_logits, reconstructed_logits)
+        real_logits, fake_logits = self.disc(real), self.disc(fake)
+        if self.options.plain_discriminator:  # G(E(x)) is only judged, for the generator's mode term
+            with torch.no_grad():
+                reconstructed_logits = self.disc(reconstructed)
+            loss_d = mode_regularized_discriminator_loss(real_logits, fake_logits, None)
+        else:
+            reconstructed_logits = self.disc(reconstructed)
+            loss_d = mode_regularized_discriminator_loss(real_logits, fake_logits, reconstructed_logits)
         loss_d.backward()
         synced_step(self.opt_d, self.ctx)
         return {"loss_d": loss_d.item(), "d_real": torch.sigmoid(real_logits).mean().item(),
