@@ -58,7 +58,6 @@ def pair_maps(same_images: bool, classes_a: np.ndarray, classes_b: np.ndarray) -
 
 
 @torch.no_grad()
-@torch.no_grad()
 def picture_features(model: GenerativeModel, latents: torch.Tensor,
                      classifier: Classifier) -> tuple[torch.Tensor, torch.Tensor]:
     """The classifier's features ``[N, F]`` and predicted class ``[N]`` of each latent ``[N, D]``'s

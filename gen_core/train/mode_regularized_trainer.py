@@ -162,14 +162,12 @@ class ModeRegularizedGANTrainer(Trainer):
                            reconstructed: torch.Tensor) -> dict[str, float]:
         self.opt_d.zero_grad(set_to_none=True)
         # One pass per kind of image, as the DCGAN trainer does: D's batch norm never mixes them.
+        plain = self.options.plain_discriminator
         real_logits, fake_logits = self.disc(real), self.disc(fake)
-        if self.options.plain_discriminator:  # G(E(x)) is only judged, for the generator's mode term
-            with torch.no_grad():
-                reconstructed_logits = self.disc(reconstructed)
-            loss_d = mode_regularized_discriminator_loss(real_logits, fake_logits, None)
-        else:
+        with torch.set_grad_enabled(not plain):  # plain: G(E(x)) is only judged, for the mode term
             reconstructed_logits = self.disc(reconstructed)
-            loss_d = mode_regularized_discriminator_loss(real_logits, fake_logits, reconstructed_logits)
+        loss_d = mode_regularized_discriminator_loss(real_logits, fake_logits,
+                                                     None if plain else reconstructed_logits)
         loss_d.backward()
         synced_step(self.opt_d, self.ctx)
         return {"loss_d": loss_d.item(), "d_real": torch.sigmoid(real_logits).mean().item(),
