@@ -33,7 +33,7 @@ from gen_core.eval.metric_keys import (
     RECALL,
     RECONSTRUCTION_MSE,
 )
-from gen_core.eval.metrics import MODE_COLLAPSE_LOW
+from gen_core.eval.metrics import classes_covered
 from gen_core.eval.zoo_table import checkpoint_files, publish
 from gen_core.files.checkpoint import read_header
 from gen_core.models import EncoderModel
@@ -156,11 +156,6 @@ def _hybrid_beats_vae(dataset: str, models: list[Model]) -> Callable[[Model], tu
     return measure
 
 
-def _classes_covered(model: Model) -> int:
-    """Classes drawn at least as often as the mode-collapse flag's floor (2%)."""
-    return sum(share >= MODE_COLLAPSE_LOW for share in model.metrics[CLASS_FRACTIONS])
-
-
 def _covers_as_many_modes_as_the_dcgan(models: list[Model]) -> Callable[[Model], tuple[str, bool]]:
     """Che et al. 2017's claim: at the DCGAN's budget, the regularized GAN has a MODE score and a
     count of classes covered at least the DCGAN's (same evaluation, same classifier).
@@ -175,7 +170,7 @@ def _covers_as_many_modes_as_the_dcgan(models: list[Model]) -> Callable[[Model],
         if dcgan is None or MODE_SCORE not in regularized.metrics:
             return "needs both evaluated with the MODE score", False
         mode_r, mode_d = regularized.metrics[MODE_SCORE], dcgan.metrics[MODE_SCORE]
-        covered_r, covered_d = _classes_covered(regularized), _classes_covered(dcgan)
+        covered_r, covered_d = (classes_covered(m.metrics[CLASS_FRACTIONS]) for m in (regularized, dcgan))
         real = regularized.metrics.get(MODE_SCORE_REAL)
         beside = f" (real half {real:.2f})" if real is not None else ""
         budget = "same budget, " if dcgan.budget and dcgan.budget == regularized.budget else ""

@@ -128,6 +128,12 @@ def class_coverage(predicted: torch.Tensor, num_classes: int) -> dict:
             MODE_COLLAPSE: low < MODE_COLLAPSE_LOW or high > MODE_COLLAPSE_HIGH}
 
 
+def classes_covered(fractions: list[float]) -> int:
+    """How many classes the samples draw at least as often as the mode-collapse floor (2%), from
+    each class's share ``[K]`` (``class_coverage``'s ``CLASS_FRACTIONS``)."""
+    return sum(share >= MODE_COLLAPSE_LOW for share in fractions)
+
+
 def mode_score(probabilities: torch.Tensor, label_distribution: torch.Tensor) -> float:
     """The MODE score (Che et al. 2017, sec. 4) of class probabilities ``[N, K]`` p(y|x) of N
     samples, against the real data's label distribution p*(y) ``[K]``.

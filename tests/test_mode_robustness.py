@@ -1,0 +1,68 @@
+"""The mode-coverage grid bench: every setting trained for both models, kept runs reused, the tables."""
+
+import pytest
+
+from bench import mode_robustness
+from bench.mode_robustness import GRID, MODELS, Score, Setting, run_file, summary_table
+from gen_core.eval.metric_keys import FD_REAL, MODE_SCORE_REAL
+from gen_core.files.checkpoint import read_header
+from gen_core.train import cli
+from tests.tiny_presets import tiny_presets
+
+
+@pytest.fixture
+def dry_grid(tmp_path, monkeypatch, digits_classifier_file):
+    """Run the whole grid as dry runs of the tiny presets on the digits; returns (argv, doc, scores)."""
+    monkeypatch.setattr(cli, "PRESETS", tiny_presets())
+    doc = tmp_path / "doc.md"
+    doc.write_text(f"before\n{mode_robustness.START}\nold\n{mode_robustness.END}\nafter\n")
+    argv = ["--dataset", "digits", "--dry-run", "--samples", "100", "--runs", str(tmp_path / "runs"),
+            "--classifier", str(digits_classifier_file), "--doc", str(doc)]
+    return argv, doc, mode_robustness.main(argv)
+
+
+def test_every_setting_trains_both_models_with_its_rates_and_no_average(dry_grid, tmp_path):
+    _, _, scores = dry_grid
+    assert list(scores) == list(MODELS) and all(list(runs) == list(GRID) for runs in scores.values())
+    for model in MODELS:
+        for setting in GRID:
+            card = read_header(run_file(tmp_path / "runs", model, setting, 2, 0, True))[0]
+            record = card.training.record
+            assert record["lr"] == pytest.approx(setting.lr)
+            assert record["lr_d"] == pytest.approx(setting.lr * setting.discriminator_ratio)
+            assert not record.get("ema_decay")
+            assert card.training.options.get("plain_discriminator", False) == (model == "mode-regularized")
+            assert card.dataset == "digits"
+    for runs in scores.values():
+        for s in runs.values():
+            assert 0 <= s.covered <= 10 and 0 <= s.rarest <= 0.1 and s.fd > 0 and 0.1 <= s.mode <= 10
+
+
+def test_kept_runs_are_scored_again_without_training(dry_grid, monkeypatch):
+    argv, _, scores = dry_grid
+
+    def no_training(_):
+        raise AssertionError("a kept run was trained again")
+    monkeypatch.setattr(cli, "main", no_training)
+    assert mode_robustness.main(argv) == scores
+
+
+def test_the_tables_go_between_the_markers(dry_grid):
+    _, doc, _ = dry_grid
+    text = doc.read_text()
+    assert text.startswith("before\n") and text.endswith("after\n") and "old" not in text
+    assert sum(setting.label in text for setting in GRID) == len(GRID)
+    assert "| DCGAN |" in text and "| mode-regularized |" in text and "| real half |" in text
+
+
+def test_the_summary_counts_settings_against_the_dcgan():
+    settings = [Setting(1e-4, 1, 64), Setting(1e-3, 4, 256)]
+    scores = {"DCGAN": {settings[0]: Score(8.0, 10, 0.05, 3.0), settings[1]: Score(2.0, 4, 0.0, 40.0)},
+              "mode-regularized": {settings[0]: Score(7.5, 10, 0.06, 4.0),
+                                   settings[1]: Score(6.0, 10, 0.03, 9.0)}}
+    table = summary_table(scores, 10, {MODE_SCORE_REAL: 9.8, FD_REAL: 0.2})
+    dcgan, regularized, real = table.splitlines()[2:]
+    assert dcgan == "| DCGAN | 5.00 (2.00–8.00) | 1 of 2 | 2.5% | 21.50 (3.00–40.00) | – |"
+    assert regularized == ("| mode-regularized | 6.75 (6.00–7.50) | 2 of 2 | 4.5% | 6.50 (4.00–9.00) "
+                           "| 1 of 2 |")
+    assert real == "| real half | 9.80 | – | – | 0.20 | – |"
