@@ -10,23 +10,29 @@ from gen_core.train import cli
 from tests.tiny_presets import tiny_presets
 
 
-@pytest.fixture
-def dry_grid(tmp_path, monkeypatch, digits_classifier_file):
-    """Run the whole grid as dry runs of the tiny presets on the digits; returns (argv, doc, scores)."""
-    monkeypatch.setattr(cli, "PRESETS", tiny_presets())
-    doc = tmp_path / "doc.md"
+@pytest.fixture(scope="module")
+def grid_folder(tmp_path_factory):
+    return tmp_path_factory.mktemp("grid")
+
+
+@pytest.fixture(scope="module")
+def dry_grid(grid_folder, digits_classifier_file):
+    """The whole grid run once, as dry runs of the tiny presets on the digits: (argv, doc, scores)."""
+    doc = grid_folder / "doc.md"
     doc.write_text(f"before\n{mode_robustness.START}\nold\n{mode_robustness.END}\nafter\n")
-    argv = ["--dataset", "digits", "--dry-run", "--samples", "100", "--runs", str(tmp_path / "runs"),
+    argv = ["--dataset", "digits", "--dry-run", "--samples", "100", "--runs", str(grid_folder / "runs"),
             "--classifier", str(digits_classifier_file), "--doc", str(doc)]
-    return argv, doc, mode_robustness.main(argv)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(cli, "PRESETS", tiny_presets())
+        return argv, doc, mode_robustness.main(argv)
 
 
-def test_every_setting_trains_both_models_with_its_rates_and_no_average(dry_grid, tmp_path):
+def test_every_setting_trains_both_models_with_its_rates_and_no_average(dry_grid, grid_folder):
     _, _, scores = dry_grid
     assert list(scores) == list(MODELS) and all(list(runs) == list(GRID) for runs in scores.values())
     for model in MODELS:
         for setting in GRID:
-            card = read_header(run_file(tmp_path / "runs", model, setting, 2, 0, True))[0]
+            card = read_header(run_file(grid_folder / "runs", model, setting, 2, 0, True))[0]
             record = card.training.record
             assert record["lr"] == pytest.approx(setting.lr)
             assert record["lr_d"] == pytest.approx(setting.lr * setting.discriminator_ratio)
