@@ -31,6 +31,7 @@ from ui.timeline_view import timeline_panel
 from ui.user_image import own_image_input, own_latent
 
 TRAVERSAL_STEPS = 9
+OWN_IMAGE_ASKED = "explore_own_asked"  # the model a person asked to start from their image
 
 
 @torch.no_grad()
@@ -166,6 +167,10 @@ def explore() -> None:
     latent_panel(stem)
 
 
+def ask_to_start_from_own_image(stem: str) -> None:
+    st.session_state[OWN_IMAGE_ASKED] = stem
+
+
 @guarded
 def own_image_start(stem: str) -> None:
     """Start from a photo or a drawing: its encoding, or for a GAN the latent inversion finds."""
@@ -174,8 +179,16 @@ def own_image_start(stem: str) -> None:
     with st.expander("Start from your own image: a photo or a drawing", icon=":material/draw:"):
         st.caption(f"The picture is prepared as the dataset's images were; the model then {how}.")
         image = own_image_input("explore_own", model.image_shape)
-        if image is not None and st.button("Start from this image", key="explore_own_go"):
+        if image is None:
+            return
+        st.button("Start from this image", key="explore_own_go", on_click=ask_to_start_from_own_image,
+                  args=(stem,))
+        # The click is kept until the view has moved: a button's value lasts one run, and a run
+        # cut short by another rerun (the live picture reporting in, a second click) during the
+        # search would lose it, and the person's click with it.
+        if st.session_state.get(OWN_IMAGE_ASKED) == stem:
             set_view(stem, own_latent(stem, image).tolist())
+            del st.session_state[OWN_IMAGE_ASKED]
 
 
 explore()

@@ -42,6 +42,20 @@ def test_explore_starts_from_an_uploaded_photo(stem):
     assert at.session_state["views"][stem].z != before
 
 
+def test_a_start_cut_short_is_finished_by_the_next_run():
+    at = open_page("explore", state={"active_models": [VAE], **SERVER_DECODING})
+    before = at.session_state["views"][VAE].z
+    at.file_uploader(key="explore_own_file").set_value(photo()).run()
+    # What a click leaves behind when its run is stopped by another rerun before the view moved.
+    at.session_state["explore_own_asked"] = VAE
+    at.run()
+    assert_clean(at)
+    moved = at.session_state["views"][VAE].z
+    assert moved != before and "explore_own_asked" not in at.session_state
+    at.run()  # the click is answered once: a later run leaves the view alone
+    assert at.session_state["views"][VAE].z == moved
+
+
 def test_a_bad_picture_is_refused_with_a_message():
     at = open_page("explore", state={"active_models": [VAE]})
     at.file_uploader(key="explore_own_file").set_value(("x.png", b"not an image", "image/png")).run()
