@@ -58,9 +58,10 @@ class Setting:
                 "--batch-size", str(self.batch_size)]
 
 
-# DCGAN's rate and one five times higher, an equal or a four times faster discriminator, a small
-# and a large batch: from the settings these models ship with to ones where GANs are known to fail.
-GRID = tuple(Setting(lr, ratio, batch) for lr in (2e-4, 1e-3) for ratio in (1, 4) for batch in (64, 256))
+# DCGAN's rate and rates 5 and 25 times higher, an equal or a four times faster discriminator, a
+# small and a large batch: from the settings these models ship with to ones where GANs fail.
+GRID = tuple(Setting(lr, ratio, batch)
+             for lr in (2e-4, 1e-3, 5e-3) for ratio in (1, 4) for batch in (64, 256))
 # The two models compared, as training flags; the DCGAN first, as the reference.
 MODELS: dict[str, tuple[str, ...]] = {
     "DCGAN": ("--model", "dcgan"),
