@@ -13,7 +13,7 @@ features, as the zoo is: the MODE score, the classes drawn by at least 2% of the
 rarest class's share and the FD, each beside the real half's value at the same sample size.
 
     python -m bench.mode_robustness --data-root DATA [--dataset mnist] [--epochs 2] [--samples 2000]
-        [--runs runs/mode-robustness] [--doc docs/zoo.md]
+        [--rates 2e-4 ...] [--runs runs/mode-robustness] [--doc docs/zoo.md]
 
 Finished runs are kept in ``--runs`` under names that hold their setting, epochs and seed, and are
 not trained again: an interrupted grid goes on where it stopped. ``--doc`` writes the tables
@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import math
 import statistics
 from pathlib import Path
 
@@ -144,6 +145,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--epochs", type=int, default=2, help="epochs of every run (default 2)")
     p.add_argument("--samples", type=int, default=2000, help="samples scored per run (default 2000)")
     p.add_argument("--seed", type=int, default=0, help="seed of every run and of the scoring (default 0)")
+    p.add_argument("--rates", type=float, nargs="+", help="only the settings with these generator rates "
+                   "(default: the whole grid)")
     p.add_argument("--runs", type=Path, default=Path("runs/mode-robustness"), help="where the runs are kept")
     p.add_argument("--classifier", type=Path, help="classifier file (default: the dataset's shipped one)")
     p.add_argument("--dry-run", action="store_true", help="a few small steps per run: checks the grid works")
@@ -157,8 +160,11 @@ def main(argv: list[str] | None = None) -> dict[str, dict[Setting, Score]]:
     settings = EvalSettings(samples=args.samples, seed=args.seed, data_root=args.data_root,
                             classifier=args.classifier)
     ref = build_reference(args.dataset, settings)
+    grid = [s for s in GRID if args.rates is None or any(math.isclose(s.lr, r) for r in args.rates)]
+    if not grid:
+        raise SystemExit(f"error: no setting of the grid has a generator rate in {args.rates}")
     scores: dict[str, dict[Setting, Score]] = {model: {} for model in MODELS}
-    for setting in GRID:  # setting by setting, so that an interrupted grid leaves pairs
+    for setting in grid:  # setting by setting, so that an interrupted grid leaves pairs
         for model in MODELS:
             scores[model][setting] = score(train_run(args, model, setting), ref, settings)
     classes = ref.classifier.config.num_classes

@@ -72,3 +72,13 @@ def test_the_summary_counts_settings_against_the_dcgan():
     assert regularized == ("| mode-regularized | 6.75 (6.00–7.50) | 2 of 2 | 4.5% | 6.50 (4.00–9.00) "
                            "| 1 of 2 |")
     assert real == "| real half | 9.80 | – | – | 0.20 | – |"
+
+
+def test_a_part_of_the_grid_is_chosen_by_its_generator_rates(dry_grid):
+    argv, _, whole = dry_grid
+    part = mode_robustness.main([*argv[:-2], "--rates", "1e-3"])  # no --doc: the page keeps the grid
+    chosen = [setting for setting in GRID if setting.lr == 1e-3]
+    assert all(list(runs) == chosen for runs in part.values()) and len(chosen) == 4
+    assert all(part[model][s] == whole[model][s] for model in MODELS for s in chosen)
+    with pytest.raises(SystemExit, match="no setting"):
+        mode_robustness.main([*argv[:-2], "--rates", "0.5"])
