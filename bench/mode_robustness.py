@@ -157,12 +157,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 def main(argv: list[str] | None = None) -> dict[str, dict[Setting, Score]]:
     args = parse_args(argv)
     args.runs.mkdir(parents=True, exist_ok=True)
-    settings = EvalSettings(samples=args.samples, seed=args.seed, data_root=args.data_root,
-                            classifier=args.classifier)
-    ref = build_reference(args.dataset, settings)
     grid = [s for s in GRID if args.rates is None or any(math.isclose(s.lr, r) for r in args.rates)]
     if not grid:
         raise SystemExit(f"error: no setting of the grid has a generator rate in {args.rates}")
+    settings = EvalSettings(samples=args.samples, seed=args.seed, data_root=args.data_root,
+                            classifier=args.classifier)
+    ref = build_reference(args.dataset, settings)
     scores: dict[str, dict[Setting, Score]] = {model: {} for model in MODELS}
     for setting in grid:  # setting by setting, so that an interrupted grid leaves pairs
         for model in MODELS:
