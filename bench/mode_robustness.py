@@ -13,11 +13,15 @@ features, as the zoo is: the MODE score, the classes drawn by at least 2% of the
 rarest class's share and the FD, each beside the real half's value at the same sample size.
 
     python -m bench.mode_robustness --data-root DATA [--dataset mnist] [--epochs 2] [--samples 2000]
-        [--rates 2e-4 ...] [--runs runs/mode-robustness] [--doc docs/zoo.md]
+        [--seeds 0 ...] [--rates 2e-4 ...] [--runs runs/mode-robustness/DATASET] [--doc docs/zoo.md]
 
-Finished runs are kept in ``--runs`` under names that hold their setting, epochs and seed, and are
-not trained again: an interrupted grid goes on where it stopped. ``--doc`` writes the tables
-between the ``<!-- mode-robustness:start -->`` and ``-end -->`` markers.
+With one seed it prints the grid (each setting's scores) and a summary over the grid; with several,
+one row per setting of each model's mean MODE score over the seeds and the regularized GAN's lead
+at each seed (the seed also draws the scored samples and the held-out half). Finished runs are kept
+in ``--runs`` under names that hold their setting, epochs and seed, and are not trained again: an
+interrupted grid goes on where it stopped. ``--doc`` writes the tables between the dataset's
+markers, ``<!-- mode-robustness:DATASET:start -->`` and ``-end -->`` for the grid,
+``<!-- mode-robustness-seeds:DATASET:start -->`` and ``-end -->`` for the seeds.
 """
 
 from __future__ import annotations
@@ -35,7 +39,11 @@ from gen_core.eval.zoo_table import publish
 from gen_core.files.checkpoint import load_model
 from gen_core.train import cli
 
-START, END = "<!-- mode-robustness:start -->", "<!-- mode-robustness:end -->"
+
+def markers(dataset: str, seeds: int) -> tuple[str, str]:
+    """The start and end markers of the tables of ``dataset`` from one seed's grid or from several."""
+    name = "mode-robustness" if seeds == 1 else "mode-robustness-seeds"
+    return f"<!-- {name}:{dataset}:start -->", f"<!-- {name}:{dataset}:end -->"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -86,14 +94,14 @@ def run_file(runs: Path, model: str, setting: Setting, epochs: int, seed: int, d
     return runs / f"{stem}.safetensors"
 
 
-def train_run(args: argparse.Namespace, model: str, setting: Setting) -> Path:
-    """Train ``model`` at ``setting`` unless a finished run of it is kept; returns its file."""
-    out = run_file(args.runs, model, setting, args.epochs, args.seed, args.dry_run)
+def train_run(args: argparse.Namespace, model: str, setting: Setting, seed: int) -> Path:
+    """Train ``model`` at ``setting`` from ``seed`` unless a finished run of it is kept; returns its file."""
+    out = run_file(args.runs, model, setting, args.epochs, seed, args.dry_run)
     if out.is_file():
         return out
     data_root = ["--data-root", args.data_root] if args.data_root else []
     cli.main([*MODELS[model], "--dataset", args.dataset, *data_root, "--no-download",
-              "--epochs", str(args.epochs), "--seed", str(args.seed), "--ema-decay", "0",
+              "--epochs", str(args.epochs), "--seed", str(seed), "--ema-decay", "0",
               "--device", "cpu", "--out", str(out), "--run-dir", str(out.with_suffix("")),
               *setting.flags(), *(["--dry-run"] if args.dry_run else [])])
     return out
@@ -121,6 +129,14 @@ def _median_range(values: list[float]) -> str:
     return f"{statistics.median(values):.2f} ({min(values):.2f}–{max(values):.2f})"
 
 
+def _signed(value: float) -> str:
+    return f"{value:+.2f}".replace("-", "−")  # the minus sign, as the header's
+
+
+def _mean_range(values: list[float]) -> str:
+    return f"{statistics.mean(values):.2f} ({min(values):.2f}–{max(values):.2f})"
+
+
 def summary_table(scores: dict[str, dict[Setting, Score]], classes: int, real: dict) -> str:
     """One row per model over the whole grid, and the real half's figures at the same sample size."""
     reference, *_ = scores
@@ -138,42 +154,75 @@ def summary_table(scores: dict[str, dict[Setting, Score]], classes: int, real: d
     return "\n".join(lines)
 
 
+def seeds_table(by_seed: dict[int, dict[str, dict[Setting, Score]]]) -> str:
+    """One row per setting: each model's mean MODE score over the seeds (with the range), and the
+    second model's lead over the first (the DCGAN) at each seed; then how many pairs it leads."""
+    seeds = list(by_seed)
+    reference, other = next(iter(by_seed.values()))
+    lines = [f"| Setting | {reference} | {other} | {other} − {reference}, seeds "
+             f"{', '.join(map(str, seeds))} |", "|---|---|---|---|"]
+    ahead = pairs = 0
+    for setting in by_seed[seeds[0]][reference]:
+        modes = {m: [by_seed[seed][m][setting].mode for seed in seeds] for m in (reference, other)}
+        leads = [o - r for r, o in zip(modes[reference], modes[other], strict=True)]
+        ahead, pairs = ahead + sum(lead > 0 for lead in leads), pairs + len(leads)
+        lines.append(f"| {setting.label} | {_mean_range(modes[reference])} | {_mean_range(modes[other])} | "
+                     f"{', '.join(_signed(lead) for lead in leads)} |")
+    return "\n".join(lines) + f"\n\n{other} ahead in {ahead} of {pairs} pairs (MODE score)."
+
+
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p = argparse.ArgumentParser(prog="python -m bench.mode_robustness", description=__doc__.splitlines()[0])
     p.add_argument("--dataset", default="mnist", help="a dataset with a shipped classifier (default mnist)")
     p.add_argument("--data-root", help="torchvision data root (default: $GEN_CORE_DATA or ./data)")
     p.add_argument("--epochs", type=int, default=2, help="epochs of every run (default 2)")
     p.add_argument("--samples", type=int, default=2000, help="samples scored per run (default 2000)")
-    p.add_argument("--seed", type=int, default=0, help="seed of every run and of the scoring (default 0)")
+    p.add_argument("--seeds", type=int, nargs="+", default=[0],
+                   help="seeds of the runs and of the scoring; several give the seeds table (default 0)")
     p.add_argument("--rates", type=float, nargs="+", help="only the settings with these generator rates "
                    "(default: the whole grid)")
-    p.add_argument("--runs", type=Path, default=Path("runs/mode-robustness"), help="where the runs are kept")
+    p.add_argument("--runs", type=Path, help="where the runs are kept (default runs/mode-robustness/DATASET)")
     p.add_argument("--classifier", type=Path, help="classifier file (default: the dataset's shipped one)")
     p.add_argument("--dry-run", action="store_true", help="a few small steps per run: checks the grid works")
     p.add_argument("--doc", type=Path, help="write the tables between the markers of this file (docs/zoo.md)")
     return p.parse_args(argv)
 
 
-def main(argv: list[str] | None = None) -> dict[str, dict[Setting, Score]]:
-    args = parse_args(argv)
-    args.runs.mkdir(parents=True, exist_ok=True)
-    grid = [s for s in GRID if args.rates is None or any(math.isclose(s.lr, r) for r in args.rates)]
-    if not grid:
-        raise SystemExit(f"error: no setting of the grid has a generator rate in {args.rates}")
-    settings = EvalSettings(samples=args.samples, seed=args.seed, data_root=args.data_root,
+def run_grid(args: argparse.Namespace, grid: list[Setting],
+             seed: int) -> tuple[dict[str, dict[Setting, Score]], Reference]:
+    """Both models trained (or kept) and scored at every setting of ``grid`` with ``seed``."""
+    settings = EvalSettings(samples=args.samples, seed=seed, data_root=args.data_root,
                             classifier=args.classifier)
     ref = build_reference(args.dataset, settings)
     scores: dict[str, dict[Setting, Score]] = {model: {} for model in MODELS}
     for setting in grid:  # setting by setting, so that an interrupted grid leaves pairs
         for model in MODELS:
-            scores[model][setting] = score(train_run(args, model, setting), ref, settings)
-    classes = ref.classifier.config.num_classes
+            scores[model][setting] = score(train_run(args, model, setting, seed), ref, settings)
+    return scores, ref
+
+
+def main(argv: list[str] | None = None) -> dict[int, dict[str, dict[Setting, Score]]]:
+    """Scores by seed, model and setting."""
+    args = parse_args(argv)
+    args.runs = args.runs or Path("runs/mode-robustness") / args.dataset
+    args.runs.mkdir(parents=True, exist_ok=True)
+    grid = [s for s in GRID if args.rates is None or any(math.isclose(s.lr, r) for r in args.rates)]
+    if not grid:
+        raise SystemExit(f"error: no setting of the grid has a generator rate in {args.rates}")
+    by_seed = {}
+    for seed in dict.fromkeys(args.seeds):
+        by_seed[seed], ref = run_grid(args, grid, seed)
     n = len(ref.held_out)
-    tables = (f"{args.epochs} epochs per run, seed {args.seed}; {n} samples per run, scored against "
-              f"{n} held-out test images.\n\n{grid_table(scores, classes)}\n\n"
-              f"{summary_table(scores, classes, ref.real_scores)}")
-    publish(tables, args.doc, START, END)
-    return scores
+    head = (f"{args.epochs} epochs per run; {n} samples per run, scored against {n} held-out test "
+            "images")
+    if len(by_seed) == 1:
+        scores, classes = by_seed[args.seeds[0]], ref.classifier.config.num_classes
+        tables = (f"{head}, seed {args.seeds[0]}.\n\n{grid_table(scores, classes)}\n\n"
+                  f"{summary_table(scores, classes, ref.real_scores)}")
+    else:
+        tables = f"{head}; mean MODE score over the seeds, with its range.\n\n{seeds_table(by_seed)}"
+    publish(tables, args.doc, *markers(args.dataset, len(by_seed)))
+    return by_seed
 
 
 if __name__ == "__main__":
