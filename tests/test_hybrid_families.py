@@ -16,6 +16,7 @@ from gen_core.train.distributed import DistContext
 from gen_core.train.divergences import DIVERGENCES, variational_bound
 from gen_core.train.ebgan_trainer import EBGANOptions, EBGANTrainer, pull_away_term
 from gen_core.train.fgan_trainer import FGANOptions, FGANTrainer
+from gen_core.train.gan_trainer import generator_loss
 from gen_core.train.loop import RunConfig
 from gen_core.train.vae_gan_trainer import VAEGANTrainer, feature_reconstruction_nll
 from tests.conftest import TINY_SHAPE, tiny_model
@@ -271,6 +272,30 @@ def test_vae_gan_gives_each_network_only_its_own_loss(tmp_path, digits):
     assert all(p.grad is None for p in trainer.disc.parameters())  # D is not moved by the others' losses
     assert all(torch.equal(a, b) for a, b in zip(before, trainer.disc.parameters(), strict=True))
     assert all(p.grad is not None for p in trainer.encoder_params + trainer.decoder_params)
+
+
+def test_vae_gan_step_gives_the_gradients_of_one_pass_over_all_three_image_sets(tmp_path, digits):
+    """Larsen et al.'s losses written over one discriminator pass of real, reconstructed and prior
+    images: the step (which passes the real images apart, without a graph) gives the same gradients."""
+    trainer = _trainer(tmp_path, "vae-gan", digits)
+    real = digits.images[:16] * 2 - 1
+    posterior = trainer.model.encode(digits.images[:16])
+    recon = trainer.model.generator(posterior.mean)
+    prior = trainer.model.generator(torch.randn_like(posterior.mean))
+    scores, features = trainer.disc(torch.cat([real, recon, prior]), with_features=True)
+    _, scores_recon, scores_prior = scores.chunk(3)
+    real_features, recon_features, _ = features.chunk(3)
+    llike = feature_reconstruction_nll(recon_features, real_features.detach())
+    loss_gan = generator_loss(scores_recon, "non-saturating") + generator_loss(scores_prior, "non-saturating")
+    encoder_loss = posterior.kl().sum() / len(real) + llike
+    decoder_loss = trainer.options.gamma * llike + loss_gan
+    expected = (*torch.autograd.grad(encoder_loss, trainer.encoder_params, retain_graph=True),
+                *torch.autograd.grad(decoder_loss, trainer.decoder_params, retain_graph=True))
+    losses = trainer.autoencoder_step(real, posterior, recon, prior)
+    assert losses["llike"] == pytest.approx(llike.item(), rel=1e-5)
+    assert losses["loss_g"] == pytest.approx(loss_gan.item(), rel=1e-5)
+    for param, grad in zip(trainer.encoder_params + trainer.decoder_params, expected, strict=True):
+        torch.testing.assert_close(param.grad, grad, rtol=1e-4, atol=1e-6)
 
 
 # --- every family trains -----------------------------------------------------------------------------
