@@ -37,7 +37,7 @@ OWN_IMAGE_ASKED = "explore_own_asked"  # the model a person asked to start from 
 @torch.no_grad()
 def encode_image(stem: str, index: int) -> None:
     mu = get_model(stem).encode(pickable_images(stem)[index:index + 1]).mean
-    set_view(stem, mu[0].tolist())
+    set_view(stem, mu[0].tolist(), origin=f"dataset image #{index}")
 
 
 @guarded
@@ -51,8 +51,8 @@ def start_controls(stem: str, model: GenerativeModel) -> None:
         seed_view(stem, seed)
         st.rerun()
     cols[1].button("Random", key="random", on_click=lambda: seed_view(stem, random.randint(0, 99_999)))
-    cols[2].button("Reset to zero", key="reset",
-                   on_click=lambda: set_view(stem, zero_latent(model.latent_spec).tolist()))
+    cols[2].button("Reset to zero", key="reset", on_click=set_view,
+                   args=(stem, zero_latent(model.latent_spec).tolist()), kwargs={"origin": "the zero latent"})
     if images:
         with cols[3]:
             pick, go = st.columns([2, 1], vertical_alignment="bottom")
@@ -71,7 +71,7 @@ def latent_panel(stem: str) -> None:
     model, view = get_model(stem), get_view(stem)
     kl = kl_per_dim(stem) if model.has_encoder else None
     active, inactive = order_by_kl(kl) if kl is not None else (control_order(stem, model), [])
-    caption = f"{stem} · seed {view.seed}"
+    caption = f"{stem} · from {view.origin}"
     url = live_toggle(stem).page_url
     if url is None:
         view = server_panel(stem, model, view, kl, active, inactive, caption)
@@ -82,7 +82,7 @@ def latent_panel(stem: str) -> None:
     write_url(model=stem, seed=view.seed, z=view.z)
     png, latent = st.columns(2)
     with png:
-        download_png(lambda: decoded_grid(model, view.z, 1), f"{stem}-seed{view.seed}.png",
+        download_png(lambda: decoded_grid(model, view.z, 1), f"{stem}-{view.file_label}.png",
                      key="download_image")
     latent.download_button("Download latent (.npy)", npy_bytes(view.z), file_name=f"{stem}-latent.npy",
                            mime="application/octet-stream", key="download_latent",
@@ -187,7 +187,7 @@ def own_image_start(stem: str) -> None:
         # cut short by another rerun (the live picture reporting in, a second click) during the
         # search would lose it, and the person's click with it.
         if st.session_state.get(OWN_IMAGE_ASKED) == stem:
-            set_view(stem, own_latent(stem, image).tolist())
+            set_view(stem, own_latent(stem, image).tolist(), origin="your image")
             del st.session_state[OWN_IMAGE_ASKED]
 
 

@@ -73,8 +73,8 @@ def projection_controls(stem: str, umap_ready: bool) -> ProjectionParams:
     return ProjectionParams("umap", neighbours, min_dist)
 
 
-def open_in_explore(stem: str, z: torch.Tensor) -> None:
-    set_view(stem, z.tolist())
+def open_in_explore(stem: str, z: torch.Tensor, origin: str) -> None:
+    set_view(stem, z.tolist(), origin=origin)
 
 
 @torch.no_grad()
@@ -88,6 +88,7 @@ def selection_panel(stem: str, model: GenerativeModel, data: MapData, coords: np
     decoded = model.decode(z[None])
     if len(chosen) == 1:
         what = point_name(data, chosen[0])
+        origin = f"map point {what}"
         if data.images is not None:
             show_images(torch.cat([data.images[chosen], decoded]), nrow=2, target_px=MEDIUM_PX * 2,
                         caption=f"{what}: original (left) and reconstruction (right)")
@@ -96,13 +97,14 @@ def selection_panel(stem: str, model: GenerativeModel, data: MapData, coords: np
             show_images(decoded, nrow=1, target_px=MEDIUM_PX, caption=f"{what}: {shown}")
         neighbours_panel(model, data, coords, chosen[0], method, key=f"map_neighbours_metric_{stem}")
     else:
+        origin = f"the mean of {len(chosen)} map points"
         show_images(decoded, nrow=1, target_px=MEDIUM_PX,
                     caption=f"decoded mean latent of {len(chosen)} selected points")
         if data.images is not None:
             show_images(data.images[chosen[:SHOWN_ORIGINALS]], nrow=SHOWN_ORIGINALS,
                         target_px=MEDIUM_PX * 2, caption="some of the selected originals")
     if st.button("Open this latent in Explore", key="map_to_explore", on_click=open_in_explore,
-                 args=(stem, z)):
+                 args=(stem, z, origin)):
         st.switch_page("pages/1_Explore.py")
 
 
@@ -217,7 +219,7 @@ def walk_view(stem: str, model: GenerativeModel, data: MapData, coords, url: str
         return
     st.session_state.setdefault(MAP_SELECTION, {})[stem] = picked.tolist()  # an operand for Arithmetic
     if st.button("Open the pinned place in Explore", key="map_walk_to_explore", on_click=open_in_explore,
-                 args=(stem, picked)):
+                 args=(stem, picked, "a place on the map")):
         st.switch_page("pages/1_Explore.py")
 
 

@@ -73,7 +73,7 @@ def arithmetic() -> None:
                  caption="A, B, C and the result A − B + C")
     left, right = st.columns(2)
     if left.button("Open the result in Explore", key="arith_open", type="primary"):
-        set_view(stem, result.tolist())
+        set_view(stem, result.tolist(), origin="latent arithmetic")
         st.switch_page("pages/1_Explore.py")
     with right:
         download_png(lambda: decoded_grid(model, operands, 4), f"{stem}-arithmetic.png", key="arith_png")

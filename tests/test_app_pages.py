@@ -73,18 +73,25 @@ def test_explore_orders_vae_dims_by_kl_and_labels_them():
     assert kls == sorted(kls, reverse=True)
 
 
-def test_explore_random_reset_and_encode_replace_the_latent():
+def test_explore_random_reset_and_encode_replace_the_latent_and_say_where_it_came_from():
     at = open_page("explore", state={"active_models": [VAE], **SERVER_DECODING})
     first = at.query_params["z"]
+    assert at.image[0].proto.imgs[0].caption == f"{VAE} · from seed 0"
     at.button(key="reset").click().run()
     assert set(at.query_params["z"].split(",")) == {"0"}
+    assert at.image[0].proto.imgs[0].caption == f"{VAE} · from the zero latent"
     at.button(key="random").click().run()
     assert at.query_params["z"] != first and at.query_params["seed"] != "0"
+    assert at.image[0].proto.imgs[0].caption == f"{VAE} · from seed {at.query_params['seed']}"
     before = at.query_params["z"]
     at.number_input(key="image_index").set_value(7).run()
     at.button(key="encode").click().run()
     assert_clean(at)
     assert at.query_params["z"] != before
+    assert at.image[0].proto.imgs[0].caption == f"{VAE} · from dataset image #7"
+    at.slider[0].set_value(at.slider[0].max).run()  # moving a control keeps where the view began
+    assert at.image[0].proto.imgs[0].caption == f"{VAE} · from dataset image #7"
+    assert at.session_state["views"][VAE].file_label == "dataset-image-7"
 
 
 def test_explore_seed_input_reproduces_the_seeds_latent():
@@ -188,6 +195,7 @@ def test_latent_map_open_in_explore_sets_the_view():
     before = list(at.session_state["views"][VAE].z)
     at.button(key="map_to_explore").click().run()
     assert at.session_state["views"][VAE].z != before
+    assert at.session_state["views"][VAE].origin.startswith("map point #0")
 
 
 def test_explore_names_infogan_categories_by_what_they_draw():

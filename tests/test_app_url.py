@@ -38,6 +38,19 @@ def test_seed_in_link_picks_the_seeds_latent():
     assert by_link.query_params["z"] == by_hand.query_params["z"]
 
 
+def test_a_link_names_its_seed_only_while_its_latent_is_the_seeds():
+    at = open_page("explore", state={"active_models": [VAE], **SERVER_DECODING})
+    at.number_input[0].set_value(11).run()
+    seeded = {k: at.query_params[k] for k in ("model", "seed", "z")}
+    at.slider[1].set_value(at.slider[1].min).run()
+    moved = {k: at.query_params[k] for k in ("model", "seed", "z")}
+    assert moved["z"] != seeded["z"]
+    assert open_page("explore", query=seeded, state=SERVER_DECODING).session_state["views"][VAE].origin == \
+        "seed 11"
+    assert open_page("explore", query=moved, state=SERVER_DECODING).session_state["views"][VAE].origin == \
+        "a shared link"
+
+
 @pytest.mark.parametrize(("query", "notice"), [
     ({"model": "no-such-model"}, "Unknown or unusable model"),
     ({"model": BROKEN}, "Unknown or unusable model"),

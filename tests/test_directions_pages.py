@@ -67,6 +67,7 @@ def test_arithmetic_shows_three_operands_and_the_result_and_opens_it_in_explore(
     at.button(key="arith_open").click().run()
     assert_clean(at)
     assert at.query_params["model"] == VAE and "z" in at.query_params
+    assert at.session_state["views"][VAE].origin == "latent arithmetic"
 
 
 def test_arithmetic_is_a_minus_b_plus_c():

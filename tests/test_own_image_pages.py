@@ -40,6 +40,7 @@ def test_explore_starts_from_an_uploaded_photo(stem):
     at.button(key="explore_own_go").click().run()
     assert_clean(at)
     assert at.session_state["views"][stem].z != before
+    assert f"{stem} · from your image" in [img.proto.imgs[0].caption for img in at.image]
 
 
 def test_a_start_cut_short_is_finished_by_the_next_run():

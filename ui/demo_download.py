@@ -17,7 +17,7 @@ from ui.state import View, parse_latent
 
 def demo_views(stem: str, view: View) -> list[tuple[str, list[float]]]:
     """This view first, then each bookmark of ``stem`` whose latent is usable."""
-    views = [(f"seed {view.seed}", list(view.z))]
+    views = [(view.origin, list(view.z))]
     for mark in bookmarks():
         params = mark["params"]
         if params.get("model", "").split(",")[0] == stem and "z" in params:

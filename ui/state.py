@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import re
 
 import streamlit as st
 import torch
@@ -44,14 +45,21 @@ def set_active_models(stems: list[str]) -> None:
 
 @dataclasses.dataclass(frozen=True)
 class View:
-    """What Explore shows of one model: the ``seed`` it started from, the latent ``z`` ``[D]``
-    (as the controls round it), and a ``version`` that changes whenever the view is replaced (new
-    seed, link, reset), so widgets keyed by it start again from the new values; moving a control
-    only updates ``z``."""
+    """What Explore shows of one model: the ``seed`` its controls hold, the latent ``z`` ``[D]``
+    (as the controls round it), a ``version`` that changes whenever the view is replaced (new
+    seed, link, reset), so widgets keyed by it start again from the new values, and its
+    ``origin``, what it was started from in words ("seed 3", "your image"); moving a control only
+    updates ``z``."""
 
     seed: int
     z: list[float]
     version: int
+    origin: str
+
+    @property
+    def file_label(self) -> str:
+        """``origin`` as a file name part: "seed 3" -> "seed-3"."""
+        return re.sub(r"[^a-z0-9]+", "-", self.origin.lower()).strip("-")
 
 
 def get_view(stem: str) -> View:
@@ -62,17 +70,22 @@ def get_view(stem: str) -> View:
     return views[stem]
 
 
-def set_view(stem: str, z: list[float], seed: int | None = None, *, moved: bool = False) -> View:
+def set_view(stem: str, z: list[float], seed: int | None = None, *, moved: bool = False,
+             origin: str | None = None) -> View:
     """The one writer of ``stem``'s view; returns the new view. ``z`` is clamped into the latent
     spec and rounded as the sliders show it; ``seed`` stays when ``None``. A control that
-    ``moved`` keeps the version; anything else (a seed, a link, a reset, an encoded image)
-    replaces the view, and a new version restarts the widgets keyed by it."""
+    ``moved`` keeps the version and the origin; anything else (a seed, a link, a reset, an encoded
+    image) replaces the view, and a new version restarts the widgets keyed by it. The new view's
+    ``origin`` is the one given, else "seed N" for a given seed, else the old one."""
     views = st.session_state.setdefault(_VIEWS, {})
     old = views.get(stem)
     version = (old.version if moved else old.version + 1) if old is not None else 1
+    if moved or origin is None:
+        kept = old.origin if old is not None else "seed 0"
+        origin = f"seed {seed}" if seed is not None and not moved else kept
     seed = seed if seed is not None else (old.seed if old is not None else 0)
     clamped = clamp_to_spec(torch.tensor(z, dtype=torch.float32), get_model(stem).latent_spec)
-    views[stem] = View(int(seed), [round(v, LATENT_DECIMALS) for v in clamped.tolist()], version)
+    views[stem] = View(int(seed), [round(v, LATENT_DECIMALS) for v in clamped.tolist()], version, origin)
     return views[stem]
 
 
@@ -136,10 +149,17 @@ def apply_params(params: dict[str, str]) -> list[str]:
     stem = target[0]
     seed = parse_seed(params.get("seed"), notices)
     z = seed_latent(get_model(stem), seed).tolist() if seed is not None else get_view(stem).z
-    if "z" in params:
-        z = parse_latent(params["z"], stem, notices) or z
-    set_view(stem, z, seed)
+    linked = parse_latent(params["z"], stem, notices) if "z" in params else None
+    # Every link this app writes carries z; the view is "seed N" only while z is still that seed's.
+    origin = "a shared link" if linked is not None and not _same_latent(linked, z) else None
+    set_view(stem, linked or z, seed, origin=origin)
     return notices
+
+
+def _same_latent(a: list[float], b: list[float]) -> bool:
+    """Whether ``a`` and ``b`` are one latent as the controls (and so a link) round it."""
+    tolerance = 10 ** -(LATENT_DECIMALS + 1)
+    return all(abs(x - round(y, LATENT_DECIMALS)) < tolerance for x, y in zip(a, b, strict=True))
 
 
 def _parse_models(raw: str | None, notices: list[str]) -> list[str]:
