@@ -26,12 +26,14 @@ BEST_STYLE = "background-color: rgba(33, 195, 84, 0.25)"
 def samples_row(stems: list[str], seed: int) -> None:
     """One large image per model; models sharing the first one's latent spec get the same latent."""
     reference = get_model(stems[0]).latent_spec
+    sharing = [stem for stem in stems if get_model(stem).latent_spec == reference]
     z = seed_latent(get_model(stems[0]), seed)
     for stem, column in zip(stems, st.columns(len(stems)), strict=True):
         model = get_model(stem)
         with column:
             if model.latent_spec == reference:
-                note = "same latent as the others" if len(stems) > 1 else ""
+                others = [plain(other) for other in sharing if other != stem]
+                note = f"the same latent as {', '.join(others)}" if others else ""
                 image = model.decode(z[None])
             else:
                 note = (f"latent spec differs ({model.latent_dim} dims vs {len(reference)}): "

@@ -161,9 +161,17 @@ def test_compare_shows_one_image_per_model_and_says_when_latents_differ():
     assert list(metrics.index) == ["Precision (k=3)", "Test BCE-ELBO (nats, grey pixels)"]
     assert metrics.loc["Test BCE-ELBO (nats, grey pixels)", VAE] == "31.50"
     assert metrics.loc["Test BCE-ELBO (nats, grey pixels)", GAN] == "–"
+    assert [c.value for c in at.caption][:3] == [
+        "the same latent as b\\-conv\\-vae, c\\-gan", "the same latent as a\\-vae, c\\-gan",
+        "the same latent as a\\-vae, b\\-conv\\-vae"]
     first = image_urls(at)[:3]
     at.number_input(key="compare_seed").set_value(9).run()
     assert all(a != b for a, b in zip(first, image_urls(at)[:3], strict=True))
+    apart = open_page("compare", state={"active_models": [VAE, INFOGAN]})
+    assert_clean(apart)
+    own, other = [c.value for c in apart.caption][:2]
+    assert own == ""
+    assert other.startswith("latent spec differs") and other.endswith("its own latent from seed 0")
 
 
 def selection(indices: list[int]) -> dict:
