@@ -9,7 +9,6 @@ from __future__ import annotations
 import streamlit as st
 import torch
 
-from gen_core.latent.encoding import encode_means
 from gen_core.latent.operations import bilinear_grid, clamp_to_spec, lerp, seed_latent, slerp
 from gen_core.media.downloads import sweep_gif
 from gen_core.models import GenerativeModel
@@ -22,6 +21,7 @@ from ui.path_timeline import drawing_snapshot, path_timeline
 from ui.render import LARGE_PX, decoded_grid, download_png, show_images, show_picture
 from ui.session_keys import SECOND_SEED
 from ui.state import MAX_SEED, get_view, write_url
+from ui.user_image import own_latent
 
 FROM_SEEDS, FROM_IMAGES = "Two seeds", "Two dataset images"
 
@@ -39,8 +39,10 @@ def image_endpoints(stem: str, model: GenerativeModel) -> tuple[torch.Tensor, di
     cols = st.columns(2)
     picks = [cols[0].number_input("Image A #", 0, len(images) - 1, 0, key="interp_image_a"),
              cols[1].number_input("Image B #", 0, len(images) - 1, 1, key="interp_image_b")]
-    show_images(images[picks], nrow=2, target_px=160, caption="the two encoded images")
-    return encode_means(model, images[picks]), {"seed": None, "seed2": None}  # seeds leave the link
+    how = "encoded" if model.has_encoder else "searched for in the GAN's latent space (inversion)"
+    show_images(images[picks], nrow=2, target_px=160, caption=f"the two images, {how}")
+    ends = torch.stack([own_latent(stem, images[int(pick)][None]) for pick in picks])
+    return ends, {"seed": None, "seed2": None}  # seeds leave the link
 
 
 def corner_latents(model: GenerativeModel, ends: torch.Tensor, seed: int) -> torch.Tensor:
@@ -121,7 +123,7 @@ def interpolation(stem: str) -> None:
     """Endpoints, paths and blend: a fragment, so changing them never reruns the whole page."""
     view, model = get_view(stem), get_model(stem)
     st.session_state.setdefault(SECOND_SEED, view.seed + 1)
-    pickable = model.has_encoder and len(pickable_images(stem)) > 1  # two images to encode
+    pickable = len(pickable_images(stem)) > 1  # two images to encode, or for a GAN to invert
     sources = [FROM_SEEDS, FROM_IMAGES] if pickable else [FROM_SEEDS]
     source = st.radio("Endpoints from", sources, horizontal=True, key="interp_source")
     if source == FROM_SEEDS:

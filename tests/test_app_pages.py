@@ -139,6 +139,19 @@ def test_interpolate_sends_paths_for_every_step_count_and_follows_the_seeds():
     assert len([b for b in at.get("download_button") if not b.key.startswith("bookmark")]) == 3
 
 
+def test_interpolate_runs_between_two_dataset_images_a_gan_finds_by_inversion():
+    at = open_page("interpolate", state={"active_models": [GAN]})
+    seeds = _grids(at)["interp_paths"]["grids"]["8"]["latents"]
+    at.radio(key="interp_source").set_value("Two dataset images").run()
+    assert_clean(at)
+    assert "inversion" in at.image[0].proto.imgs[0].caption
+    found = list(at.session_state["own_latents"].values())
+    assert len(found) == 2  # each image searched once, then kept
+    path = _grids(at)["interp_paths"]["grids"]["8"]["latents"]
+    assert path[0] == pytest.approx(found[0].tolist(), abs=1e-5)
+    assert path[7] == pytest.approx(found[1].tolist(), abs=1e-5) and path[0] != seeds[0]
+
+
 def test_interpolate_decodes_on_the_server_for_a_model_the_browser_cannot_run(monkeypatch):
     monkeypatch.setattr("ui.decode_path._exported", lambda stem, identity, uploaded: (None, "no reason"))
     at = open_page("interpolate", state={"active_models": [VAE]})
