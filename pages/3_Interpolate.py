@@ -19,11 +19,12 @@ from ui.live_latent import live_grid
 from ui.page import guarded, start_page
 from ui.path_timeline import drawing_snapshot, path_timeline
 from ui.render import LARGE_PX, decoded_grid, download_png, show_images, show_picture
-from ui.session_keys import SECOND_SEED
+from ui.session_keys import LINKED_IMAGES, SECOND_SEED
 from ui.state import MAX_SEED, get_view, write_url
 from ui.user_image import own_latent
 
 FROM_SEEDS, FROM_IMAGES = "Two seeds", "Two dataset images"
+SOURCE_KEY, IMAGE_KEYS = "interp_source", ("interp_image_a", "interp_image_b")  # widget keys
 
 
 def seed_endpoints(model: GenerativeModel, seed_a: int) -> tuple[torch.Tensor, dict]:
@@ -31,18 +32,27 @@ def seed_endpoints(model: GenerativeModel, seed_a: int) -> tuple[torch.Tensor, d
     seed_a = cols[0].number_input("Seed A", 0, MAX_SEED, seed_a, key="interp_seed_a")
     seed_b = cols[1].number_input("Seed B", 0, MAX_SEED, key=SECOND_SEED)
     ends = torch.stack([seed_latent(model, seed_a), seed_latent(model, seed_b)])
-    return ends, {"seed": seed_a, "seed2": seed_b}
+    return ends, {"seed": seed_a, "seed2": seed_b, "images": None}
 
 
 def image_endpoints(stem: str, model: GenerativeModel) -> tuple[torch.Tensor, dict]:
     images = pickable_images(stem)
     cols = st.columns(2)
-    picks = [cols[0].number_input("Image A #", 0, len(images) - 1, 0, key="interp_image_a"),
-             cols[1].number_input("Image B #", 0, len(images) - 1, 1, key="interp_image_b")]
+    picks = [cols[0].number_input("Image A #", 0, len(images) - 1, 0, key=IMAGE_KEYS[0]),
+             cols[1].number_input("Image B #", 0, len(images) - 1, 1, key=IMAGE_KEYS[1])]
     how = "encoded" if model.has_encoder else "searched for in the GAN's latent space (inversion)"
     show_images(images[picks], nrow=2, target_px=160, caption=f"the two images, {how}")
     ends = torch.stack([own_latent(stem, images[int(pick)][None]) for pick in picks])
-    return ends, {"seed": None, "seed2": None}  # seeds leave the link
+    return ends, {"seed": None, "seed2": None, "images": [int(pick) for pick in picks]}
+
+
+def open_linked_images(pair: tuple[int, int], count: int) -> None:
+    """Start the endpoint controls at a link's two dataset images, where the model has them."""
+    if max(pair) >= count or count < 2:
+        st.warning(f"The link's images {pair[0]} and {pair[1]} are not among this model's {count} "
+                   "dataset images; the endpoints are two seeds.")
+        return
+    st.session_state.update({SOURCE_KEY: FROM_IMAGES, IMAGE_KEYS[0]: pair[0], IMAGE_KEYS[1]: pair[1]})
 
 
 def corner_latents(model: GenerativeModel, ends: torch.Tensor, seed: int) -> torch.Tensor:
@@ -125,7 +135,9 @@ def interpolation(stem: str) -> None:
     st.session_state.setdefault(SECOND_SEED, view.seed + 1)
     pickable = len(pickable_images(stem)) > 1  # two images to encode, or for a GAN to invert
     sources = [FROM_SEEDS, FROM_IMAGES] if pickable else [FROM_SEEDS]
-    source = st.radio("Endpoints from", sources, horizontal=True, key="interp_source")
+    if LINKED_IMAGES in st.session_state:
+        open_linked_images(st.session_state.pop(LINKED_IMAGES), len(pickable_images(stem)))
+    source = st.radio("Endpoints from", sources, horizontal=True, key=SOURCE_KEY)
     if source == FROM_SEEDS:
         ends, url = seed_endpoints(model, view.seed)
     else:

@@ -93,3 +93,30 @@ def test_interpolate_drops_its_seeds_from_the_link_when_endpoints_are_images():
     at.radio(key="interp_source").set_value("Two dataset images").run()
     assert_clean(at)
     assert "seed2" not in at.query_params and "seed" not in at.query_params
+
+
+def test_a_link_to_interpolate_between_two_images_opens_the_same_two():
+    at = open_page("interpolate", query={"model": VAE})
+    at.radio(key="interp_source").set_value("Two dataset images").run()
+    at.number_input(key="interp_image_a").set_value(3).run()
+    at.number_input(key="interp_image_b").set_value(5).run()
+    assert at.query_params["images"] == "3,5"
+    fresh = open_page("interpolate", query={"model": VAE, "images": "3,5"})
+    assert_clean(fresh)
+    assert fresh.radio(key="interp_source").value == "Two dataset images"
+    assert [fresh.number_input(key=k).value for k in ("interp_image_a", "interp_image_b")] == [3, 5]
+    grids = [e.proto.json for e in at.get("bidi_component")]
+    assert grids and [e.proto.json for e in fresh.get("bidi_component")] == grids
+    fresh.radio(key="interp_source").set_value("Two seeds").run()
+    assert "images" not in fresh.query_params and "seed2" in fresh.query_params
+
+
+@pytest.mark.parametrize(("images", "notice"), [("3", "not two dataset image numbers"),
+                                                ("3,x", "not two dataset image numbers"),
+                                                ("３,1", "not two dataset image numbers"),
+                                                ("1,999999", "not among this model's")])
+def test_a_link_with_unusable_images_falls_back_to_two_seeds_with_a_notice(images, notice):
+    at = open_page("interpolate", query={"model": VAE, "images": images})
+    assert_clean(at)
+    assert at.radio(key="interp_source").value == "Two seeds"
+    assert any(notice in w.value for w in at.warning), [w.value for w in at.warning]

@@ -39,7 +39,8 @@ def tampered_links(outside: Path) -> list[dict[str, str]]:
             {"model": f"{VAE},{relative}"}, {"model": "..%2F..%2Fsecret"}, {"model": "ⓜⓞⓓⓔⓛ\u202e"},
             {"model": VAE, "seed": "1e309"}, {"model": VAE, "seed": "9" * 400},
             {"model": VAE, "z": ",".join(["inf"] * 4)}, {"model": VAE, "z": "1," * 5000 + "1"},
-            {"model": VAE, "seed2": "-1"}, {"model": VAE, "present": "../../etc/passwd"},
+            {"model": VAE, "seed2": "-1"}, {"model": VAE, "images": "9" * 400 + ",1"},
+            {"model": VAE, "present": "../../etc/passwd"},
             {"model": "x" * 10_000}]
 
 

@@ -11,6 +11,8 @@ VIEWS = "views"  # {model stem: ui.state.View}: each model's Explore view
 URL_WRITTEN = "_url_written"  # the query this app wrote last, so only a link the user opened is applied
 URL_NOTICES = "_url_notices"  # (page, [notice]): what applying the opened link reported
 SECOND_SEED = "second_seed"  # Interpolate's other endpoint, carried by the link as seed2=
+# (a, b): Interpolate's two dataset images from an opened link (images=a,b), checked on the page
+LINKED_IMAGES = "linked_images"
 LINKED_MODEL = "linked_model"  # the Latent Map's second model (a stem), carried by the link as model2=
 LINKED_PICK = "linked_model_pick"  # its picker's widget key, dropped when a link sets the model
 LINKED_SOURCE = "linked_source"  # where the linked maps' chosen points come from: "a", "b" or "class"

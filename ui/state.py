@@ -2,9 +2,9 @@
 
 The state shared across pages is the list of active models and, per model, the Explore view (a
 seed and a latent ``z``). A shared URL carries ``model=`` (checkpoint stems, comma-separated),
-``seed=`` and ``z=`` (comma-separated floats); Interpolate adds ``seed2=``, the Latent Map ``model2=``
-(its second, linked map), and Explore ``snap=`` (the training snapshot shown, for a model whose
-file keeps a timeline). Opening a URL applies
+``seed=`` and ``z=`` (comma-separated floats); Interpolate adds ``seed2=`` (or ``images=``, its two
+dataset images), the Latent Map ``model2=`` (its second, linked map), and Explore ``snap=`` (the
+training snapshot shown, for a model whose file keeps a timeline). Opening a URL applies
 it once; anything unknown, malformed or out of range is ignored or clamped, with a notice.
 """
 
@@ -20,7 +20,7 @@ import torch
 from gen_core.latent.operations import clamp_to_spec, seed_latent
 from ui.catalog import UPLOADED_SUFFIX, default_model, file_stems, get_model, model_card, usable_stems
 from ui.session_keys import ACTIVE_MODELS as _ACTIVE
-from ui.session_keys import LINKED_MODEL, LINKED_PICK, SECOND_SEED, timeline_snapshot
+from ui.session_keys import LINKED_IMAGES, LINKED_MODEL, LINKED_PICK, SECOND_SEED, timeline_snapshot
 from ui.session_keys import URL_NOTICES as _NOTICES
 from ui.session_keys import URL_WRITTEN as _WRITTEN
 from ui.session_keys import VIEWS as _VIEWS
@@ -139,6 +139,9 @@ def apply_params(params: dict[str, str]) -> list[str]:
     seed_b = parse_seed(params.get("seed2"), notices)
     if seed_b is not None:
         st.session_state[SECOND_SEED] = seed_b
+    images = parse_image_pair(params.get("images"), notices)
+    if images is not None:
+        st.session_state[LINKED_IMAGES] = images
     target = active_models()
     if target and "snap" in params:
         snapshot = parse_snapshot(params["snap"], target[0], notices)
@@ -192,6 +195,18 @@ def parse_seed(raw: str | None, notices: list[str]) -> int | None:
         notices.append(f"Seed {seed} in the link is outside 0…{MAX_SEED} and was ignored.")
         return None
     return seed
+
+
+def parse_image_pair(raw: str | None, notices: list[str]) -> tuple[int, int] | None:
+    """Two dataset image numbers ``a,b`` from URL text, or ``None`` with a notice. Whether the
+    model has that many images is for the page to check: the link may name any model."""
+    if raw is None:
+        return None
+    parts = raw.split(",", 2)
+    if len(parts) != 2 or not all(part.isascii() and part.isdigit() and len(part) <= 9 for part in parts):
+        notices.append("The link's images are not two dataset image numbers (like 3,17) and were ignored.")
+        return None
+    return int(parts[0]), int(parts[1])
 
 
 def parse_snapshot(raw: str, stem: str, notices: list[str]) -> int | None:
