@@ -85,12 +85,13 @@ def filtered(cards: list[tuple[str, str | None]]) -> list[tuple[str, str | None]
     usable = [name for name, error in cards if error is None]
     datasets = sorted({dataset_label(s) for s in usable})
     families = sorted({model_card(s).family for s in usable})
-    left, right = st.columns(2)
-    # Keyed by the options: a newly uploaded model's dataset or family starts out chosen.
+    left, right = st.columns([1, 3])  # far more families than datasets
+    # Keyed by the options: a newly uploaded model's dataset or family starts out chosen. Wrapped:
+    # in a column, pills would otherwise stay on one row and hide the ones past its edge.
     chosen_datasets = left.pills("Dataset", datasets, selection_mode="multi", default=datasets,
-                                 key=f"gallery_datasets_{'|'.join(datasets)}")
+                                 key=f"gallery_datasets_{'|'.join(datasets)}", wrap=True)
     chosen_families = right.pills("Family", families, selection_mode="multi", default=families,
-                                  key=f"gallery_families_{'|'.join(families)}")
+                                  key=f"gallery_families_{'|'.join(families)}", wrap=True)
     return [(name, error) for name, error in cards
             if error is not None or (dataset_label(name) in chosen_datasets
                                      and model_card(name).family in chosen_families)]
