@@ -7,7 +7,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from tests.app_support import GAN, VAE, assert_clean, checkpoint_env, open_page, shared_model_dir  # noqa: F401
+from tests.app_support import CONV_VAE, GAN, VAE, assert_clean, checkpoint_env, open_page, shared_model_dir  # noqa: F401
 from ui.presenter import MAX_BOOKMARK_BYTES, MAX_BOOKMARKS, BookmarkError, parse_bookmarks
 
 pytestmark = pytest.mark.usefixtures("checkpoint_env")
@@ -45,6 +45,24 @@ def test_presenting_steps_to_the_next_bookmark_and_applies_its_link():
     assert at.query_params["present"] == "1" and at.session_state["bookmark_index"] == 1
     at.button(key="present_exit").click().run()
     assert "present" not in at.query_params
+
+
+def test_a_bookmark_keeps_every_parameter_of_its_link_and_presenting_restores_it():
+    at = open_page("interpolate", query={"model": VAE, "images": "3,5"})
+    at.button(key="bookmark_add").click().run()
+    at = at.switch_page("pages/2_Latent_Map.py")
+    at.query_params["model2"] = CONV_VAE  # the linked map, as its picker would write it
+    at.run()
+    at.button(key="bookmark_add").click().run()
+    images, linked = at.session_state["bookmarks"]
+    assert images["params"] == {"model": VAE, "images": "3,5"}
+    assert linked["params"]["model2"] == CONV_VAE
+    shown = open_page("latent_map", query={"model": VAE, "present": "1"},
+                      state={"bookmarks": [linked, images], "bookmark_index": 0})
+    shown.button(key="present_next").click().run()
+    shown = shown.switch_page("pages/3_Interpolate.py").run()  # where the next bookmark sends the app
+    assert_clean(shown)
+    assert [shown.number_input(key=k).value for k in ("interp_image_a", "interp_image_b")] == [3, 5]
 
 
 @pytest.mark.parametrize("data, says", [

@@ -17,11 +17,10 @@ from gen_core.files.errors import InputError
 from ui.in_page import in_page_component
 from ui.page_table import PAGES
 from ui.session_keys import BOOKMARK_INDEX, BOOKMARKS, BOOKMARKS_IMPORTED
+from ui.state import LINK_KEYS
 from ui.text import plain
 
 PRESENT = "present"
-# The keys of a view's link that a bookmark keeps.
-LINK_KEYS = ("model", "seed", "z", "seed2")
 MAX_BOOKMARKS, MAX_NAME, MAX_VALUE = 100, 80, 10_000
 # The largest file that can hold MAX_BOOKMARKS bookmarks of bounded names and values, with room for
 # JSON's quoting; anything larger is refused before it is decoded.

@@ -26,6 +26,7 @@ from ui.session_keys import URL_WRITTEN as _WRITTEN
 from ui.session_keys import VIEWS as _VIEWS
 
 MAX_SEED = 2**31 - 1
+LINK_KEYS = ("model", "model2", "seed", "seed2", "z", "images", "snap")  # what apply_params reads
 LATENT_DECIMALS = 2  # slider resolution; a link carries exactly what the sliders show
 
 
