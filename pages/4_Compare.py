@@ -24,22 +24,22 @@ BEST_STYLE = "background-color: rgba(33, 195, 84, 0.25)"
 
 @torch.no_grad()
 def samples_row(stems: list[str], seed: int) -> None:
-    """One large image per model; models sharing the first one's latent spec get the same latent."""
-    reference = get_model(stems[0]).latent_spec
-    sharing = [stem for stem in stems if get_model(stem).latent_spec == reference]
-    z = seed_latent(get_model(stems[0]), seed)
+    """One large image per model; models with one latent spec get the same latent, seed's draw."""
+    specs = {stem: get_model(stem).latent_spec for stem in stems}
+    first = stems[0]
     for stem, column in zip(stems, st.columns(len(stems)), strict=True):
         model = get_model(stem)
+        alike = [other for other in stems if specs[other] == specs[stem]]
+        z = seed_latent(get_model(alike[0]), seed)
+        others = ", ".join(plain(other) for other in alike if other != stem)
+        if specs[stem] == specs[first]:
+            note = f"the same latent as {others}" if others else ""
+        else:
+            note = (f"latent spec differs from {plain(first)}'s ({model.latent_dim} dims vs "
+                    f"{len(specs[first])}): its own latent from seed {seed}")
+            note += f", the same as {others}'s" if others else ""
         with column:
-            if model.latent_spec == reference:
-                others = [plain(other) for other in sharing if other != stem]
-                note = f"the same latent as {', '.join(others)}" if others else ""
-                image = model.decode(z[None])
-            else:
-                note = (f"latent spec differs ({model.latent_dim} dims vs {len(reference)}): "
-                        f"its own latent from seed {seed}")
-                image = model.decode(seed_latent(model, seed)[None])
-            show_images(image, nrow=1, target_px=LARGE_PX * 2 // len(stems), caption=stem)
+            show_images(model.decode(z[None]), nrow=1, target_px=LARGE_PX * 2 // len(stems), caption=stem)
             st.caption(note)
 
 

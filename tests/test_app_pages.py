@@ -180,11 +180,11 @@ def test_compare_shows_one_image_per_model_and_says_when_latents_differ():
     first = image_urls(at)[:3]
     at.number_input(key="compare_seed").set_value(9).run()
     assert all(a != b for a, b in zip(first, image_urls(at)[:3], strict=True))
-    apart = open_page("compare", state={"active_models": [VAE, INFOGAN]})
+    apart = open_page("compare", state={"active_models": [INFOGAN, VAE, GAN]})
     assert_clean(apart)
-    own, other = [c.value for c in apart.caption][:2]
-    assert own == ""
-    assert other.startswith("latent spec differs") and other.endswith("its own latent from seed 0")
+    differs = "latent spec differs from e\\-infogan's (4 dims vs 5): its own latent from seed 0"
+    assert [c.value for c in apart.caption][:3] == [
+        "", f"{differs}, the same as c\\-gan's", f"{differs}, the same as a\\-vae's"]
 
 
 def selection(indices: list[int]) -> dict:
