@@ -46,8 +46,11 @@ def start_controls(stem: str, model: GenerativeModel) -> None:
     view = get_view(stem)
     images = len(pickable_images(stem)) if model.has_encoder else 0  # none: no probe set here
     cols = st.columns([2, 1, 1, 3] if images else [2, 1, 1])
-    seed = cols[0].number_input("Seed", 0, MAX_SEED, view.seed, key=f"seed_{stem}_{view.version}")
-    if seed != view.seed:
+    # Empty while the view came from elsewhere, so typing any seed, its old one too, starts from it.
+    shown = view.seed if view.from_seed else None
+    seed = cols[0].number_input("Seed", 0, MAX_SEED, shown, placeholder="type a seed",
+                                key=f"seed_{stem}_{view.version}")
+    if seed is not None and seed != shown:
         seed_view(stem, seed)
         st.rerun()
     cols[1].button("Random", key="random", on_click=lambda: seed_view(stem, random.randint(0, 99_999)))
@@ -189,6 +192,7 @@ def own_image_start(stem: str) -> None:
         if st.session_state.get(OWN_IMAGE_ASKED) == stem:
             set_view(stem, own_latent(stem, image).tolist(), origin="your image")
             del st.session_state[OWN_IMAGE_ASKED]
+            st.rerun()  # the controls above were drawn for the old view
 
 
 explore()

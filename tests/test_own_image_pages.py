@@ -41,6 +41,11 @@ def test_explore_starts_from_an_uploaded_photo(stem):
     assert_clean(at)
     assert at.session_state["views"][stem].z != before
     assert f"{stem} · from your image" in [img.proto.imgs[0].caption for img in at.image]
+    seed_box = next(box for box in at.number_input if box.label == "Seed")
+    assert seed_box.value is None  # not from a seed: typing the old seed 0 goes back to it
+    seed_box.set_value(0).run()
+    assert at.session_state["views"][stem].z == before
+    assert f"{stem} · from seed 0" in [img.proto.imgs[0].caption for img in at.image]
 
 
 def test_a_start_cut_short_is_finished_by_the_next_run():

@@ -58,6 +58,11 @@ class View:
     origin: str
 
     @property
+    def from_seed(self) -> bool:
+        """Whether the view was started from its ``seed`` (not an image, the map, a link, ...)."""
+        return self.origin == f"seed {self.seed}"
+
+    @property
     def file_label(self) -> str:
         """``origin`` as a file name part: "seed 3" -> "seed-3"."""
         return re.sub(r"[^a-z0-9]+", "-", self.origin.lower()).strip("-")
