@@ -87,7 +87,8 @@ def latent_panel(stem: str) -> None:
     with png:
         download_png(lambda: decoded_grid(model, view.z, 1), f"{stem}-{view.file_label}.png",
                      key="download_image")
-    latent.download_button("Download latent (.npy)", npy_bytes(view.z), file_name=f"{stem}-latent.npy",
+    latent.download_button("Download latent (.npy)", npy_bytes(view.z),
+                           file_name=f"{stem}-{view.file_label}-latent.npy",
                            mime="application/octet-stream", key="download_latent",
                            help="numpy.load reads it: one row of the model's latent, as the link carries it.")
     demo_download(stem, view)
