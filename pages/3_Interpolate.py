@@ -21,9 +21,9 @@ from ui.path_timeline import drawing_snapshot, path_timeline
 from ui.render import LARGE_PX, decoded_grid, download_png, show_images, show_picture
 from ui.session_keys import LINKED_IMAGES, SECOND_SEED
 from ui.state import MAX_SEED, get_view, write_url
-from ui.user_image import own_latent
+from ui.user_image import own_image_input, own_latent
 
-FROM_SEEDS, FROM_IMAGES = "Two seeds", "Two dataset images"
+FROM_SEEDS, FROM_IMAGES, FROM_OWN = "Two seeds", "Two dataset images", "Your image and a dataset image"
 SOURCE_KEY, IMAGE_KEYS = "interp_source", ("interp_image_a", "interp_image_b")  # widget keys
 
 
@@ -40,10 +40,27 @@ def image_endpoints(stem: str, model: GenerativeModel) -> tuple[torch.Tensor, di
     cols = st.columns(2)
     picks = [cols[0].number_input("Image A #", 0, len(images) - 1, 0, key=IMAGE_KEYS[0]),
              cols[1].number_input("Image B #", 0, len(images) - 1, 1, key=IMAGE_KEYS[1])]
-    how = "encoded" if model.has_encoder else "searched for in the GAN's latent space (inversion)"
-    show_images(images[picks], nrow=2, target_px=160, caption=f"the two images, {how}")
+    show_images(images[picks], nrow=2, target_px=160, caption=f"the two images, {how_found(model)}")
     ends = torch.stack([own_latent(stem, images[int(pick)][None]) for pick in picks])
     return ends, {"seed": None, "seed2": None, "images": [int(pick) for pick in picks]}
+
+
+def own_endpoints(stem: str, model: GenerativeModel) -> torch.Tensor | None:
+    """Endpoint A the person's picture, B a dataset image; ``None`` until there is a picture. A
+    picture is not data a link can carry, so the link keeps neither seeds nor images."""
+    picture = own_image_input("interp_own", model.image_shape)
+    if picture is None:
+        st.info("Upload or draw a picture: it becomes endpoint A.")
+        return None
+    images = pickable_images(stem)
+    pick = int(st.columns(2)[0].number_input("Image B #", 0, len(images) - 1, 0, key="interp_own_b"))
+    show_images(images[[pick]], nrow=1, target_px=80, caption=f"dataset image #{pick}")
+    st.caption(f"Both {how_found(model)}.")
+    return torch.stack([own_latent(stem, picture), own_latent(stem, images[pick][None])])
+
+
+def how_found(model: GenerativeModel) -> str:
+    return "encoded" if model.has_encoder else "searched for in the GAN's latent space (inversion)"
 
 
 def open_linked_images(pair: tuple[int, int], count: int) -> None:
@@ -134,14 +151,19 @@ def interpolation(stem: str) -> None:
     view, model = get_view(stem), get_model(stem)
     st.session_state.setdefault(SECOND_SEED, view.seed + 1)
     pickable = len(pickable_images(stem)) > 1  # two images to encode, or for a GAN to invert
-    sources = [FROM_SEEDS, FROM_IMAGES] if pickable else [FROM_SEEDS]
+    sources = [FROM_SEEDS, FROM_IMAGES, FROM_OWN] if pickable else [FROM_SEEDS]
     if LINKED_IMAGES in st.session_state:
         open_linked_images(st.session_state.pop(LINKED_IMAGES), len(pickable_images(stem)))
     source = st.radio("Endpoints from", sources, horizontal=True, key=SOURCE_KEY)
     if source == FROM_SEEDS:
         ends, url = seed_endpoints(model, view.seed)
-    else:
+    elif source == FROM_IMAGES:
         ends, url = image_endpoints(stem, model)
+    else:
+        ends, url = own_endpoints(stem, model), {"seed": None, "seed2": None, "images": None}
+    if ends is None:
+        write_url(model=stem, **url)
+        return
     drawn, decoder = drawing_snapshot(stem, model, decode_path(stem).page_url)
     steps = paths_section(stem, drawn, ends, decoder)
     first_seed = view.seed if url.get("seed") is None else int(url["seed"])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 
 import pytest
 from PIL import Image, ImageDraw
@@ -83,3 +84,20 @@ def test_compare_redraws_the_image_with_every_model_and_its_error():
     captions = [c for img in at.image for c in [img.proto.imgs[0].caption] if "squared error" in c]
     assert len(captions) == 2
     assert any("inverted" in c for c in captions) and any("encoded" in c for c in captions)
+
+
+@pytest.mark.parametrize("stem", [VAE, GAN])
+def test_interpolate_runs_from_your_image_to_a_dataset_image(stem):
+    at = open_page("interpolate", state={"active_models": [stem]})
+    at.radio(key="interp_source").set_value("Your image and a dataset image").run()
+    assert_clean(at)
+    assert any("Upload or draw a picture" in i.value for i in at.info)
+    at.file_uploader(key="interp_own_file").set_value(photo()).run()
+    at.number_input(key="interp_own_b").set_value(4).run()
+    assert_clean(at)
+    found = list(at.session_state["own_latents"].values())  # your image, then dataset image #4
+    paths = next(json.loads(e.proto.json) for e in at.get("bidi_component") if "interp_paths" in str(e.key))
+    latents = paths["grids"]["8"]["latents"]
+    assert latents[0] == pytest.approx(found[0].tolist(), abs=1e-5)
+    assert latents[7] == pytest.approx(found[-1].tolist(), abs=1e-5)
+    assert not {"seed", "seed2", "images"} & set(at.query_params)

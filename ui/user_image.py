@@ -38,7 +38,7 @@ def own_image_input(key: str, image_shape: tuple[int, int, int]) -> torch.Tensor
         if source == DRAW:
             data = _drawn(st.columns([1, 2])[0], key)
         else:
-            upload = st.file_uploader("A photo or scan of a digit (PNG or JPEG)", key=f"{key}_file",
+            upload = st.file_uploader("A photo or a scan (PNG, JPEG, WebP, GIF or BMP)", key=f"{key}_file",
                                       type=["png", "jpg", "jpeg", "webp", "gif", "bmp"])
             data = upload.getvalue() if upload is not None else None
         stored = st.session_state.get(OWN_IMAGE)
