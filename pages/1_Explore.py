@@ -166,8 +166,10 @@ def explore() -> None:
     if not stems:
         return
     stem = stems[0]
-    start_controls(stem, get_model(stem))
+    controls = st.container()
     own_image_start(stem)
+    with controls:  # drawn above, but after a start from your image has replaced the view
+        start_controls(stem, get_model(stem))
     latent_panel(stem)
 
 
@@ -193,7 +195,6 @@ def own_image_start(stem: str) -> None:
         if st.session_state.get(OWN_IMAGE_ASKED) == stem:
             set_view(stem, own_latent(stem, image).tolist(), origin="your image")
             del st.session_state[OWN_IMAGE_ASKED]
-            st.rerun()  # the controls above were drawn for the old view
 
 
 explore()
