@@ -25,6 +25,7 @@ from ui.user_image import own_image_input, own_latent
 
 FROM_SEEDS, FROM_IMAGES, FROM_OWN = "Two seeds", "Two dataset images", "Your image and a dataset image"
 SOURCE_KEY, IMAGE_KEYS = "interp_source", ("interp_image_a", "interp_image_b")  # widget keys
+NO_ENDPOINTS = {"seed": None, "seed2": None, "images": None}  # the link parameters the endpoints set
 
 
 def seed_endpoints(model: GenerativeModel, seed_a: int) -> tuple[torch.Tensor, dict]:
@@ -32,7 +33,7 @@ def seed_endpoints(model: GenerativeModel, seed_a: int) -> tuple[torch.Tensor, d
     seed_a = cols[0].number_input("Seed A", 0, MAX_SEED, seed_a, key="interp_seed_a")
     seed_b = cols[1].number_input("Seed B", 0, MAX_SEED, key=SECOND_SEED)
     ends = torch.stack([seed_latent(model, seed_a), seed_latent(model, seed_b)])
-    return ends, {"seed": seed_a, "seed2": seed_b, "images": None}
+    return ends, {**NO_ENDPOINTS, "seed": seed_a, "seed2": seed_b}
 
 
 def image_endpoints(stem: str, model: GenerativeModel) -> tuple[torch.Tensor, dict]:
@@ -42,21 +43,21 @@ def image_endpoints(stem: str, model: GenerativeModel) -> tuple[torch.Tensor, di
              cols[1].number_input("Image B #", 0, len(images) - 1, 1, key=IMAGE_KEYS[1])]
     show_images(images[picks], nrow=2, target_px=160, caption=f"the two images, {how_found(model)}")
     ends = torch.stack([own_latent(stem, images[int(pick)][None]) for pick in picks])
-    return ends, {"seed": None, "seed2": None, "images": [int(pick) for pick in picks]}
+    return ends, {**NO_ENDPOINTS, "images": [int(pick) for pick in picks]}
 
 
-def own_endpoints(stem: str, model: GenerativeModel) -> torch.Tensor | None:
+def own_endpoints(stem: str, model: GenerativeModel) -> tuple[torch.Tensor | None, dict]:
     """Endpoint A the person's picture, B a dataset image; ``None`` until there is a picture. A
     picture is not data a link can carry, so the link keeps neither seeds nor images."""
     picture = own_image_input("interp_own", model.image_shape)
     if picture is None:
         st.info("Upload or draw a picture: it becomes endpoint A.")
-        return None
+        return None, NO_ENDPOINTS
     images = pickable_images(stem)
     pick = int(st.columns(2)[0].number_input("Image B #", 0, len(images) - 1, 0, key="interp_own_b"))
     show_images(images[[pick]], nrow=1, target_px=80, caption=f"dataset image #{pick}")
     st.caption(f"Both {how_found(model)}.")
-    return torch.stack([own_latent(stem, picture), own_latent(stem, images[pick][None])])
+    return torch.stack([own_latent(stem, picture), own_latent(stem, images[pick][None])]), NO_ENDPOINTS
 
 
 def how_found(model: GenerativeModel) -> str:
@@ -150,17 +151,17 @@ def interpolation(stem: str) -> None:
     """Endpoints, paths and blend: a fragment, so changing them never reruns the whole page."""
     view, model = get_view(stem), get_model(stem)
     st.session_state.setdefault(SECOND_SEED, view.seed + 1)
-    pickable = len(pickable_images(stem)) > 1  # two images to encode, or for a GAN to invert
-    sources = [FROM_SEEDS, FROM_IMAGES, FROM_OWN] if pickable else [FROM_SEEDS]
+    count = len(pickable_images(stem))
+    sources = [FROM_SEEDS, FROM_IMAGES, FROM_OWN] if count > 1 else [FROM_SEEDS]  # images to encode or invert
     if LINKED_IMAGES in st.session_state:
-        open_linked_images(st.session_state.pop(LINKED_IMAGES), len(pickable_images(stem)))
+        open_linked_images(st.session_state.pop(LINKED_IMAGES), count)
     source = st.radio("Endpoints from", sources, horizontal=True, key=SOURCE_KEY)
     if source == FROM_SEEDS:
         ends, url = seed_endpoints(model, view.seed)
     elif source == FROM_IMAGES:
         ends, url = image_endpoints(stem, model)
     else:
-        ends, url = own_endpoints(stem, model), {"seed": None, "seed2": None, "images": None}
+        ends, url = own_endpoints(stem, model)
     if ends is None:
         write_url(model=stem, **url)
         return

@@ -86,12 +86,13 @@ def set_view(stem: str, z: list[float], seed: int | None = None, *, moved: bool 
     views = st.session_state.setdefault(_VIEWS, {})
     old = views.get(stem)
     version = (old.version if moved else old.version + 1) if old is not None else 1
-    if moved or origin is None:
-        kept = old.origin if old is not None else "seed 0"
-        origin = f"seed {seed}" if seed is not None and not moved else kept
-    seed = seed if seed is not None else (old.seed if old is not None else 0)
+    new_seed = seed if seed is not None else (old.seed if old is not None else 0)
+    if moved and old is not None:
+        origin = old.origin
+    elif origin is None:
+        origin = old.origin if seed is None and old is not None else f"seed {new_seed}"
     clamped = clamp_to_spec(torch.tensor(z, dtype=torch.float32), get_model(stem).latent_spec)
-    views[stem] = View(int(seed), [round(v, LATENT_DECIMALS) for v in clamped.tolist()], version, origin)
+    views[stem] = View(int(new_seed), [round(v, LATENT_DECIMALS) for v in clamped.tolist()], version, origin)
     return views[stem]
 
 
