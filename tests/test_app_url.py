@@ -51,6 +51,22 @@ def test_a_link_names_its_seed_only_while_its_latent_is_the_seeds():
         "a shared link"
 
 
+
+def test_a_click_sent_with_the_link_from_before_the_last_write_keeps_its_view():
+    # Each run carries the URL as the browser showed it when it asked for the run; a second click
+    # can leave before the browser has taken the first click's link.
+    at = open_page("explore", query={"model": VAE, "seed": "0"}, state=SERVER_DECODING)
+    opened = {k: at.query_params[k] for k in ("model", "seed", "z")}
+    at.button(key="random").click().run()
+    assert at.query_params["seed"] != "0"
+    for key, value in opened.items():
+        at.query_params[key] = value
+    at.button(key="random").click().run()
+    assert_clean(at)
+    view = at.session_state["views"][VAE]
+    assert view.seed != 0 and view.origin == f"seed {view.seed}" and at.query_params["seed"] == str(view.seed)
+
+
 @pytest.mark.parametrize(("query", "notice"), [
     ({"model": "no-such-model"}, "Unknown or unusable model"),
     ({"model": BROKEN}, "Unknown or unusable model"),

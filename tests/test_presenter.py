@@ -9,6 +9,7 @@ import pytest
 
 from tests.app_support import CONV_VAE, GAN, VAE, assert_clean, checkpoint_env, open_page, shared_model_dir  # noqa: F401
 from ui.presenter import MAX_BOOKMARK_BYTES, MAX_BOOKMARKS, BookmarkError, parse_bookmarks
+from ui.session_keys import LINKED_PICK
 
 pytestmark = pytest.mark.usefixtures("checkpoint_env")
 
@@ -50,9 +51,8 @@ def test_presenting_steps_to_the_next_bookmark_and_applies_its_link():
 def test_a_bookmark_keeps_every_parameter_of_its_link_and_presenting_restores_it():
     at = open_page("interpolate", query={"model": VAE, "images": "3,5"})
     at.button(key="bookmark_add").click().run()
-    at = at.switch_page("pages/2_Latent_Map.py")
-    at.query_params["model2"] = CONV_VAE  # the linked map, as its picker would write it
-    at.run()
+    at = at.switch_page("pages/2_Latent_Map.py").run()
+    at.selectbox(key=LINKED_PICK).set_value(CONV_VAE).run()  # the linked map
     at.button(key="bookmark_add").click().run()
     images, linked = at.session_state["bookmarks"]
     assert images["params"] == {"model": VAE, "images": "3,5"}

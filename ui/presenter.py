@@ -17,7 +17,7 @@ from gen_core.files.errors import InputError
 from ui.in_page import in_page_component
 from ui.page_table import PAGES
 from ui.session_keys import BOOKMARK_INDEX, BOOKMARKS, BOOKMARKS_IMPORTED
-from ui.state import LINK_KEYS
+from ui.state import LINK_KEYS, apply_url_next_run
 from ui.text import plain
 
 PRESENT = "present"
@@ -89,6 +89,7 @@ def go_to(index: int) -> None:
     index %= len(marks)
     st.session_state[BOOKMARK_INDEX] = index
     mark = marks[index]
+    apply_url_next_run()
     st.switch_page(PAGES[mark["page"]], query_params={**mark["params"], PRESENT: "1"})
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 ACTIVE_MODELS = "active_models"  # [model stem]: the chosen models, the first is a page's model
 VIEWS = "views"  # {model stem: ui.state.View}: each model's Explore view
-URL_WRITTEN = "_url_written"  # the query this app wrote last, so only a link the user opened is applied
+URL_APPLIED = "_url_applied"  # set once the link this tab was opened with (or a bookmark) is applied
 URL_NOTICES = "_url_notices"  # (page, [notice]): what applying the opened link reported
 SECOND_SEED = "second_seed"  # Interpolate's other endpoint, carried by the link as seed2=
 # (a, b): Interpolate's two dataset images from an opened link (images=a,b), checked on the page

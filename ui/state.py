@@ -21,8 +21,8 @@ from gen_core.latent.operations import clamp_to_spec, seed_latent
 from ui.catalog import UPLOADED_SUFFIX, default_model, file_stems, get_model, model_card, usable_stems
 from ui.session_keys import ACTIVE_MODELS as _ACTIVE
 from ui.session_keys import LINKED_IMAGES, LINKED_MODEL, LINKED_PICK, SECOND_SEED, timeline_snapshot
+from ui.session_keys import URL_APPLIED as _APPLIED
 from ui.session_keys import URL_NOTICES as _NOTICES
-from ui.session_keys import URL_WRITTEN as _WRITTEN
 from ui.session_keys import VIEWS as _VIEWS
 
 MAX_SEED = 2**31 - 1
@@ -102,9 +102,9 @@ def seed_view(stem: str, seed: int) -> View:
 
 
 def write_url(**params: str | int | list | None) -> None:
-    """Merge ``params`` into the URL's query (lists joined by commas; ``None`` removes a key) and
-    remember the result. Keys this call does not name stay, so one page's parameters (a
-    presenter flag, a direction) survive another part of the app writing its own."""
+    """Merge ``params`` into the URL's query (lists joined by commas; ``None`` removes a key).
+    Keys this call does not name stay, so one page's parameters (a presenter flag, a direction)
+    survive another part of the app writing its own."""
     current = st.query_params.to_dict()
     merged = dict(current)
     for key, value in params.items():
@@ -116,7 +116,6 @@ def write_url(**params: str | int | list | None) -> None:
             merged[key] = _fmt(value)
     if merged != current:
         st.query_params.from_dict(merged)
-    st.session_state[_WRITTEN] = merged
 
 
 def _fmt(value) -> str:
@@ -124,13 +123,23 @@ def _fmt(value) -> str:
 
 
 def apply_url_once(page: str) -> list[str]:
-    """Apply a URL the user opened (not one this app wrote); return the notices for ``page``."""
-    params = st.query_params.to_dict()
-    if params and params != st.session_state.get(_WRITTEN):
-        st.session_state[_NOTICES] = (page, apply_params(params))
-        st.session_state[_WRITTEN] = params
+    """Apply the link this tab was opened with, or the bookmark ``apply_url_next_run`` asked for;
+    return the notices for ``page``.
+
+    Every later run carries the URL too, but as the browser showed it when it asked for the run:
+    a click sent before the browser took the app's last ``write_url`` carries the query from
+    before it, and applying that would undo the view the click's run had just set."""
+    if _APPLIED not in st.session_state:
+        params = st.query_params.to_dict()
+        st.session_state[_NOTICES] = (page, apply_params(params) if params else [])
+        st.session_state[_APPLIED] = True
     notice_page, notices = st.session_state.get(_NOTICES, ("", []))
     return notices if notice_page == page else []
+
+
+def apply_url_next_run() -> None:
+    """Have the next run apply its URL as a link opened (a bookmark the presenter steps to)."""
+    st.session_state.pop(_APPLIED, None)
 
 
 def apply_params(params: dict[str, str]) -> list[str]:
