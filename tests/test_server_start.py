@@ -4,17 +4,19 @@ what the pages import and fills the catalog before the server answers."""
 from __future__ import annotations
 
 import asyncio
+import functools
 import subprocess
 import sys
 import textwrap
 import threading
 import time
+from pathlib import Path
 
 import pytest
 from streamlit.web.server.app_discovery import discover_asgi_app
 
 from tests.app_support import ROOT
-from ui import server_start
+from ui import server_start, upload_space
 
 
 def test_streamlit_run_app_py_serves_the_app_with_the_warm_up_hook():
@@ -100,3 +102,34 @@ def test_the_warm_up_fills_the_catalog_of_the_checkpoint_folder(monkeypatch, tmp
     # The page's own call is answered from the cache the warm-up filled: no header is read again.
     monkeypatch.setattr("ui.catalog.inspect_checkpoint", lambda path: pytest.fail("read again"))
     assert list(catalog()) == ["tiny"] and catalog()["tiny"].ok
+
+
+
+@pytest.fixture(autouse=True)
+def upload_space_here(monkeypatch, tmp_path) -> tuple[Path, Path]:
+    """The upload folders in ``tmp_path``: every lifespan here ends by emptying them."""
+    artifacts, decoders = tmp_path / "artifacts", tmp_path / "decoders"
+    decoders.mkdir()
+    monkeypatch.setattr(upload_space, "UPLOADED_DECODERS", decoders)
+    monkeypatch.setattr(upload_space, "artifact_folder",
+                        functools.cache(lambda: artifacts.mkdir() or artifacts))
+    return artifacts, decoders
+
+
+def test_what_uploads_left_is_removed_when_the_server_stops(monkeypatch, upload_space_here):
+    # uvicorn re-raises the stopping signal after the lifespan's exit, so atexit never runs there.
+    artifacts, decoders = upload_space_here
+    monkeypatch.setattr(server_start, "warm_up", lambda: None)
+    left = []
+
+    async def serve():
+        async with server_start.lifespan(None):
+            (upload_space.artifact_folder() / "preview.png").write_bytes(b"png")
+            (decoders / "upload.onnx").write_bytes(b"onnx")
+            left.extend(p.name for p in (*artifacts.iterdir(), *decoders.iterdir()))
+
+    runner = threading.Thread(target=asyncio.run, args=(serve(),))
+    runner.start()
+    runner.join()
+    assert left == ["preview.png", "upload.onnx"]
+    assert not artifacts.exists() and not list(decoders.iterdir())

@@ -86,9 +86,13 @@ def warm_up() -> None:
 
 @contextlib.asynccontextmanager
 async def lifespan(_app) -> AsyncIterator[None]:
-    """``st.App``'s lifespan hook: the warm-up runs (off the event loop), then the server answers."""
+    """``st.App``'s lifespan hook: the warm-up runs (off the event loop), then the server answers;
+    once it has stopped, what uploads left behind is removed."""
     try:
         await asyncio.to_thread(warm_up)
     except Exception:  # a warm-up must never stop the server: each page fails with its own message
         log.exception("warm-up failed")
     yield
+    from ui.upload_space import remove_uploads
+
+    remove_uploads()
