@@ -16,10 +16,32 @@ from tests.conftest import tiny_model
 from tests.test_own_image_pages import photo
 
 pytestmark = pytest.mark.browser
+# Records whether the next click lands on the button labelled ``label`` (or inside it).
+WATCH_NEXT_CLICK = """(label) => {
+  window.__landed = null;
+  document.addEventListener("click", (event) => {
+    window.__landed = Boolean(event.target.closest("button")?.innerText.includes(label));
+  }, {capture: true, once: true});
+}"""
 
 
 def open_own_image(page: Page) -> None:
     page.get_by_text("Start from your own image").click()
+
+
+def click_until_it_lands(page: Page, label: str, tries: int = 3) -> None:
+    """Click the button ``label`` as a person would: again if the click landed beside it.
+
+    On a loaded machine the page's layout can move between Playwright's aim and its click: in 27
+    runs with both cores busy, 3 first clicks landed beside this button (one, measured, 156 px
+    above it, on an empty block). A person would see the miss and click again. A click that lands
+    is not repeated, so a click the app drops still fails the test."""
+    for _ in range(tries):
+        page.evaluate(WATCH_NEXT_CLICK, label)
+        page.get_by_role("button", name=label).click()
+        if page.evaluate("() => window.__landed"):
+            return
+    raise AssertionError(f"{tries} clicks on {label!r} all landed beside it")
 
 
 def start_from_it(page: Page) -> None:
@@ -28,14 +50,16 @@ def start_from_it(page: Page) -> None:
     # Clicked once the upload's run has finished, as a person clicks a button they have seen
     # settle: on a loaded machine a click in the middle of that run was sometimes not acted on.
     page.locator(IDLE).wait_for(timeout=PAGE_TIMEOUT_MS)
-    page.get_by_role("button", name="Start from this image").click()
+    click_until_it_lands(page, "Start from this image")
     # The view is replaced, so the panel draws a new canvas: poll whichever canvas is current.
     for _ in range(PAGE_TIMEOUT_MS // 250):
-        if page.locator(PICTURE).count() and canvas_pixels(page) != before:
+        if page.locator(ERRORS).count() or (page.locator(PICTURE).count() and canvas_pixels(page) != before):
             break
         page.wait_for_timeout(250)
-    assert canvas_pixels(page) != before
     expect(page.locator(ERRORS)).to_have_count(0)
+    caption = page.locator("canvas.la-image + .la-caption").first.inner_text()
+    assert canvas_pixels(page) != before, f"the picture did not change; its caption reads {caption!r}"
+    assert caption.endswith("from your image")
 
 
 def test_a_drawing_on_the_pad_starts_explore(page, app_url, artifacts):
