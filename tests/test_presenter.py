@@ -46,6 +46,10 @@ def test_presenting_steps_to_the_next_bookmark_and_applies_its_link():
     assert at.query_params["present"] == "1" and at.session_state["bookmark_index"] == 1
     at.button(key="present_exit").click().run()
     assert "present" not in at.query_params
+    assert at.sidebar.expander  # the sidebar is back
+    at.query_params["present"] = "1"  # a run asked for before the browser took Exit's link
+    at.run()
+    assert at.sidebar.expander and "present_exit" not in [b.key for b in at.button]
 
 
 def test_a_bookmark_keeps_every_parameter_of_its_link_and_presenting_restores_it():

@@ -16,7 +16,7 @@ import streamlit as st
 from gen_core.files.errors import InputError
 from ui.in_page import in_page_component
 from ui.page_table import PAGES
-from ui.session_keys import BOOKMARK_INDEX, BOOKMARKS, BOOKMARKS_IMPORTED
+from ui.session_keys import BOOKMARK_INDEX, BOOKMARKS, BOOKMARKS_IMPORTED, PRESENTING
 from ui.state import LINK_KEYS, apply_url_next_run
 from ui.text import plain
 
@@ -35,7 +35,10 @@ _keys = in_page_component("latent_atlas_presenter_keys", "presenter_keys.js")
 
 
 def presenting() -> bool:
-    return st.query_params.get(PRESENT) == "1"
+    """Presenter mode: on from a link with ``present=1`` (read once, as links are), "Present from
+    the first", or a bookmark stepped to; off after Exit. Kept for the session, not read from each
+    run's URL, which can be older than Exit's."""
+    return st.session_state.setdefault(PRESENTING, st.query_params.get(PRESENT) == "1")
 
 
 def bookmarks() -> list[dict]:
@@ -89,6 +92,7 @@ def go_to(index: int) -> None:
     index %= len(marks)
     st.session_state[BOOKMARK_INDEX] = index
     mark = marks[index]
+    st.session_state[PRESENTING] = True
     apply_url_next_run()
     st.switch_page(PAGES[mark["page"]], query_params={**mark["params"], PRESENT: "1"})
 
@@ -109,6 +113,7 @@ def presenter_bar() -> None:
     if right.button("Next ▶", key="present_next", disabled=not marks):
         go_to(index + 1)
     if leave.button("Exit", key="present_exit"):
+        st.session_state[PRESENTING] = False
         st.query_params.pop(PRESENT, None)
         st.rerun()
     pressed = _keys(key="presenter_keys", data={}, on_step_change=lambda: None)

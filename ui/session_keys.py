@@ -28,6 +28,7 @@ OWN_IMAGE = "own_image"  # (digest, picture, image [C, H, W]): the user's photo 
 OWN_LATENTS = "own_latents"  # {(model identity, image digest): z [D]}: its latent per model
 BOOKMARKS = "bookmarks"  # [{"name", "page", "params"}]: this tab's saved views, in presenting order
 BOOKMARK_INDEX = "bookmark_index"  # the bookmark presenting now
+PRESENTING = "presenting"  # presenter mode is on (from a link's present=1, or the bookmarks)
 BOOKMARKS_IMPORTED = "bookmark_imported"  # the file id of the bookmarks file already imported
 
 
