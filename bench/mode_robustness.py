@@ -131,7 +131,7 @@ def _with_range(centre: Callable[[list[float]], float], values: list[float]) -> 
     return f"{centre(values):.2f} ({min(values):.2f}–{max(values):.2f})"
 
 
-def _signed(value: float) -> str:
+def signed(value: float) -> str:
     return f"{value:+.2f}".replace("-", "−")  # the minus sign, as the header's
 
 
@@ -165,7 +165,7 @@ def seeds_table(by_seed: dict[int, dict[str, dict[Setting, Score]]]) -> str:
         leads = [o - r for r, o in zip(modes[reference], modes[other], strict=True)]
         ahead, pairs = ahead + sum(lead > 0 for lead in leads), pairs + len(leads)
         means = " | ".join(_with_range(statistics.mean, modes[m]) for m in (reference, other))
-        lines.append(f"| {setting.label} | {means} | {', '.join(_signed(lead) for lead in leads)} |")
+        lines.append(f"| {setting.label} | {means} | {', '.join(signed(lead) for lead in leads)} |")
     return "\n".join(lines) + f"\n\n{other} ahead in {ahead} of {pairs} pairs (MODE score)."
 
 
