@@ -18,7 +18,7 @@ import argparse
 import statistics
 from pathlib import Path
 
-from bench.mode_robustness import signed
+from bench.mode_robustness import signed, with_range
 from gen_core.eval.evaluate import EvalSettings, build_reference, sample_metrics
 from gen_core.eval.metric_keys import MODE_SCORE, MODE_SCORE_REAL
 from gen_core.eval.zoo_table import publish
@@ -57,7 +57,7 @@ def draws_table(scores: dict[str, list[float]], seeds: list[int]) -> str:
                  ", ".join(signed(v - r) for v, r in zip(values, scores[reference], strict=True)))
         label = "real half" if name == MODE_SCORE_REAL else name
         lines.append(f"| {label} | {', '.join(f'{v:.2f}' for v in values)} | "
-                     f"{statistics.mean(values):.2f} ({min(values):.2f}–{max(values):.2f}) | {leads} |")
+                     f"{with_range(statistics.mean, values)} | {leads} |")
     return "\n".join(lines)
 
 

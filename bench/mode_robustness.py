@@ -126,7 +126,7 @@ def grid_table(scores: dict[str, dict[Setting, Score]], classes: int) -> str:
     return "\n".join(lines)
 
 
-def _with_range(centre: Callable[[list[float]], float], values: list[float]) -> str:
+def with_range(centre: Callable[[list[float]], float], values: list[float]) -> str:
     """``values`` as their centre (median or mean) and their range."""
     return f"{centre(values):.2f} ({min(values):.2f}–{max(values):.2f})"
 
@@ -143,10 +143,10 @@ def summary_table(scores: dict[str, dict[Setting, Score]], classes: int, real: d
     for model, runs in scores.items():
         s = list(runs.values())
         beats = sum(runs[k].mode >= scores[reference][k].mode for k in runs)
-        lines.append(f"| {model} | {_with_range(statistics.median, [r.mode for r in s])} | "
+        lines.append(f"| {model} | {with_range(statistics.median, [r.mode for r in s])} | "
                      f"{sum(r.covered == classes for r in s)} of {len(s)} | "
                      f"{100 * statistics.median(r.rarest for r in s):.1f}% | "
-                     f"{_with_range(statistics.median, [r.fd for r in s])} | "
+                     f"{with_range(statistics.median, [r.fd for r in s])} | "
                      f"{'–' if model == reference else f'{beats} of {len(s)}'} |")
     lines.append(f"| real half | {real[MODE_SCORE_REAL]:.2f} | – | – | {real[FD_REAL]:.2f} | – |")
     return "\n".join(lines)
@@ -164,7 +164,7 @@ def seeds_table(by_seed: dict[int, dict[str, dict[Setting, Score]]]) -> str:
         modes = {m: [by_seed[seed][m][setting].mode for seed in seeds] for m in (reference, other)}
         leads = [o - r for r, o in zip(modes[reference], modes[other], strict=True)]
         ahead, pairs = ahead + sum(lead > 0 for lead in leads), pairs + len(leads)
-        means = " | ".join(_with_range(statistics.mean, modes[m]) for m in (reference, other))
+        means = " | ".join(with_range(statistics.mean, modes[m]) for m in (reference, other))
         lines.append(f"| {setting.label} | {means} | {', '.join(signed(lead) for lead in leads)} |")
     return "\n".join(lines) + f"\n\n{other} ahead in {ahead} of {pairs} pairs (MODE score)."
 
