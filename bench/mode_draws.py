@@ -18,7 +18,7 @@ import argparse
 import statistics
 from pathlib import Path
 
-from bench.mode_robustness import signed, with_range
+from bench.mode_robustness import dataset_markers, signed, with_range
 from gen_core.eval.evaluate import EvalSettings, build_reference, sample_metrics
 from gen_core.eval.metric_keys import MODE_SCORE, MODE_SCORE_REAL
 from gen_core.eval.zoo_table import publish
@@ -27,7 +27,7 @@ from gen_core.models import GenerativeModel
 
 
 def markers(dataset: str) -> tuple[str, str]:
-    return f"<!-- mode-draws:{dataset}:start -->", f"<!-- mode-draws:{dataset}:end -->"
+    return dataset_markers("mode-draws", dataset)
 
 
 def mode_scores(models: dict[str, GenerativeModel], dataset: str, seeds: list[int], samples: int,

@@ -41,10 +41,14 @@ from gen_core.files.checkpoint import load_model
 from gen_core.train import cli
 
 
+def dataset_markers(name: str, dataset: str) -> tuple[str, str]:
+    """The start and end markers of the table ``name`` of ``dataset`` in a document."""
+    return f"<!-- {name}:{dataset}:start -->", f"<!-- {name}:{dataset}:end -->"
+
+
 def markers(dataset: str, seeds: int) -> tuple[str, str]:
     """The start and end markers of the tables of ``dataset`` from one seed's grid or from several."""
-    name = "mode-robustness" if seeds == 1 else "mode-robustness-seeds"
-    return f"<!-- {name}:{dataset}:start -->", f"<!-- {name}:{dataset}:end -->"
+    return dataset_markers("mode-robustness" if seeds == 1 else "mode-robustness-seeds", dataset)
 
 
 @dataclasses.dataclass(frozen=True)
