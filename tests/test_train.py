@@ -1,6 +1,5 @@
 """The training command: dry runs, seeds, resuming, and a 2-process DDP run."""
 
-import json
 import os
 import subprocess
 import sys
@@ -110,23 +109,29 @@ DDP_PRESETS = ["vae-conv", "wgan-gp", "vae-gan"]
 
 @pytest.fixture(scope="module")
 def ddp_runs(tmp_path_factory):
-    """One ``torchrun --nproc_per_node=2`` launch training each of ``DDP_PRESETS`` in turn, with
-    tiny networks (``tests/tiny_presets.py``): the folder of their checkpoints, and the result."""
+    """One ``torchrun --nproc_per_node=2`` launch per preset of ``DDP_PRESETS``, all at once, each
+    training it with tiny networks (``tests/tiny_presets.py``) through the command's own start and
+    end: the folder of their checkpoints, and each launch's exit status and error output by preset."""
     folder = tmp_path_factory.mktemp("ddp")
-    runs = [json.dumps(["--model", preset, "--dataset", "digits", "--epochs", "1", "--batch-size", "128",
-                        "--out", str(folder / f"{preset}.safetensors"), "--run-dir", str(folder / preset)])
-            for preset in DDP_PRESETS]
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "OMP_NUM_THREADS": "1"}
-    command = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node=2",
-               "-m", "tests.tiny_presets", *runs]
-    result = subprocess.run(command, env=env, cwd=folder, capture_output=True, text=True, timeout=300)
-    return folder, result
+    # An abort in a rank prints every thread's Python stack, so a failure names where it happened.
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "OMP_NUM_THREADS": "1", "PYTHONFAULTHANDLER": "1"}
+    launches = {
+        preset: subprocess.Popen(
+            [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node=2",
+             "-m", "tests.tiny_presets", "--model", preset, "--dataset", "digits", "--epochs", "1",
+             "--batch-size", "128", "--out", str(folder / f"{preset}.safetensors"),
+             "--run-dir", str(folder / preset)],
+            env=env, cwd=folder, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        for preset in DDP_PRESETS}
+    return folder, {preset: (launch.communicate(timeout=300)[1], launch.returncode)
+                    for preset, launch in launches.items()}
 
 
 @pytest.mark.parametrize("preset", DDP_PRESETS)
 def test_two_process_ddp_run(ddp_runs, preset):
-    folder, result = ddp_runs
-    assert result.returncode == 0, result.stderr[-3000:]
+    folder, results = ddp_runs
+    errors, returncode = results[preset]
+    assert returncode == 0, errors[-3000:]
     model = load_model(folder / f"{preset}.safetensors")
     assert model.card.training.record["world_size"] == 2
     # 1437 digits split over 2 ranks with 64 per rank per step: ceil(718 / 64) steps.

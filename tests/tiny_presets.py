@@ -2,19 +2,16 @@
 resuming, rates, time budgets, DDP), which does not depend on the networks' size.
 
 Each preset keeps its family, its trainer, its learning rate and every other config field; only
-the widths shrink. ``python -m tests.tiny_presets RUN [RUN ...]`` (from the project root), where
-each RUN is one JSON list of ``python -m gen_core.train`` arguments, trains them one after another
-with these presets: under ``torchrun``, one launch covers several distributed runs.
+the widths shrink. ``python -m tests.tiny_presets ARGS...`` (from the project root) is
+``python -m gen_core.train ARGS...`` with these presets, so ``torchrun`` can launch it.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import json
 import runpy
-import sys
 
-from gen_core.train import cli, distributed
+from gen_core.train import cli
 
 # Widths by config field; a VAE's ``hidden`` depends on its arch. Wide enough for 8x8 digits.
 TINY_WIDTHS = {"ngf": 4, "ndf": 4, "nef": 4, "encoder_hidden": (4, 8, 16), "discriminator_width": 16}
@@ -38,12 +35,4 @@ def tiny_presets() -> dict:
 
 if __name__ == "__main__":
     cli.PRESETS = tiny_presets()
-    # One process group for every run, left once at the end: a group joined again after
-    # leaving it hangs under torchrun.
-    leave = distributed.teardown
-    distributed.teardown = lambda ctx: None
-    runs = [json.loads(run) for run in sys.argv[1:]]
-    for arguments in runs:  # each through the command's own entry point, python -m gen_core.train
-        sys.argv[1:] = arguments
-        runpy.run_module("gen_core.train", run_name="__main__")
-    leave(distributed.setup())
+    runpy.run_module("gen_core.train", run_name="__main__")  # reads this command's arguments
