@@ -8,6 +8,7 @@ import numpy as np
 import streamlit as st
 import torch
 
+from gen_core.latent.encoding import encodings_name
 from gen_core.latent.operations import clamp_to_spec
 from gen_core.maps import full_map
 from gen_core.maps.picture_map import REAL_IMAGES, picture_source
@@ -160,7 +161,7 @@ def map_view(stem: str) -> None:
     else:
         places = place_on_map(stars.numpy(), data.latents.numpy(), coords)
         st.caption(f"{method}{why} of {data.source}"
-                   + (" (posterior means)" if model.has_encoder else "")
+                   + (f" ({encodings_name(model)})" if model.has_encoder else "")
                    + (f", {READ_CLASSES}" if read else "")
                    + ". Stars (the latent set on Explore, your image) sit among their nearest mapped "
                      "neighbours.")

@@ -8,7 +8,7 @@ from torch import nn
 
 from gen_core.data import load_dataset
 from gen_core.files.checkpoint import load_model
-from gen_core.latent.encoding import mean_kl_per_dim
+from gen_core.latent.encoding import encodings_name, mean_kl_per_dim
 from gen_core.models.aae import CodeDiscriminator
 from gen_core.train.aae_trainer import AAETrainer, code_discriminator_loss, encoder_adversarial_loss
 from gen_core.train.cli import main
@@ -20,6 +20,7 @@ from gen_core.train.gan_trainer import generator_loss
 from gen_core.train.loop import RunConfig
 from gen_core.train.vae_gan_trainer import VAEGANTrainer, feature_reconstruction_nll
 from tests.conftest import TINY_SHAPE, tiny_model
+from ui.latent_controls import dimension_note, inactive_texts
 
 LOG_2 = math.log(2.0)
 
@@ -220,6 +221,22 @@ def test_deterministic_aae_codes_are_their_means_with_zero_logvar():
     torch.testing.assert_close(model.code(images), mu)
     # The Explore page's per-dimension KL reads 0.5 * E[mu^2]: ~0 for an unused dimension.
     torch.testing.assert_close(mean_kl_per_dim(model, images), 0.5 * mu.pow(2).mean(0))
+
+
+def test_explore_labels_codes_by_their_spread_and_posteriors_by_their_kl():
+    images = torch.rand(6, *TINY_SHAPE)
+    codes, posteriors = tiny_model("aae", 0), tiny_model("aae", 1)  # deterministic, then Gaussian
+    assert codes.codes_are_points and not posteriors.codes_are_points
+    assert not tiny_model("vae").codes_are_points
+    kl = mean_kl_per_dim(codes, images)
+    rms = codes.encode(images).mean.pow(2).mean(0).sqrt()
+    assert dimension_note(codes, kl, 2) == f" · rms {rms[2].item():.2f}"
+    assert dimension_note(posteriors, kl, 2) == f" · KL {kl[2].item():.2f}"
+    assert dimension_note(codes, None, 2) == ""
+    title, note = inactive_texts(codes, 3)
+    assert "rms < 0.14" in title and "posterior collapse" not in note
+    assert inactive_texts(posteriors, 3)[0] == "3 inactive dimensions (mean KL < 0.01 nats)"
+    assert (encodings_name(codes), encodings_name(posteriors)) == ("encoder codes", "posterior means")
 
 
 def test_gaussian_aae_codes_are_draws_from_its_posterior():

@@ -39,6 +39,7 @@ def test_the_encoder_beside_the_decoder_by_convention_makes_a_vae(tmp_path):
     vae = write_foreign_vae(tmp_path)
     model = load_model(tmp_path / "foreign.onnx")
     assert isinstance(model, OnnxVAE) and model.has_encoder and model.latent_dim == LATENT
+    assert not model.codes_are_points
     assert_same_vae(model, vae)
     assert model.card.family == "onnx-vae" and model.card.title == "ONNX VAE"
     assert model.card.provenance["encoder"] == "foreign.encoder.onnx"
@@ -67,7 +68,7 @@ def test_a_deterministic_encoder_of_flat_pixels_gives_its_code_and_says_so(tmp_p
     with torch.no_grad():
         posterior = model.encode(IMAGES)
         torch.testing.assert_close(posterior.mean, vae.encode(IMAGES)[0], atol=1e-4, rtol=0)
-    assert torch.equal(posterior.logvar, torch.zeros_like(posterior.logvar))
+    assert torch.equal(posterior.logvar, torch.zeros_like(posterior.logvar)) and model.codes_are_points
     assert model.card.provenance["encoder_posterior"].startswith("deterministic")
 
 

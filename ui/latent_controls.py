@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import streamlit as st
 import torch
 
@@ -45,26 +47,47 @@ def dim_control(dim: LatentDim, value: float, key: str, note: str = "",
     return float(st.slider(label, float(dim.low), float(dim.high), float(value), SLIDER_STEP, key=key))
 
 
+def dimension_note(model: GenerativeModel, kl: torch.Tensor | None, i: int) -> str:
+    """What a dimension's control label adds to its name: its mean KL in nats (a posterior), or
+    for one code per image (``codes_are_points``) the codes' root mean square, which the same
+    figure measures there (half the mean squared code); nothing without ``kl``."""
+    if kl is None:
+        return ""
+    if model.codes_are_points:
+        return f" · rms {math.sqrt(2 * float(kl[i])):.2f}"
+    return f" · KL {float(kl[i]):.2f}"
+
+
+def inactive_texts(model: GenerativeModel, count: int) -> tuple[str, str]:
+    """The title and note of the group of ``count`` inactive dimensions (mean KL or, for codes,
+    half the mean squared code under ``INACTIVE_KL_NATS``)."""
+    if model.codes_are_points:
+        return (f"{count} dimensions the encoder leaves near 0 (rms < {math.sqrt(2 * INACTIVE_KL_NATS):.2f})",
+                "Images' codes hardly move along these; pictures drawn from the prior may still use them.")
+    return (f"{count} inactive dimensions (mean KL < {INACTIVE_KL_NATS} nats)",
+            "The decoder ignores these (posterior collapse); moving them changes little.")
+
+
 def latent_controls(stem: str, model: GenerativeModel, view: View,
                     kl: torch.Tensor | None, active: list[int], inactive: list[int]) -> list[float]:
     """Draw the controls (most informative first) and return the latent ``[D]`` they set.
 
-    ``kl`` (VAEs) labels each dimension with its mean KL; ``inactive`` dimensions, which carry
-    almost no information, go under a closed expander.
+    ``kl`` (models with an encoder) labels each dimension (``dimension_note``); ``inactive``
+    dimensions, which carry almost no information, go under a closed expander.
     """
     z, spec, labels = list(view.z), model.latent_spec, category_labels(model)
 
     def control(i: int) -> None:
-        note = f" · KL {kl[i]:.2f}" if kl is not None else ""
         key = f"z_{stem}_{view.version}_{i}"
-        z[i] = dim_control(spec[i], z[i], key, note, labels.get(i))
+        z[i] = dim_control(spec[i], z[i], key, dimension_note(model, kl, i), labels.get(i))
 
     with st.container(height=CONTROLS_HEIGHT_PX):
         for i in active:
             control(i)
         if inactive:
-            with st.expander(f"{len(inactive)} inactive dimensions (mean KL < {INACTIVE_KL_NATS} nats)"):
-                st.caption("The decoder ignores these (posterior collapse); moving them changes little.")
+            title, note = inactive_texts(model, len(inactive))
+            with st.expander(title):
+                st.caption(note)
                 for i in inactive:
                     control(i)
     return z

@@ -158,7 +158,7 @@ def explain(pairing: Pairing, overlap: np.ndarray | None) -> None:
         st.caption("Both maps show the same images, and the second map is turned and scaled onto the "
                    "first (Procrustes over the image pairs), so a point sits near its partner where the "
                    f"models agree. Neighbour overlap: the share of an image's {OVERLAP_NEIGHBOURS} nearest "
-                   "neighbours that both models' latent spaces (posterior means, Euclidean) agree on; "
+                   "neighbours that both models' latent spaces (their encodings, Euclidean) agree on; "
                    f"the mean over these images is **{overlap.mean():.2f}** (1: the same neighbourhoods; "
                    f"about {OVERLAP_NEIGHBOURS / len(overlap):.3f} for unrelated spaces).")
     else:

@@ -12,11 +12,10 @@ import math
 
 import torch
 
-from gen_core.latent.encoding import INACTIVE_KL_NATS
 from gen_core.latent.operations import clamp_to_spec, traversal_values
 from gen_core.models import GenerativeModel
 from ui.in_page import in_page_component
-from ui.latent_controls import SLIDER_STEP, category_labels
+from ui.latent_controls import SLIDER_STEP, category_labels, dimension_note, inactive_texts
 from ui.render import LARGE_PX
 from ui.state import View
 
@@ -29,9 +28,8 @@ _grid = in_page_component("latent_atlas_live_grid", "decoder_runtime.js", "laten
 def _spec_json(model: GenerativeModel, kl: torch.Tensor | None) -> list[dict]:
     spec, labels = [], category_labels(model)
     for i, dim in enumerate(model.latent_spec):
-        note = f" · KL {kl[i]:.2f}" if kl is not None else ""
-        spec.append({"label": f"{dim.name}{note}", "kind": dim.kind, "low": dim.low, "high": dim.high,
-                     "classes": list(labels.get(i, dim.classes))})
+        spec.append({"label": f"{dim.name}{dimension_note(model, kl, i)}", "kind": dim.kind,
+                     "low": dim.low, "high": dim.high, "classes": list(labels.get(i, dim.classes))})
     return spec
 
 
@@ -41,12 +39,12 @@ def live_panel(stem: str, model: GenerativeModel, view: View, url: str, kl: torc
 
     The value comes from the browser, so it is checked (length, finite) and clamped to the spec.
     """
+    inactive_title, inactive_note = inactive_texts(model, len(inactive))
     data = {"model": stem, "identity": f"{stem}/{view.version}", "version": view.version,
             "decoder_url": url, "z": view.z, "spec": _spec_json(model, kl), "active": active,
             "inactive": inactive, "step": SLIDER_STEP, "image_shape": list(model.image_shape),
             "picture_px": LARGE_PX, "caption": caption,
-            "inactive_title": f"{len(inactive)} inactive dimensions (mean KL < {INACTIVE_KL_NATS} nats)",
-            "inactive_note": "The decoder ignores these (posterior collapse); moving them changes little."}
+            "inactive_title": inactive_title, "inactive_note": inactive_note}
     result = _panel(key=f"live_panel_{stem}", data=data, default={"z": None}, on_z_change=lambda: None)
     sent = result.z if isinstance(result.z, dict) else {}
     if sent.get("version") != view.version:

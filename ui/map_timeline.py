@@ -12,6 +12,7 @@ import itertools
 import numpy as np
 import streamlit as st
 
+from gen_core.latent.encoding import encodings_name
 from gen_core.maps.projection import ProjectionParams
 from gen_core.maps.timeline import (
     ENCODINGS,
@@ -45,7 +46,7 @@ def map_timeline(stem: str, model: GenerativeModel) -> None:
                    "classifier for this dataset there is nothing of what they draw to map over training.")
         return
     layouts = timeline_layouts(stem, len(model.card.timeline))
-    shown = ("its images' encodings (posterior means)" if encodes else
+    shown = (f"its images' encodings ({encodings_name(model)})" if encodes else
              "what the dataset's classifier sees in each sampled latent's picture (its features)")
     st.caption(f"The same {layouts.shape[1]:,} points at each snapshot: {shown}, projected with PCA, "
                "turned and mirrored onto the finished model's layout (Procrustes) and drawn at its size, so "

@@ -26,6 +26,12 @@ def reconstruct(model: EncoderModel, images: torch.Tensor) -> torch.Tensor:
     return model.decode(model.encode(images.to(model.device)).mean)
 
 
+def encodings_name(model: EncoderModel) -> str:
+    """What ``encode_means`` gives for ``model``, in words: its posterior means, or its codes where
+    the encoder gives one code per image (``codes_are_points``)."""
+    return "encoder codes" if model.codes_are_points else "posterior means"
+
+
 def pixel_errors(images: torch.Tensor, redrawn: torch.Tensor) -> torch.Tensor:
     """Mean squared pixel error of each redrawn image against its original, ``[B, C, H, W]``
     each: ``[B]``."""

@@ -78,6 +78,10 @@ class AAE(BernoulliDecoder, EncoderModel):
             return [LatentDim(f"z{i}", "uniform", -1.0, 1.0) for i in range(self.config.latent_dim)]
         return gaussian_spec(self.config.latent_dim)
 
+    @property
+    def codes_are_points(self) -> bool:
+        return self.config.posterior != "gaussian"
+
     def encode(self, x: torch.Tensor) -> DiagonalGaussian:
         """Images ``[B, C, H, W]`` in [0, 1] -> q(z | x) over ``[B, D]``: a Gaussian posterior, or
         a deterministic encoder's code as ``DiagonalGaussian.point``."""

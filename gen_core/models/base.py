@@ -120,6 +120,12 @@ class GenerativeModel(nn.Module, ABC):
         return False
 
     @property
+    def codes_are_points(self) -> bool:
+        """Whether ``encode`` gives one code per image (``DiagonalGaussian.point``) rather than a
+        posterior with a spread: a dimension's mean "KL" is then half its mean squared code."""
+        return False
+
+    @property
     def has_likelihood(self) -> bool:
         """Whether the model bounds log p(x): ``loss(x)`` gives ELBO terms in nats and
         ``decode_logits`` the Bernoulli logits that importance sampling (IWAE) needs."""

@@ -71,6 +71,10 @@ class ModeRegularizedGAN(EncoderModel, DCGAN):
             return codes
         return codes * (self.config.latent_dim ** 0.5) / codes.norm(dim=1, keepdim=True).clamp_min(1e-6)
 
+    @property
+    def codes_are_points(self) -> bool:
+        return True
+
     def encode(self, x: torch.Tensor) -> DiagonalGaussian:
         """Images ``[B, C, H, W]`` in [0, 1] -> the point mass at E(x) over ``[B, D]``.
 

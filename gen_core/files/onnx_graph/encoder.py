@@ -129,6 +129,10 @@ class OnnxVAE(EncoderModel):
     def latent_spec(self) -> list[LatentDim]:
         return self.decoder.latent_spec
 
+    @property
+    def codes_are_points(self) -> bool:
+        return self.encoder.kind == "point"
+
     def encode(self, x: torch.Tensor) -> DiagonalGaussian:
         """Images ``[B, C, H, W]`` in [0, 1] to the posterior q(z | x) over ``[B, D]``."""
         return self.encoder(x)
