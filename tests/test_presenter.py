@@ -18,6 +18,10 @@ def test_a_view_is_bookmarked_reordered_exported_and_removed():
     at = open_page("explore", query={"model": GAN, "seed": "7"})
     at.text_input(key="bookmark_name").set_value("seven").run()
     at.button(key="bookmark_add").click().run()
+    # The same run counts it and empties the name for the next one.
+    assert [e.label for e in at.sidebar.expander] == ["Bookmarks (1) and presenting"]
+    assert at.text_input(key="bookmark_name").value == ""
+    assert at.text_input(key="bookmark_name").placeholder == "explore view 2"
     at = at.switch_page("pages/3_Interpolate.py").run()
     at.button(key="bookmark_add").click().run()
     assert_clean(at)

@@ -16,7 +16,7 @@ import streamlit as st
 from gen_core.files.errors import InputError
 from ui.in_page import in_page_component
 from ui.page_table import PAGES
-from ui.session_keys import BOOKMARK_INDEX, BOOKMARKS, BOOKMARKS_IMPORTED, PRESENTING
+from ui.session_keys import BOOKMARK_INDEX, BOOKMARK_NAME, BOOKMARKS, BOOKMARKS_IMPORTED, PRESENTING
 from ui.state import LINK_KEYS, apply_url_next_run
 from ui.text import plain
 
@@ -124,21 +124,25 @@ def presenter_bar() -> None:
 def bookmark_sidebar(page: str) -> None:
     """Bookmark the current view, reorder and remove bookmarks, present them, export or import."""
     marks = bookmarks()
-    with st.sidebar.expander(f"Bookmarks ({len(marks)}) and presenting", icon=":material/bookmarks:"):
-        name = st.text_input("Name of this view", key="bookmark_name", max_chars=MAX_NAME,
-                             placeholder=f"{page} view {len(marks) + 1}")
-        if st.button("Bookmark this view", key="bookmark_add", disabled=len(marks) >= MAX_BOOKMARKS):
-            marks.append({**current_bookmark(page), "name": name or f"{page} view {len(marks) + 1}"})
+    # Keyed, so that it stays open when its label's count changes.
+    with st.sidebar.expander(f"Bookmarks ({len(marks)}) and presenting", icon=":material/bookmarks:",
+                             key="bookmark_panel"):
+        st.text_input("Name of this view", key=BOOKMARK_NAME, max_chars=MAX_NAME,
+                      placeholder=f"{page} view {len(marks) + 1}")
+        st.button("Bookmark this view", key="bookmark_add", disabled=len(marks) >= MAX_BOOKMARKS,
+                  on_click=add_bookmark, args=(page,))
         for i, mark in enumerate(list(marks)):
-            label, up, down, remove = st.columns([4, 1, 1, 1], vertical_alignment="center")
+            # No gap and borderless buttons: the sidebar leaves each arrow about 30 px.
+            label, up, down, remove = st.columns([4, 1, 1, 1], gap=None, vertical_alignment="center")
             label.text(f"{i + 1}. {mark['name']}")
-            if up.button("↑", key=f"bookmark_up_{i}", disabled=i == 0, help="Earlier"):
+            if up.button("↑", key=f"bookmark_up_{i}", disabled=i == 0, help="Earlier", type="tertiary"):
                 marks[i - 1], marks[i] = marks[i], marks[i - 1]
                 st.rerun()
-            if down.button("↓", key=f"bookmark_down_{i}", disabled=i == len(marks) - 1, help="Later"):
+            if down.button("↓", key=f"bookmark_down_{i}", disabled=i == len(marks) - 1, help="Later",
+                           type="tertiary"):
                 marks[i + 1], marks[i] = marks[i], marks[i + 1]
                 st.rerun()
-            if remove.button("✕", key=f"bookmark_remove_{i}", help="Remove"):
+            if remove.button("✕", key=f"bookmark_remove_{i}", help="Remove", type="tertiary"):
                 marks.pop(i)
                 st.rerun()
         if st.button("Present from the first", key="bookmark_present", type="primary", disabled=not marks):
@@ -148,6 +152,15 @@ def bookmark_sidebar(page: str) -> None:
         upload = st.file_uploader("Import bookmarks", type=["json"], key="bookmark_import")
         if upload is not None:
             import_bookmarks(upload.file_id, upload.getvalue(), marks)
+
+
+def add_bookmark(page: str) -> None:
+    """Bookmark the view on ``page`` under the name typed (or a numbered one), and empty the name
+    field. A button callback, so the panel drawn after it counts the new bookmark."""
+    marks = bookmarks()
+    name = st.session_state.get(BOOKMARK_NAME) or f"{page} view {len(marks) + 1}"
+    marks.append({**current_bookmark(page), "name": name})
+    st.session_state[BOOKMARK_NAME] = ""
 
 
 def import_bookmarks(file_id: str, data: bytes, marks: list[dict]) -> None:

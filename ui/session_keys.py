@@ -30,6 +30,7 @@ BOOKMARKS = "bookmarks"  # [{"name", "page", "params"}]: this tab's saved views,
 BOOKMARK_INDEX = "bookmark_index"  # the bookmark presenting now
 PRESENTING = "presenting"  # presenter mode is on (from a link's present=1, or the bookmarks)
 BOOKMARKS_IMPORTED = "bookmark_imported"  # the file id of the bookmarks file already imported
+BOOKMARK_NAME = "bookmark_name"  # the name typed for the next bookmark (emptied once it is made)
 
 
 def timeline_snapshot(stem: str) -> str:

@@ -14,7 +14,11 @@ ERRORS = '[data-testid="stException"], [data-testid="stAlertContentError"]'
 
 
 def bookmark(page, name: str) -> None:
-    page.get_by_text("and presenting").click(timeout=PAGE_TIMEOUT_MS)
+    # The panel stays open from page to page once opened: open it only where it is closed.
+    panel = page.locator('[data-testid="stSidebar"] [data-testid="stExpander"] details')
+    panel.wait_for(timeout=PAGE_TIMEOUT_MS)
+    if panel.get_attribute("open") is None:
+        page.get_by_text("and presenting").click(timeout=PAGE_TIMEOUT_MS)
     page.get_by_label("Name of this view").fill(name)
     page.get_by_label("Name of this view").press("Enter")
     page.get_by_role("button", name="Bookmark this view").click()
