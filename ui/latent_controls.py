@@ -47,6 +47,11 @@ def dim_control(dim: LatentDim, value: float, key: str, note: str = "",
     return float(st.slider(label, float(dim.low), float(dim.high), float(value), SLIDER_STEP, key=key))
 
 
+def code_rms(kl: float) -> float:
+    """A dimension's "KL" where the codes are points (half their mean square) as their rms."""
+    return math.sqrt(2 * kl)
+
+
 def dimension_note(model: GenerativeModel, kl: torch.Tensor | None, i: int) -> str:
     """What a dimension's control label adds to its name: its mean KL in nats (a posterior), or
     for one code per image (``codes_are_points``) the codes' root mean square, which the same
@@ -54,7 +59,7 @@ def dimension_note(model: GenerativeModel, kl: torch.Tensor | None, i: int) -> s
     if kl is None:
         return ""
     if model.codes_are_points:
-        return f" · rms {math.sqrt(2 * float(kl[i])):.2f}"
+        return f" · rms {code_rms(float(kl[i])):.2f}"
     return f" · KL {float(kl[i]):.2f}"
 
 
@@ -62,7 +67,7 @@ def inactive_texts(model: GenerativeModel, count: int) -> tuple[str, str]:
     """The title and note of the group of ``count`` inactive dimensions (mean KL or, for codes,
     half the mean squared code under ``INACTIVE_KL_NATS``)."""
     if model.codes_are_points:
-        return (f"{count} dimensions the encoder leaves near 0 (rms < {math.sqrt(2 * INACTIVE_KL_NATS):.2f})",
+        return (f"{count} dimensions the encoder leaves near 0 (rms < {code_rms(INACTIVE_KL_NATS):.2f})",
                 "Images' codes hardly move along these; pictures drawn from the prior may still use them.")
     return (f"{count} inactive dimensions (mean KL < {INACTIVE_KL_NATS} nats)",
             "The decoder ignores these (posterior collapse); moving them changes little.")

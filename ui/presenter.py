@@ -128,23 +128,20 @@ def bookmark_sidebar(page: str) -> None:
     with st.sidebar.expander(f"Bookmarks ({len(marks)}) and presenting", icon=":material/bookmarks:",
                              key="bookmark_panel"):
         st.text_input("Name of this view", key=BOOKMARK_NAME, max_chars=MAX_NAME,
-                      placeholder=f"{page} view {len(marks) + 1}")
+                      placeholder=numbered_name(page, marks))
         st.button("Bookmark this view", key="bookmark_add", disabled=len(marks) >= MAX_BOOKMARKS,
                   on_click=add_bookmark, args=(page,))
-        for i, mark in enumerate(list(marks)):
+        # Button callbacks change the bookmarks before the panel is drawn again: no second rerun.
+        for i, mark in enumerate(marks):
             # No gap and borderless buttons: the sidebar leaves each arrow about 30 px.
             label, up, down, remove = st.columns([4, 1, 1, 1], gap=None, vertical_alignment="center")
             label.text(f"{i + 1}. {mark['name']}")
-            if up.button("↑", key=f"bookmark_up_{i}", disabled=i == 0, help="Earlier", type="tertiary"):
-                marks[i - 1], marks[i] = marks[i], marks[i - 1]
-                st.rerun()
-            if down.button("↓", key=f"bookmark_down_{i}", disabled=i == len(marks) - 1, help="Later",
-                           type="tertiary"):
-                marks[i + 1], marks[i] = marks[i], marks[i + 1]
-                st.rerun()
-            if remove.button("✕", key=f"bookmark_remove_{i}", help="Remove", type="tertiary"):
-                marks.pop(i)
-                st.rerun()
+            up.button("↑", key=f"bookmark_up_{i}", disabled=i == 0, help="Earlier", type="tertiary",
+                      on_click=swap_bookmarks, args=(i - 1,))
+            down.button("↓", key=f"bookmark_down_{i}", disabled=i == len(marks) - 1, help="Later",
+                        type="tertiary", on_click=swap_bookmarks, args=(i,))
+            remove.button("✕", key=f"bookmark_remove_{i}", help="Remove", type="tertiary",
+                          on_click=remove_bookmark, args=(i,))
         if st.button("Present from the first", key="bookmark_present", type="primary", disabled=not marks):
             go_to(0)
         st.download_button("Export bookmarks (JSON)", json.dumps(marks, indent=1), file_name="bookmarks.json",
@@ -154,13 +151,29 @@ def bookmark_sidebar(page: str) -> None:
             import_bookmarks(upload.file_id, upload.getvalue(), marks)
 
 
+def numbered_name(page: str, marks: list[dict]) -> str:
+    """The name a bookmark of ``page`` gets when none is typed: the page and its place."""
+    return f"{page} view {len(marks) + 1}"
+
+
 def add_bookmark(page: str) -> None:
     """Bookmark the view on ``page`` under the name typed (or a numbered one), and empty the name
-    field. A button callback, so the panel drawn after it counts the new bookmark."""
+    field (a button callback)."""
     marks = bookmarks()
-    name = st.session_state.get(BOOKMARK_NAME) or f"{page} view {len(marks) + 1}"
+    name = st.session_state.get(BOOKMARK_NAME) or numbered_name(page, marks)
     marks.append({**current_bookmark(page), "name": name})
     st.session_state[BOOKMARK_NAME] = ""
+
+
+def remove_bookmark(i: int) -> None:
+    """Remove bookmark ``i`` (a button callback)."""
+    bookmarks().pop(i)
+
+
+def swap_bookmarks(i: int) -> None:
+    """Swap bookmarks ``i`` and ``i + 1`` (a button callback)."""
+    marks = bookmarks()
+    marks[i], marks[i + 1] = marks[i + 1], marks[i]
 
 
 def import_bookmarks(file_id: str, data: bytes, marks: list[dict]) -> None:
