@@ -139,10 +139,18 @@ class ModeRegularizedOptions:
     plain_discriminator: bool = option(False, "Mode-regularized GAN: D tells x from G(z) only, as "
                                               "Algorithm 1 prints it (default: G(E(x)) is a fake for D "
                                               "too, as in the authors' code)")
+    # The MDGAN's two discriminators won soon after 30 MNIST epochs at every rate tried
+    # (docs/zoo.md); R1 damps a discriminator's gradient on the data it is sure of, which keeps it
+    # from winning without changing what it is trained to tell apart.
+    r1_weight: float = option(0.0, "Mode-regularized GAN: gamma of an R1 penalty, gamma/2 "
+                                   "E||grad D(real)||^2 (Mescheder et al. 2018), on each "
+                                   "discriminator's real inputs (0: none)")
 
     def __post_init__(self) -> None:
         if self.lambda_geometric < 0 or self.lambda_mode < 0:
             raise ValueError("lambda_geometric and lambda_mode must be >= 0")
+        if self.r1_weight < 0:
+            raise ValueError(f"r1_weight must be >= 0, got {self.r1_weight}")
 
 
 # By trainer class name, as a checkpoint's training summary records it.

@@ -23,6 +23,9 @@ With ``manifold_diffusion`` it trains as MDGAN (sec. 3.3, Algorithm 2), in two s
 
 The second step is what keeps G(z) from leaving the data to G(E(x)) when E's codes drift away
 from the prior (docs/zoo.md: the plain regularized GAN's MNIST run collapsed so).
+
+With ``r1_weight`` = gamma > 0, every discriminator also minimizes gamma/2 E||grad D(x)||^2 at
+its real inputs (Mescheder et al. 2018, "Which Training Methods for GANs do actually Converge?").
 """
 
 from __future__ import annotations
@@ -41,6 +44,14 @@ def geometric_regularizer(real: torch.Tensor, reconstructed: torch.Tensor) -> to
     """d(x, G(E(x))): the mean squared pixel error between ``real`` and ``reconstructed``
     ``[B, C, H, W]`` (both in [-1, 1]), a scalar."""
     return (reconstructed - real).pow(2).mean()
+
+
+def r1_penalty(real_logits: torch.Tensor, real: torch.Tensor) -> torch.Tensor:
+    """E||grad_x D(x)||^2 over the batch: the squared gradient norm of the logits ``[B]`` with
+    respect to the ``real`` inputs ``[B, C, H, W]`` they were computed from (which must require
+    grad), a scalar. The graph is kept so the penalty can be minimized (a second-order gradient)."""
+    (grads,) = torch.autograd.grad(real_logits.sum(), real, create_graph=True)
+    return grads.pow(2).flatten(1).sum(1).mean()
 
 
 def mode_regularized_discriminator_loss(real_logits: torch.Tensor, fake_logits: torch.Tensor,
@@ -66,6 +77,11 @@ def regularized_generator_losses(fake_logits: torch.Tensor, reconstructed_logits
     mode = generator_loss(reconstructed_logits, "non-saturating")
     total = loss_g + options.lambda_geometric * geometric + options.lambda_mode * mode
     return {"loss_g": loss_g, "geometric": geometric, "mode": mode, "total": total}
+
+
+def _penalty_log(name: str, penalty: torch.Tensor | None) -> dict[str, float]:
+    """``{name: value}`` for a step's log, or nothing where no penalty was taken."""
+    return {} if penalty is None else {name: penalty.item()}
 
 
 class ModeRegularizedGANTrainer(Trainer):
@@ -115,7 +131,7 @@ class ModeRegularizedGANTrainer(Trainer):
 
     def manifold_step(self, real: torch.Tensor, reconstructed: torch.Tensor) -> dict[str, float]:
         """MDGAN's first step: D between x and G(E(x)); G and E move G(E(x)) onto the data."""
-        loss_d, real_logits, reconstructed_logits = self._two_sided_update(
+        loss_d, real_logits, reconstructed_logits, r1 = self._two_sided_update(
             self.disc, self.opt_d, real, reconstructed.detach())
         geometric = geometric_regularizer(real, reconstructed)
         mode = generator_loss(self.disc(reconstructed), "non-saturating")
@@ -123,32 +139,42 @@ class ModeRegularizedGANTrainer(Trainer):
                                          + self.options.lambda_mode * mode)
         return {"loss_d": loss_d.item(), "d_real": torch.sigmoid(real_logits).mean().item(),
                 "d_reconstructed": torch.sigmoid(reconstructed_logits).mean().item(),
-                "geometric": geometric.item(), "mode": mode.item()}
+                "geometric": geometric.item(), "mode": mode.item(), **_penalty_log("r1", r1)}
 
     def diffusion_step(self, fake: torch.Tensor, reconstructed: torch.Tensor) -> dict[str, float]:
         """MDGAN's second step: D_2 takes G(E(x)) (detached) for real and G(z) for fake; G moves
         G(z) there."""
-        loss_dd, _, fake_logits = self._two_sided_update(self.diffusion_disc, self.opt_dd, reconstructed,
-                                                         fake.detach())
+        loss_dd, _, fake_logits, r1 = self._two_sided_update(self.diffusion_disc, self.opt_dd,
+                                                             reconstructed, fake.detach())
         loss_g = generator_loss(self.diffusion_disc(fake), "non-saturating")
         self.opt_g.zero_grad(set_to_none=True)
         loss_g.backward(inputs=self.generator_params)
         synced_step(self.opt_g, self.ctx)
         self.generator_updated()
         return {"loss_dd": loss_dd.item(), "d_fake": torch.sigmoid(fake_logits).mean().item(),
-                "loss_g": loss_g.item()}
+                "loss_g": loss_g.item(), **_penalty_log("r1_diffusion", r1)}
 
-    def _two_sided_update(self, disc: nn.Module, optimizer: torch.optim.Optimizer, real: torch.Tensor,
-                          fake: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    def judge_real(self, disc: nn.Module, real: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """``disc``'s logits ``[B]`` on ``real`` ``[B, C, H, W]``, and its weighted R1 term
+        (None when ``r1_weight`` is 0)."""
+        if self.options.r1_weight == 0:
+            return disc(real), None
+        real = real.detach().requires_grad_(True)
+        logits = disc(real)
+        return logits, self.options.r1_weight / 2 * r1_penalty(logits, real)
+
+    def _two_sided_update(
+            self, disc: nn.Module, optimizer: torch.optim.Optimizer, real: torch.Tensor, fake: torch.Tensor,
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor | None]:
         """One step of ``disc`` telling ``real`` from ``fake`` (both ``[B, C, H, W]``, no graph to G):
-        its loss and its logits ``[B]`` on each side."""
+        its GAN loss, its logits ``[B]`` on each side and its R1 term (None without one)."""
         optimizer.zero_grad(set_to_none=True)
-        real_logits, fake_logits = disc(real), disc(fake)
+        (real_logits, r1), fake_logits = self.judge_real(disc, real), disc(fake)
         loss = (discriminator_loss(real_logits, True, "non-saturating")
                 + discriminator_loss(fake_logits, False, "non-saturating"))
-        loss.backward()
+        (loss if r1 is None else loss + r1).backward()
         synced_step(optimizer, self.ctx)
-        return loss, real_logits, fake_logits
+        return loss, real_logits, fake_logits, r1
 
     def _step_generator_and_encoder(self, loss: torch.Tensor) -> None:
         """One step of G and E down ``loss`` (never into a discriminator)."""
@@ -163,16 +189,17 @@ class ModeRegularizedGANTrainer(Trainer):
         self.opt_d.zero_grad(set_to_none=True)
         # One pass per kind of image, as the DCGAN trainer does: D's batch norm never mixes them.
         plain = self.options.plain_discriminator
-        real_logits, fake_logits = self.disc(real), self.disc(fake)
+        (real_logits, r1), fake_logits = self.judge_real(self.disc, real), self.disc(fake)
         with torch.set_grad_enabled(not plain):  # plain: G(E(x)) is only judged, for the mode term
             reconstructed_logits = self.disc(reconstructed)
         loss_d = mode_regularized_discriminator_loss(real_logits, fake_logits,
                                                      None if plain else reconstructed_logits)
-        loss_d.backward()
+        (loss_d if r1 is None else loss_d + r1).backward()
         synced_step(self.opt_d, self.ctx)
         return {"loss_d": loss_d.item(), "d_real": torch.sigmoid(real_logits).mean().item(),
                 "d_fake": torch.sigmoid(fake_logits).mean().item(),
-                "d_reconstructed": torch.sigmoid(reconstructed_logits).mean().item()}
+                "d_reconstructed": torch.sigmoid(reconstructed_logits).mean().item(),
+                **_penalty_log("r1", r1)}
 
     def generator_step(self, real: torch.Tensor, fake: torch.Tensor,
                        reconstructed: torch.Tensor) -> dict[str, float]:
