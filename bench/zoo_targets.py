@@ -174,11 +174,13 @@ def _covers_as_many_modes_as_the_dcgan(models: list[Model]) -> Callable[[Model],
         covered_r, covered_d = (classes_covered(m.metrics[CLASS_FRACTIONS]) for m in (regularized, dcgan))
         real = regularized.metrics.get(MODE_SCORE_REAL)
         beside = f" (real half {real:.2f})" if real is not None else ""
-        same = bool(dcgan.budget) and dcgan.budget == regularized.budget
         longer = bool(dcgan.budget and regularized.budget) and regularized.budget[0] > dcgan.budget[0]
-        reference = (f"same budget, {dcgan.name}" if same else
-                     f"{dcgan.name}: {dcgan.budget[0]} epochs against {regularized.budget[0]}" if longer
-                     else dcgan.name)
+        if dcgan.budget and dcgan.budget == regularized.budget:
+            reference = f"same budget, {dcgan.name}"
+        elif longer:
+            reference = f"{dcgan.name}: {dcgan.budget[0]} epochs against {regularized.budget[0]}"
+        else:
+            reference = dcgan.name
         return (f"MODE {mode_r:.2f} vs {mode_d:.2f}{beside}; classes ≥ 2%: {covered_r} vs {covered_d} "
                 f"({reference})", mode_r >= mode_d and covered_r >= covered_d and not longer)
     return measure

@@ -165,7 +165,7 @@ def test_codes_on_the_prior_shell_have_the_prior_norm_and_survive_the_file(tmp_p
 
 
 def test_r1_penalty_is_the_squared_input_gradient_of_a_linear_discriminator():
-    weights = torch.randn(int(torch.tensor(TINY_SHAPE).prod()))
+    weights = torch.randn(math.prod(TINY_SHAPE))
     real = torch.rand(6, *TINY_SHAPE, requires_grad=True)
     logits = real.flatten(1) @ weights + 0.5  # D(x) = w.x + b: its gradient is w at every x
     torch.testing.assert_close(r1_penalty(logits, real), weights.pow(2).sum())
