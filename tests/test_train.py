@@ -11,7 +11,7 @@ import torch
 from gen_core.files.checkpoint import load_model, read_checkpoint, update_metadata
 from gen_core.train import cli
 from gen_core.train.cli import PRESETS, main
-from tests.tiny_presets import tiny_presets
+from tests.tiny_presets import RUN_SEPARATOR, tiny_presets
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -109,28 +109,26 @@ DDP_PRESETS = ["vae-conv", "wgan-gp", "vae-gan"]
 
 @pytest.fixture(scope="module")
 def ddp_runs(tmp_path_factory):
-    """One ``torchrun --nproc_per_node=2`` launch per preset of ``DDP_PRESETS``, all at once, each
-    training it with tiny networks (``tests/tiny_presets.py``) through the command's own start and
-    end: the folder of their checkpoints, and each launch's exit status and error output by preset."""
+    """One ``torchrun --nproc_per_node=2`` launch that trains each preset of ``DDP_PRESETS`` in
+    turn with tiny networks (``tests/tiny_presets.py``) through the command's own start and end, so
+    each run after the first joins a process group again, as a recipe's later stage does: the
+    folder of their checkpoints, and the launch's exit status and error output."""
     folder = tmp_path_factory.mktemp("ddp")
     # An abort in a rank prints every thread's Python stack, so a failure names where it happened.
     env = {**os.environ, "PYTHONPATH": str(ROOT), "OMP_NUM_THREADS": "1", "PYTHONFAULTHANDLER": "1"}
-    launches = {
-        preset: subprocess.Popen(
-            [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node=2",
-             "-m", "tests.tiny_presets", "--model", preset, "--dataset", "digits", "--epochs", "1",
-             "--batch-size", "128", "--out", str(folder / f"{preset}.safetensors"),
-             "--run-dir", str(folder / preset)],
-            env=env, cwd=folder, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-        for preset in DDP_PRESETS}
-    return folder, {preset: (launch.communicate(timeout=300)[1], launch.returncode)
-                    for preset, launch in launches.items()}
+    runs = [["--model", preset, "--dataset", "digits", "--epochs", "1", "--batch-size", "128",
+             "--out", str(folder / f"{preset}.safetensors"), "--run-dir", str(folder / preset)]
+            for preset in DDP_PRESETS]
+    launch = subprocess.run(
+        [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node=2",
+         "-m", "tests.tiny_presets", *[word for run in runs for word in (RUN_SEPARATOR, *run)][1:]],
+        env=env, cwd=folder, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, timeout=300)
+    return folder, launch.stderr, launch.returncode
 
 
 @pytest.mark.parametrize("preset", DDP_PRESETS)
 def test_two_process_ddp_run(ddp_runs, preset):
-    folder, results = ddp_runs
-    errors, returncode = results[preset]
+    folder, errors, returncode = ddp_runs
     assert returncode == 0, errors[-3000:]
     model = load_model(folder / f"{preset}.safetensors")
     assert model.card.training.record["world_size"] == 2

@@ -3,13 +3,14 @@ resuming, rates, time budgets, DDP), which does not depend on the networks' size
 
 Each preset keeps its family, its trainer, its learning rate and every other config field; only
 the widths shrink. ``python -m tests.tiny_presets ARGS...`` (from the project root) is
-``python -m gen_core.train ARGS...`` with these presets, so ``torchrun`` can launch it.
+``python -m gen_core.train ARGS...`` with these presets, so ``torchrun`` can launch it; ``ARGS
+--then ARGS...`` trains each in turn in the same processes, as a recipe's stages are.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import runpy
+import sys
 
 from gen_core.train import cli
 
@@ -33,6 +34,20 @@ def tiny_presets() -> dict:
             in cli.PRESETS.items()}
 
 
+RUN_SEPARATOR = "--then"
+
+
+def each_run(argv: list[str]) -> list[list[str]]:
+    """The command lines ``argv`` holds, split at every ``RUN_SEPARATOR``."""
+    runs = [[]]
+    for word in argv:
+        if word == RUN_SEPARATOR:
+            runs.append([])
+        else:
+            runs[-1].append(word)
+    return runs
+
+
 if __name__ == "__main__":
     cli.PRESETS = tiny_presets()
-    runpy.run_module("gen_core.train", run_name="__main__")  # reads this command's arguments
+    cli.train_each([args for run_argv in each_run(sys.argv[1:]) for args in cli.parse_args(run_argv)])

@@ -155,8 +155,15 @@ def load_data(args: argparse.Namespace) -> tuple[ImageData, ImageData | None]:
 
 def main(argv: list[str] | None = None) -> Path:
     """Train every stage the command asks for, in order; returns the checkpoint written last."""
-    for args in parse_args(argv):
+    return train_each(parse_args(argv))
+
+
+def train_each(runs: list[argparse.Namespace]) -> Path:
+    """Train ``runs`` in order, in one process group when launched by torchrun; returns the
+    checkpoint written last."""
+    for args in runs:
         out = train(args)
+    distributed.teardown()
     return out
 
 
@@ -187,7 +194,6 @@ def train(args: argparse.Namespace) -> Path:
         write_checkpoint(trainer, args, train)
         print(f"wrote {args.out} ({args.out.stat().st_size / 2**20:.1f} MiB) in "
               f"{time.perf_counter() - started:.0f} s wall time")
-    distributed.teardown(ctx)
     return args.out
 
 
