@@ -1,31 +1,23 @@
 """The UI benchmark's smoke mode runs end to end, measures every figure (no time is judged) and
-sees no page show an error."""
+sees no page show an error. The run starts when the tests are collected (``conftest.py``)."""
 
 from __future__ import annotations
 
 import json
 import math
-import subprocess
-import sys
 
 import pytest
 
-from tests.app_support import ROOT
-
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
-SMOKE_TIMEOUT_S = 540
 WITH_FLOOR = {"gallery_paint_s", "gallery_paint_healthy_s", "map_first_paint_s", "map_first_paint_idle_s",
               "key_press_p50_ms", "key_press_p95_ms", "server_rss_mib"}
 PER_MODEL_WITH_CEILING = ("drag_in_page_per_s", "drag_mouse_per_s")
 PER_MODEL = ("decode_browser_per_s", "decode_torch_per_s")
 
 
-def test_the_smoke_run_measures_every_figure(tmp_path):
-    out = tmp_path / "ui_speed.json"
-    subprocess.run([sys.executable, "-m", "bench.ui_speed", "--smoke", "--json", str(out)], cwd=ROOT,
-                   check=True, timeout=SMOKE_TIMEOUT_S)
-    result = json.loads(out.read_text())
+def test_the_smoke_run_measures_every_figure(ui_speed_smoke):
+    result = json.loads(ui_speed_smoke.read_text())
     models = result["models"]
     with_floor = WITH_FLOOR | {f"{kind}:{m}" for kind in PER_MODEL_WITH_CEILING for m in models}
     ours_only = {f"{kind}:{m}" for kind in PER_MODEL for m in models}
