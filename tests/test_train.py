@@ -111,8 +111,8 @@ DDP_PRESETS = ["vae-conv", "wgan-gp", "vae-gan"]
 def ddp_runs(tmp_path_factory):
     """One ``torchrun --nproc_per_node=2`` launch that trains each preset of ``DDP_PRESETS`` in
     turn with tiny networks (``tests/tiny_presets.py``) through the command's own start and end, so
-    each run after the first joins a process group again, as a recipe's later stage does: the
-    folder of their checkpoints, and the launch's exit status and error output."""
+    each run after the first trains in the process group the first one joined, as a recipe's later
+    stage does: the folder of their checkpoints, and the launch's exit status and error output."""
     folder = tmp_path_factory.mktemp("ddp")
     # An abort in a rank prints every thread's Python stack, so a failure names where it happened.
     env = {**os.environ, "PYTHONPATH": str(ROOT), "OMP_NUM_THREADS": "1", "PYTHONFAULTHANDLER": "1"}
@@ -121,7 +121,7 @@ def ddp_runs(tmp_path_factory):
             for preset in DDP_PRESETS]
     launch = subprocess.run(
         [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node=2",
-         "-m", "tests.tiny_presets", *[word for run in runs for word in (RUN_SEPARATOR, *run)][1:]],
+         "-m", "tests.tiny_presets", *runs[0], *[word for run in runs[1:] for word in (RUN_SEPARATOR, *run)]],
         env=env, cwd=folder, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, timeout=300)
     return folder, launch.stderr, launch.returncode
 

@@ -27,12 +27,17 @@ def pytest_collection_finish(session):
     before its own, which collects its result (``ui_speed_smoke``)."""
     if not session.config.option.collectonly and any(item.nodeid == UI_SPEED_SMOKE_TEST
                                                      for item in session.items):
-        folder = tempfile.TemporaryDirectory(prefix="ui-speed-smoke-")
-        with open(Path(folder.name) / "stderr.txt", "w") as errors:
-            run = subprocess.Popen([sys.executable, "-m", "bench.ui_speed", "--smoke", "--json",
-                                    str(Path(folder.name) / "ui_speed.json")],
-                                   cwd=ROOT, stdout=subprocess.DEVNULL, stderr=errors)
-        session.config.stash[UI_SPEED_SMOKE] = run, folder
+        start_ui_speed_smoke(session.config)
+
+
+def start_ui_speed_smoke(config) -> None:
+    """Spawn the smoke run, its JSON and error output in a folder of its own, kept in the stash."""
+    folder = tempfile.TemporaryDirectory(prefix="ui-speed-smoke-")
+    with open(Path(folder.name) / "stderr.txt", "w") as errors:
+        run = subprocess.Popen([sys.executable, "-m", "bench.ui_speed", "--smoke", "--json",
+                                str(Path(folder.name) / "ui_speed.json")],
+                               cwd=ROOT, stdout=subprocess.DEVNULL, stderr=errors)
+    config.stash[UI_SPEED_SMOKE] = run, folder
 
 
 def pytest_sessionfinish(session):
@@ -46,7 +51,10 @@ def pytest_sessionfinish(session):
 
 @pytest.fixture
 def ui_speed_smoke(request) -> Path:
-    """The JSON file of the smoke run started at collection, once the run has ended well."""
+    """The JSON file of the smoke run started at collection (or now, if the test was not known
+    by its usual id then), once the run has ended well."""
+    if UI_SPEED_SMOKE not in request.config.stash:
+        start_ui_speed_smoke(request.config)
     run, folder = request.config.stash[UI_SPEED_SMOKE]
     run.wait(timeout=UI_SPEED_SMOKE_TIMEOUT_S)
     assert run.returncode == 0, (Path(folder.name) / "stderr.txt").read_text()[-3000:]
