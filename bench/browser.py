@@ -6,10 +6,8 @@ both start the app and move its controls the same way.
 
 from __future__ import annotations
 
-import base64
 import contextlib
 import dataclasses
-import mimetypes
 import os
 import socket
 import subprocess
@@ -21,8 +19,9 @@ from pathlib import Path
 from typing import IO
 
 import torch
-from playwright.sync_api import Browser, Page, Playwright, Route
+from playwright.sync_api import Browser, Page, Playwright
 
+from bench.runtime_origin import runtime_origin
 from gen_core.models import GenerativeModel
 from ui.in_page import COMPONENTS
 
@@ -32,17 +31,16 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
 STARTUP_TIMEOUT_S = 90
 HEALTH_POLL_S = 0.05  # short, so a benchmark timing a launch is not rounded up to the poll
 
-STATIC = Path(__file__).resolve().parents[1] / "static"
-# A made-up origin for ``runtime_page``: Playwright answers its requests, nothing goes on the network.
-RUNTIME_ORIGIN = "http://runtime.latent-atlas.invalid/"
-# The decoder runtime's engine for a file from ``ui.decode_path.page_decoder``, by its suffix.
-OPEN_DECODER = """async (encoded, suffix) => {
-  const bytes = Uint8Array.from(atob(encoded), (c) => c.charCodeAt(0));
-  return DecoderRuntime.open(bytes.buffer, suffix);
+# The decoder runtime's engine for a file from ``ui.decode_path.page_decoder`` at ``url`` (an
+# ``offered`` one of ``bench.runtime_origin``), by its suffix.
+OPEN_DECODER = """async (url, suffix) => {
+  const response = await fetch(url);
+  if (!response.ok) throw new Error(`decoder ${url}: HTTP ${response.status}`);
+  return DecoderRuntime.open(await response.arrayBuffer(), suffix);
 }"""
 # Decodes latents with the decoder runtime in a page prepared by ``runtime_page``.
-DECODE_IN_PAGE = f"""async ([encoded, suffix, latents]) => {{
-  const decoder = await ({OPEN_DECODER})(encoded, suffix);
+DECODE_IN_PAGE = f"""async ([url, suffix, latents]) => {{
+  const decoder = await ({OPEN_DECODER})(url, suffix);
   const pictures = [];
   for (const z of latents) pictures.push(Array.from(await decoder.decode(z)));
   return pictures;
@@ -140,24 +138,10 @@ def launch_chromium(playwright: Playwright) -> Browser:
     return playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
 
 
-def _serve_runtime_origin(route: Route) -> None:
-    """A blank page at ``RUNTIME_ORIGIN``, and ``static/`` at ``app/static/`` as the app serves it."""
-    path = route.request.url.removeprefix(RUNTIME_ORIGIN)
-    if not path.startswith("app/static/"):
-        route.fulfill(body="<!doctype html><title>decoder runtime</title>", content_type="text/html")
-        return
-    file = STATIC / path.removeprefix("app/static/")
-    if not (file.is_file() and STATIC in file.resolve().parents):
-        route.fulfill(status=404)
-        return
-    route.fulfill(path=file, content_type=mimetypes.guess_type(file.name)[0] or "application/octet-stream")
-
-
 def runtime_page(page: Page) -> Page:
     """``page`` made a blank page with the browser decoder runtime (``DecoderRuntime``) loaded, and
     the vendored ONNX Runtime Web where the runtime looks for it."""
-    page.route(f"{RUNTIME_ORIGIN}**", _serve_runtime_origin)
-    page.goto(RUNTIME_ORIGIN)
+    page.goto(runtime_origin().url)
     page.add_script_tag(content=(COMPONENTS / "decoder_runtime.js").read_text())
     return page
 
@@ -170,7 +154,8 @@ def page_max_difference(page: Page, model: GenerativeModel, decoder: tuple[bytes
     latents = model.sample_latent(4, torch.Generator().manual_seed(5))
     latents[0] = torch.tensor([d.high for d in model.latent_spec])
     data, suffix = decoder
-    decoded = page.evaluate(DECODE_IN_PAGE, [base64.b64encode(data).decode(), suffix, latents.tolist()])
+    with runtime_origin().offered(data, suffix) as url:
+        decoded = page.evaluate(DECODE_IN_PAGE, [url, suffix, latents.tolist()])
     with torch.no_grad():
         expected = model.decode(latents).flatten(1)
     return (torch.tensor(decoded).clamp(0, 1) - expected).abs().max().item()

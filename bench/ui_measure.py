@@ -7,7 +7,6 @@ round trip between this process and Chromium is not counted where it can be avoi
 
 from __future__ import annotations
 
-import base64
 import contextlib
 import io
 import statistics
@@ -21,6 +20,7 @@ from PIL import Image
 from playwright.sync_api import Browser, Locator, Page
 
 from bench.browser import DRAG_IN_PAGE, OPEN_DECODER, StreamlitServer, runtime_page
+from bench.runtime_origin import runtime_origin
 from gen_core.models import GenerativeModel
 from ui.decode_path import page_decoder
 
@@ -57,8 +57,8 @@ ARM_KEY_PRESS = """(selector) => {
   }, { capture: true, once: true });
 }"""
 # Milliseconds per pass over the latents, ``passes`` times, as torch_decodes_per_s times torch.
-TIME_DECODES_IN_PAGE = f"""async ([encoded, suffix, latents, passes]) => {{
-  const decoder = await ({OPEN_DECODER})(encoded, suffix);
+TIME_DECODES_IN_PAGE = f"""async ([url, suffix, latents, passes]) => {{
+  const decoder = await ({OPEN_DECODER})(url, suffix);
   await decoder.decode(latents[0]);  // the first call is slower while the engine compiles the loops
   const timings = [];
   for (let pass = 0; pass < passes; pass++) {{
@@ -266,6 +266,6 @@ def browser_decodes_per_s(page: Page, model: GenerativeModel) -> float:
     ``model`` (in the engine ``ui.decode_path`` picks; median of a few timings, as for torch)."""
     data, suffix = page_decoder(model)
     latents = model.sample_latent(DECODES_TIMED, torch.Generator().manual_seed(0)).tolist()
-    timings = runtime_page(page).evaluate(TIME_DECODES_IN_PAGE, [base64.b64encode(data).decode(), suffix,
-                                                                 latents, TORCH_TIMINGS])
+    with runtime_origin().offered(data, suffix) as url:
+        timings = runtime_page(page).evaluate(TIME_DECODES_IN_PAGE, [url, suffix, latents, TORCH_TIMINGS])
     return DECODES_TIMED / (statistics.median(timings) / 1000)

@@ -4,10 +4,12 @@ colour ones), and their checkpoints."""
 from __future__ import annotations
 
 import dataclasses
+import functools
 import os
 
 import pytest
 import torch
+from streamlit.components.v2 import manifest_scanner
 
 from gen_core.files.checkpoint import save_model
 from gen_core.models import FAMILIES, GenerativeModel, build_model
@@ -30,6 +32,18 @@ torch.set_num_threads(1)
 def one_torch_thread():
     """Again before every test, as a library may reset it (importing umap set two threads again)."""
     torch.set_num_threads(1)
+
+
+@pytest.fixture(autouse=True, scope="session")
+def components_scanned_once():
+    """Streamlit's scan of every installed package for component manifests, once per session:
+    ``AppTest`` scans on each new test app (about 0.2 s of its 0.24 s run of a page here, over
+    hundreds of page runs), and the installed packages cannot change while the tests run."""
+    scanned = functools.cache(manifest_scanner.scan_component_manifests)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(manifest_scanner, "scan_component_manifests", lambda: list(scanned()))
+        yield
+
 
 TINY_SHAPE = (1, 8, 8)
 
