@@ -17,9 +17,11 @@ from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
+from ui.decode_path import STATIC_URL_PREFIX
+
 STATIC = Path(__file__).resolve().parents[1] / "static"
 BLANK_PAGE = b"<!doctype html><title>decoder runtime</title>"
-STATIC_PREFIX = "/app/static/"
+STATIC_PREFIX = "/" + STATIC_URL_PREFIX  # where the app serves static/
 DECODER_PREFIX = "/decoders/"
 
 
