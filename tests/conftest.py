@@ -20,6 +20,7 @@ from gen_core.models.infogan import InfoGANConfig
 from gen_core.models.mode_regularized import ModeRegularizedGANConfig
 from gen_core.models.vae import VAEConfig
 from gen_core.models.vae_gan import VAEGANConfig
+from tests import background_runs
 
 # One torch thread in this process and (unless set otherwise) in the processes tests start: the
 # test models are tiny, and two threads contending on a busy 2-core machine made their steps 3 to
@@ -32,6 +33,14 @@ torch.set_num_threads(1)
 def one_torch_thread():
     """Again before every test, as a library may reset it (importing umap set two threads again)."""
     torch.set_num_threads(1)
+
+
+def pytest_collection_finish(session):
+    background_runs.start_collected(session)
+
+
+def pytest_sessionfinish(session):
+    background_runs.stop_all(session.config)
 
 
 @pytest.fixture(autouse=True, scope="session")

@@ -3,23 +3,18 @@ right range from the graph, and decode as Keras predicts."""
 
 from __future__ import annotations
 
-import subprocess
-import sys
-
 import numpy as np
 import pytest
 import torch
 
 from gen_core.files.checkpoint import load_model_bytes
-from tests.app_support import ROOT
+from tests import background_runs
 
 
 @pytest.fixture(scope="module")
-def exported(tmp_path_factory):
-    out = tmp_path_factory.mktemp("keras")
-    subprocess.run([sys.executable, "-m", "tests.keras_decoder", str(out)], cwd=ROOT, check=True,
-                   capture_output=True, timeout=300)
-    return out
+def exported(request):
+    """The folder ``python -m tests.keras_decoder`` exported into (started at collection)."""
+    return background_runs.output(request.config, background_runs.KERAS_EXPORT, timeout_s=300)
 
 
 @pytest.mark.parametrize(("name", "shape", "source"), [("keras-vae-decoder", (1, 16, 16), "graph: Sigmoid"),

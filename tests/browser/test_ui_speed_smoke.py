@@ -1,5 +1,5 @@
 """The UI benchmark's smoke mode runs end to end, measures every figure (no time is judged) and
-sees no page show an error. The run starts when the tests are collected (``conftest.py``)."""
+sees no page show an error. The run starts when the tests are collected (``tests/background_runs.py``)."""
 
 from __future__ import annotations
 
