@@ -15,11 +15,10 @@ import threading
 import urllib.parse
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 
-from ui.decode_path import STATIC_URL_PREFIX
+from ui.decode_path import ROOT, STATIC_URL_PREFIX
 
-STATIC = Path(__file__).resolve().parents[1] / "static"
+STATIC = ROOT / "static"
 BLANK_PAGE = b"<!doctype html><title>decoder runtime</title>"
 STATIC_PREFIX = "/" + STATIC_URL_PREFIX  # where the app serves static/
 DECODER_PREFIX = "/decoders/"

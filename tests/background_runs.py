@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
+from tests.app_support import ROOT
 
 # The node-id prefix of the tests that use a run -> ``python -m`` arguments, ``{out}`` the run's
 # output folder. The UI benchmark's smoke run mostly waits on its own server and browser (about
