@@ -15,7 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.app_support import ROOT
+# Not tests.app_support's ROOT: that module imports tests.conftest, which imports this one.
+ROOT = Path(__file__).resolve().parents[1]
 
 # The node-id prefix of the tests that use a run -> ``python -m`` arguments, ``{out}`` the run's
 # output folder. The UI benchmark's smoke run mostly waits on its own server and browser (about
