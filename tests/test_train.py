@@ -223,3 +223,37 @@ def test_a_model_file_cannot_resume_what_it_does_not_hold(tmp_path, preset):
     first = _train(tmp_path, "--model", preset, "--dry-run", name="first")
     with pytest.raises(ValueError, match="is a model file, not a run state"):
         _train(tmp_path, "--model", preset, "--dry-run", "--resume", str(first), name="second")
+
+
+def _parameters(path):
+    """A file's learned weights (batch-norm statistics, which a forward pass moves, left out)."""
+    return {k: v for k, v in read_checkpoint(path)[1].items() if "running_" not in k and "batches" not in k}
+
+
+@pytest.mark.usefixtures("tiny_networks")
+@pytest.mark.parametrize("preset", ["dcgan", "vae-gan"])
+def test_a_model_file_goes_on_with_new_discriminators_trained_alone_first(tmp_path, preset):
+    common = ("--model", preset, "--batch-size", "256")
+    first = _train(tmp_path, *common, "--epochs", "2", name="first")
+    fresh = ("--resume", str(first), "--fresh-discriminator-epochs", "1", "--lr", "1e-4")
+    held = _train(tmp_path, *common, "--epochs", "3", *fresh, name="held")
+    on = _train(tmp_path, *common, "--epochs", "4", *fresh, name="on")
+    before, still = _parameters(first), _parameters(held)
+    assert still.keys() == before.keys() and all(torch.equal(still[k], v) for k, v in before.items())
+    trained_on = _parameters(on)
+    assert not all(torch.equal(trained_on[k], v) for k, v in _parameters(first).items())
+    training = load_model(on).card.training.record
+    assert [h["lr"] for h in training["history"]][2:] == [0.0, 1e-4]
+    assert [tuple(span) for span in training["fresh_discriminators"]] == [(2, 3)]
+    state = tmp_path / "run-on" / "state.safetensors"
+    again = load_model(_train(tmp_path, *common, "--epochs", "5", "--resume", str(state), name="again"))
+    assert [tuple(span) for span in again.card.training.record["fresh_discriminators"]] == [(2, 3)]
+    assert again.card.training.record["history"][-1]["lr"] == 1e-4
+
+
+@pytest.mark.usefixtures("tiny_networks")
+def test_new_discriminators_are_refused_to_a_model_without_one(tmp_path):
+    first = _train(tmp_path, "--model", "vae-mlp", "--batch-size", "256", "--epochs", "1", name="first")
+    with pytest.raises(ValueError, match="trains no discriminator"):
+        _train(tmp_path, "--model", "vae-mlp", "--epochs", "2", "--resume", str(first),
+               "--fresh-discriminator-epochs", "1", name="second")

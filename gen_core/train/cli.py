@@ -183,7 +183,8 @@ def train(args: argparse.Namespace) -> Path:
                     ema_decay=ema_decay(args, model), seed=args.seed,
                     max_steps_per_epoch=DRY_RUN_STEPS if args.dry_run else None,
                     max_seconds=None if args.max_minutes is None else 60 * args.max_minutes,
-                    snapshots=args.snapshots, snapshot_budget_bytes=snapshot_budget_bytes(args))
+                    snapshots=args.snapshots, snapshot_budget_bytes=snapshot_budget_bytes(args),
+                    fresh_discriminator_epochs=args.fresh_discriminator_epochs)
     run_dir = args.run_dir or Path("runs") / args.out.stem
     trainer = trainer_class(model, train, test, run, ctx, run_dir, options)
     if args.resume:

@@ -31,6 +31,11 @@ class WeightAverage:
         self.live, self.decay = live, decay
         self.average = copy.deepcopy(live).requires_grad_(False)
 
+    @torch.no_grad()
+    def restart(self) -> None:
+        """Make the average the live weights, as when a run goes on from a model file."""
+        self.average.load_state_dict(self.live.state_dict())
+
     def decay_at(self, step: int) -> float:
         """The decay of an update made at training step ``step`` (batches seen before it)."""
         return min(self.decay, (1 + step) / (10 + step))

@@ -43,6 +43,7 @@ class RunConfig:
     sample_grid: int = 64
     snapshots: int = 0  # the timeline's snapshots (gen_core.train.timeline); 0: none
     snapshot_budget_bytes: int | None = None  # what the stored snapshots may add to the file; None: its size
+    fresh_discriminator_epochs: int = 0  # a model file resumed: new discriminators train alone this long
 
     @property
     def discriminator_lr(self) -> float:
@@ -74,6 +75,8 @@ class Trainer:
         self.start_epoch, self.steps = 0, 0
         self.seconds_by_device: dict[str, float] = {}  # "cpu", "cuda": a resumed run may change device
         self.optimizer_restarts: list[int] = []  # epochs after which training went on with fresh optimizers
+        # [first, end) epochs in which new discriminators trained alone, the model held still
+        self.fresh_discriminators: list[tuple[int, int]] = []
         self.shuffle_gen = torch.Generator().manual_seed(run.seed)  # same order on every rank
         self.fixed_latents = model.sample_latent(run.sample_grid, torch.Generator().manual_seed(run.seed))
         self.setup()
@@ -134,6 +137,7 @@ class Trainer:
             if self._out_of_time(time.perf_counter() - began + last_epoch_seconds, epoch):
                 break
             started = time.perf_counter()
+            self._set_rates(epoch)
             logs = mean_across_ranks(self.train_epoch(epoch), self.ctx)
             device = self.ctx.device.type
             self.seconds_by_device[device] = (self.seconds_by_device.get(device, 0.0)
@@ -143,7 +147,8 @@ class Trainer:
                 logs.update(self.evaluate())
                 self._save_samples(epoch)
                 self.model.train()
-                rates = {"lr": self.run.lr, **({"lr_d": self.run.lr_d} if self.run.lr_d else {})}
+                lr = 0.0 if self.model_held_still(epoch) else self.run.lr
+                rates = {"lr": lr, **({"lr_d": self.run.lr_d} if self.run.lr_d else {})}
                 self.history.append({"epoch": epoch + 1, **rates,
                                      **{k: round(v, 4) for k, v in logs.items()}})
                 tqdm.write(f"epoch {epoch + 1}/{self.run.epochs} " +
@@ -152,6 +157,21 @@ class Trainer:
                 self.save_state(epoch + 1)
             last_epoch_seconds = time.perf_counter() - started
         return self.history
+
+    def model_held_still(self, epoch: int) -> bool:
+        """Whether epoch ``epoch`` (from 0) trains new discriminators alone, the model held still."""
+        return any(first <= epoch < end for first, end in self.fresh_discriminators)
+
+    def _set_rates(self, epoch: int) -> None:
+        """Give each optimizer its rate for ``epoch``: the run's (a resume may have lowered them), or
+        0 for the model's while new discriminators train alone. A step at rate 0 leaves the weights
+        exactly as they are (SGD, Adam and RMSprop all scale their update by it), so every
+        family's ``train_step`` holds the model still unchanged."""
+        rates, discriminators = self.learning_rates(), self.training_modules()
+        held_still = self.model_held_still(epoch)
+        for name, optimizer in self.optimizers().items():
+            for group in optimizer.param_groups:
+                group["lr"] = 0.0 if held_still and name not in discriminators else rates[name]
 
     def _out_of_time(self, projected_seconds: float, epoch: int) -> bool:
         """Whether the next epoch, expected to take as long as the last, would end past the budget.
@@ -220,6 +240,8 @@ class Trainer:
             "final": {k: v for k, v in final.items() if k != "epoch"},
             "history": self.history,
             **({"optimizer_restarts": self.optimizer_restarts} if self.optimizer_restarts else {}),
+            **({"fresh_discriminators": [list(span) for span in self.fresh_discriminators]}
+               if self.fresh_discriminators else {}),
             "versions": {"torch": torch.__version__, "python": platform.python_version()},
         }
 
@@ -259,20 +281,19 @@ class Trainer:
         self.steps = int(training.get("steps") or 0)
         self.seconds_by_device = dict(TrainingSummary.parse(path, training).seconds_by_device)
         self.optimizer_restarts = list(training.get("optimizer_restarts") or [])
+        self.fresh_discriminators = [tuple(span) for span in training.get("fresh_discriminators") or []]
         if "resume" in training:
             self._restore_run_state(tensors, training["resume"])
         else:
             self._restart_from_weights(path)
         self.model.load_state_dict({k: v for k, v in tensors.items() if not k.startswith(SIDE_PREFIXES)})
+        if "resume" not in training and self.average is not None:
+            self.average.restart()  # a GAN's file holds its average, which the run goes on from
         with self.shipped_weights():
             self.timeline.restore(path, meta.get("timeline"), tensors, self.steps, len(self.history))
 
     def _restore_run_state(self, tensors: dict[str, torch.Tensor], resume: dict) -> None:
         rngs = unpack_state(tensors, resume, self._state_modules(), self.optimizers())
-        rates = self.learning_rates()
-        for name, optimizer in self.optimizers().items():  # the run's rates: a resume may lower them
-            for group in optimizer.param_groups:
-                group["lr"] = rates[name]
         self.shuffle_gen.set_state(rngs["shuffle"])
         self.start_epoch = resume["epochs_done"]
         if self.ctx.is_main:
@@ -281,14 +302,20 @@ class Trainer:
             torch.manual_seed(self.run.seed + self.ctx.rank + 1000 * self.start_epoch)
 
     def _restart_from_weights(self, path: Path) -> None:
-        """Go on from a model file: its weights and history, new optimizers and random streams."""
-        kept = self._state_modules()
-        if kept:
+        """Go on from a model file: its weights and history, new optimizers and random streams, and
+        new discriminators where ``--fresh-discriminator-epochs`` asks for them."""
+        discriminators = self.training_modules()
+        if discriminators and not self.run.fresh_discriminator_epochs:
             raise ValueError(f"{path} is a model file, not a run state: {type(self).__name__} also "
-                             f"trains {', '.join(sorted(kept))}, which only the run's "
-                             "state.safetensors keeps")
+                             f"trains {', '.join(sorted(discriminators))}, which only the run's "
+                             "state.safetensors keeps (or start new ones: --fresh-discriminator-epochs)")
+        if self.run.fresh_discriminator_epochs and not discriminators:
+            raise ValueError(f"--fresh-discriminator-epochs: {type(self).__name__} trains no discriminator")
         self.start_epoch = len(self.history)
         self.optimizer_restarts.append(self.start_epoch)
+        if discriminators:
+            self.fresh_discriminators.append(
+                (self.start_epoch, self.start_epoch + self.run.fresh_discriminator_epochs))
         # Streams of their own, so the epochs ahead do not replay the first epochs' order and noise.
         self.shuffle_gen.manual_seed(self.run.seed + 1000 * self.start_epoch)
         torch.manual_seed(self.run.seed + self.ctx.rank + 1000 * self.start_epoch)

@@ -19,7 +19,7 @@ import tomllib
 
 from gen_core.training_options import OPTIONS_BY_TRAINER, option
 
-STAGE_KEYS = ("epochs", "lr", "lr_d", "max_minutes", "resume")
+STAGE_KEYS = ("epochs", "lr", "lr_d", "max_minutes", "resume", "fresh_discriminator_epochs")
 RESUME_FROM = ("state", "model")  # a stage goes on from the run's state, or from the model file
 
 
@@ -40,6 +40,11 @@ class RunArgs:
     resume: Path | None = option(None, "a run's state.safetensors to continue from; for a VAE also a model "
                                        "file, which goes on from its weights with fresh optimizers",
                                  kind=Path)
+    fresh_discriminator_epochs: int = option(0, "with --resume of a model file of a model trained with a "
+                                                "discriminator, which only the run's state keeps: start "
+                                                "new discriminators and train them alone for this many "
+                                                "epochs, the model held still, before all train again "
+                                                "(a run state keeps its own)")
     epochs: int = option(20, "train until this many epochs are done")
     max_minutes: float | None = option(None, "wall-time budget: stop before an epoch that would end past "
                                              "it (judged by the last epoch's time) and write the "
