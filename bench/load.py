@@ -8,6 +8,7 @@ action (until the page's content is ready), the server's memory at the end of th
 and at the end (resident set, server and children), and its thread count.
 
     python -m bench.load [--viewers 10] [--seconds 120] [--models NAME ...] [--doc docs/benchmarks.md]
+                         [--min-actions N] [--json FILE]
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import io
+import json
 import os
 import random
 import tempfile
@@ -55,8 +57,10 @@ class Viewer:
     def __init__(self, number: int, page: Page, url: str, models: list[str], log: dict) -> None:
         self.number, self.page, self.url, self.models, self.log = number, page, url, models, log
         self.rng = random.Random(number)
+        self.actions = 0  # begun so far
 
     async def timed(self, action: str, step) -> None:
+        self.actions += 1
         started = time.perf_counter()
         try:
             await step()
@@ -93,20 +97,25 @@ class Viewer:
             await self.page.get_by_role("button", name="Start from this image").click()
         await self.timed("upload a picture", step)
 
-    async def run(self, until: float) -> None:
+    async def run(self, until: float, min_actions: int) -> None:
+        """Loop through the steps until ``until`` (``time.perf_counter()``), and on past it until
+        ``min_actions`` have been begun."""
         steps = [self.explore, self.drag, self.drag,
                  lambda: self.timed("open the Map", lambda: self.open(
                      f"/Latent_Map?model={self.rng.choice(self.models)}", MAP_READY)),
                  lambda: self.timed("open Interpolate", lambda: self.open("/Interpolate", INTERPOLATE_READY)),
                  self.explore, self.upload]
-        while time.perf_counter() < until:
+        def going_on() -> bool:
+            return time.perf_counter() < until or self.actions < min_actions
+
+        while going_on():
             for step in steps:
-                if time.perf_counter() >= until:
+                if not going_on():
                     break
                 await step()
 
 
-async def measure(viewers: int, seconds: float, models: list[str]) -> dict:
+async def measure(viewers: int, seconds: float, models: list[str], min_actions: int = 0) -> dict:
     log = {"latency": defaultdict(list), "errors": [], "failed": []}
     env = {**os.environ}
     with tempfile.TemporaryFile("w") as server_log, streamlit_server(ROOT, env, server_log) as server:
@@ -129,7 +138,8 @@ async def measure(viewers: int, seconds: float, models: list[str]) -> dict:
                         memory["after_first_minute"] = memory["series"][-1][1]
                     await asyncio.sleep(every)
 
-            tasks = [Viewer(i, page, server.url, models, log).run(until) for i, page in enumerate(pages)]
+            tasks = [Viewer(i, page, server.url, models, log).run(until, min_actions)
+                     for i, page in enumerate(pages)]
             await asyncio.gather(sample_memory(), *tasks)
             memory["end"] = tree_rss_mib(server.process.pid)
             threads = int(next(line.split()[1] for line in
@@ -168,10 +178,16 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--models", nargs="+", default=list(DEFAULT_MODELS))
     parser.add_argument("--doc", type=Path,
                         help="write the table between the load markers of this file (docs/benchmarks.md)")
+    parser.add_argument("--min-actions", type=int, default=0,
+                        help="each viewer goes on past --seconds until it has begun this many actions "
+                             "(a smoke run on a busy machine)")
+    parser.add_argument("--json", type=Path, help="also write the measurements to this file")
     args = parser.parse_args(argv)
-    result = asyncio.run(measure(args.viewers, args.seconds, args.models))
+    result = asyncio.run(measure(args.viewers, args.seconds, args.models, args.min_actions))
     table = report(result, args.viewers, args.seconds)
     publish(table, args.doc, START, END)
+    if args.json is not None:
+        args.json.write_text(json.dumps(result, indent=1))
     return result
 
 

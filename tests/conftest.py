@@ -35,8 +35,16 @@ def one_torch_thread():
     torch.set_num_threads(1)
 
 
+def pytest_collection_modifyitems(items):
+    background_runs.late_tests_last(items)
+
+
 def pytest_collection_finish(session):
     background_runs.start_collected(session)
+
+
+def pytest_runtest_setup(item):
+    background_runs.start_late(item)
 
 
 def pytest_sessionfinish(session):

@@ -1,19 +1,14 @@
 """The training command: dry runs, seeds, resuming, and a 2-process DDP run."""
 
-import os
-import subprocess
-import sys
-from pathlib import Path
-
 import pytest
 import torch
 
 from gen_core.files.checkpoint import load_model, read_checkpoint, update_metadata
 from gen_core.train import cli
 from gen_core.train.cli import PRESETS, main
-from tests.tiny_presets import RUN_SEPARATOR, tiny_presets
-
-ROOT = Path(__file__).resolve().parents[1]
+from tests import background_runs
+from tests.background_runs import DDP_PRESETS
+from tests.tiny_presets import tiny_presets
 
 
 def _train(tmp_path, *extra, name="m"):
@@ -102,35 +97,19 @@ def test_a_vae_has_no_discriminator_rate(tmp_path):
         _train(tmp_path, "--model", "vae-mlp", "--dry-run", "--lr-d", "1e-4")
 
 
-# wgan-gp: its gradient penalty is a second-order gradient through the DDP-wrapped critic.
-# vae-gan: several backward passes per step, gradients averaged over ranks without DDP's hooks.
-DDP_PRESETS = ["vae-conv", "wgan-gp", "vae-gan"]
+DDP_RUN_TIMEOUT_S = 300
 
 
 @pytest.fixture(scope="module")
-def ddp_runs(tmp_path_factory):
-    """One ``torchrun --nproc_per_node=2`` launch that trains each preset of ``DDP_PRESETS`` in
-    turn with tiny networks (``tests/tiny_presets.py``) through the command's own start and end, so
-    each run after the first trains in the process group the first one joined, as a recipe's later
-    stage does: the folder of their checkpoints, and the launch's exit status and error output."""
-    folder = tmp_path_factory.mktemp("ddp")
-    # An abort in a rank prints every thread's Python stack, so a failure names where it happened.
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "OMP_NUM_THREADS": "1", "PYTHONFAULTHANDLER": "1"}
-    runs = [["--model", preset, "--dataset", "digits", "--epochs", "1", "--batch-size", "128",
-             "--out", str(folder / f"{preset}.safetensors"), "--run-dir", str(folder / preset)]
-            for preset in DDP_PRESETS]
-    launch = subprocess.run(
-        [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node=2",
-         "-m", "tests.tiny_presets", *runs[0], *[word for run in runs[1:] for word in (RUN_SEPARATOR, *run)]],
-        env=env, cwd=folder, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, timeout=300)
-    return folder, launch.stderr, launch.returncode
+def ddp_runs(request):
+    """The folder of the checkpoints of ``tests.background_runs.ddp_launch``: each preset of
+    ``DDP_PRESETS`` trained in turn in one two-process group."""
+    return background_runs.output(request.config, background_runs.DDP_LAUNCH, DDP_RUN_TIMEOUT_S)
 
 
 @pytest.mark.parametrize("preset", DDP_PRESETS)
 def test_two_process_ddp_run(ddp_runs, preset):
-    folder, errors, returncode = ddp_runs
-    assert returncode == 0, errors[-3000:]
-    model = load_model(folder / f"{preset}.safetensors")
+    model = load_model(ddp_runs / f"{preset}.safetensors")
     assert model.card.training.record["world_size"] == 2
     # 1437 digits split over 2 ranks with 64 per rank per step: ceil(718 / 64) steps.
     assert model.card.training.record["steps"] == 12
