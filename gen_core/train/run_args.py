@@ -3,9 +3,10 @@
 Every field of ``RunArgs`` and of each trainer's options dataclass (``gen_core.training_options``)
 is one ``python -m gen_core.train`` flag, its help taken from the field, and one key of a recipe
 file. A recipe (``recipes/NAME.toml``) holds the keys that made a shipped checkpoint and its
-stages: each stage trains on to its ``epochs``, and a later one resumes the run's state (or, for a
-VAE, the previous stage's model file with fresh optimizers, where a trainer option may change, as
-from the ELBO to the IWAE bound), as the file was made. Precedence:
+stages: each stage trains on to its ``epochs``, and a later one resumes the run's state (or the
+previous stage's model file with fresh optimizers, where a trainer option may change, as from the
+ELBO to the IWAE bound; with new discriminators, ``fresh_discriminator_epochs``, for a model
+trained with one), as the file was made. Precedence:
 the field's default, then the recipe, then the stage, then a flag given on the command line.
 """
 
@@ -37,8 +38,9 @@ class RunArgs:
                                     "it)", kind=Path)
     run_dir: Path | None = option(None, "sample grids and resumable state (default: runs/OUT_STEM)",
                                   kind=Path)
-    resume: Path | None = option(None, "a run's state.safetensors to continue from; for a VAE also a model "
-                                       "file, which goes on from its weights with fresh optimizers",
+    resume: Path | None = option(None, "a run's state.safetensors to continue from; also a model file, "
+                                       "which goes on from its weights with fresh optimizers (and, for a "
+                                       "model trained with a discriminator, --fresh-discriminator-epochs)",
                                  kind=Path)
     fresh_discriminator_epochs: int = option(0, "with --resume of a model file of a model trained with a "
                                                 "discriminator, which only the run's state keeps: start "
