@@ -105,6 +105,7 @@ class Viewer:
                      f"/Latent_Map?model={self.rng.choice(self.models)}", MAP_READY)),
                  lambda: self.timed("open Interpolate", lambda: self.open("/Interpolate", INTERPOLATE_READY)),
                  self.explore, self.upload]
+
         def going_on() -> bool:
             return time.perf_counter() < until or self.actions < min_actions
 

@@ -75,6 +75,7 @@ RUNS: dict[str, Run] = {
     DDP_LAUNCH: ddp_launch(),
 }
 STARTED = pytest.StashKey[dict[str, tuple[subprocess.Popen, tempfile.TemporaryDirectory]]]()
+WAITING = pytest.StashKey[list[str]]()  # late runs a collected test uses, not yet started
 
 
 def start(config: pytest.Config, prefix: str) -> None:
@@ -99,22 +100,28 @@ def late_tests_last(items: list[pytest.Item]) -> None:
 
 
 def start_collected(session: pytest.Session) -> None:
-    """Start every run that is not late and that a collected test uses (not under ``--collect-only``)."""
+    """Start every run that is not late and that a collected test uses, and keep the late ones
+    for ``start_late`` (none under ``--collect-only``)."""
     if session.config.option.collectonly:
         return
-    for prefix, run in RUNS.items():
-        if not run.late and users(session.items, prefix):
+    used = [prefix for prefix in RUNS if users(session.items, prefix)]
+    for prefix in used:
+        if not RUNS[prefix].late:
             start(session.config, prefix)
+    session.config.stash[WAITING] = [prefix for prefix in used if RUNS[prefix].late]
 
 
 def start_late(item: pytest.Item) -> None:
-    """Start, with the first test that is not a browser test, every late run a collected test uses."""
-    started = item.config.stash.setdefault(STARTED, {})
-    if item.get_closest_marker("browser") is not None:
+    """Start the waiting late runs with the first test that is not a browser test (a test that
+    needs one first starts it itself, in ``output``)."""
+    waiting = item.config.stash.get(WAITING, [])
+    if not waiting or item.get_closest_marker("browser") is not None:
         return
-    for prefix, run in RUNS.items():
-        if run.late and prefix not in started and users(item.session.items, prefix):
+    started = item.config.stash.get(STARTED, {})
+    for prefix in waiting:
+        if prefix not in started:
             start(item.config, prefix)
+    waiting.clear()
 
 
 def stop_all(config: pytest.Config) -> None:
