@@ -31,7 +31,7 @@ DATASET_FIELDS = ("name", "split", "images", "image_shape", "class_names", "norm
 # kept in a run's state file only.
 TRAINING_FIELDS = ("epochs", "steps", "seconds", "seconds_by_device", "batch_size", "lr", "lr_d",
                    "ema_decay", "seed", "world_size", "device", "trainer", "options", "final", "history",
-                   "optimizer_restarts", "fresh_discriminators", "versions", "resume")
+                   "optimizer_restarts", "fresh_discriminators", "sampler_statistics", "versions", "resume")
 DEVICE_NAMES = {"cpu": "CPU", "cuda": "GPU"}
 
 

@@ -89,6 +89,9 @@ class GenerativeModel(nn.Module, ABC):
     family: ClassVar[str]
     kind_name: ClassVar[str | None] = None  # how the literature writes the family's name
     config_class: ClassVar[type]
+    # Its generator, a GAN's, is also trained on an encoder's codes: the file carries batch-norm
+    # statistics measured on its samples alone (gen_core.train.sampler_statistics).
+    batch_norm_from_samples: ClassVar[bool] = False
 
     def __init__(self, config) -> None:
         super().__init__()

@@ -52,6 +52,7 @@ class ModeRegularizedGAN(EncoderModel, DCGAN):
     family = "mode-regularized"
     kind_name = "Mode-regularized GAN"
     config_class = ModeRegularizedGANConfig
+    batch_norm_from_samples = True
 
     def __init__(self, config: ModeRegularizedGANConfig) -> None:
         super().__init__(config)

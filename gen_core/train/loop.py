@@ -10,6 +10,7 @@ import contextlib
 import dataclasses
 import platform
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import ClassVar
 
@@ -24,6 +25,7 @@ from gen_core.media.images import image_grid, save_png
 from gen_core.models import GenerativeModel
 from gen_core.train.distributed import DistContext, mean_across_ranks, shard
 from gen_core.train.ema import WeightAverage
+from gen_core.train.sampler_statistics import recompute_sampler_statistics, statistics_record
 from gen_core.train.state import pack_state, unpack_state
 from gen_core.train.timeline import SnapshotRecorder
 
@@ -96,9 +98,22 @@ class Trainer:
         if self.average is not None:
             self.average.update(self.steps)
 
-    def shipped_weights(self) -> contextlib.AbstractContextManager:
-        """A block in which the model holds the weights to ship and sample from (the EMA if any)."""
-        return self.average.swapped_in() if self.average is not None else contextlib.nullcontext()
+    @contextlib.contextmanager
+    def shipped_weights(self) -> Iterator[None]:
+        """A block in which the model holds the weights to ship and sample from: the EMA if any,
+        with batch-norm statistics measured on prior samples where its family needs them
+        (``gen_core.train.sampler_statistics``). The live weights and statistics come back after."""
+        with self.average.swapped_in() if self.average is not None else contextlib.nullcontext():
+            if not self.model.batch_norm_from_samples:
+                yield
+                return
+            kept = {name: buffer.clone() for name, buffer in self.model.named_buffers()}
+            recompute_sampler_statistics(self.model)
+            try:
+                yield
+            finally:
+                for name, buffer in self.model.named_buffers():
+                    buffer.copy_(kept[name])
 
     # --- what a family supplies -------------------------------------------------------------
     def setup(self) -> None:
@@ -242,6 +257,7 @@ class Trainer:
             **({"optimizer_restarts": self.optimizer_restarts} if self.optimizer_restarts else {}),
             **({"fresh_discriminators": [list(span) for span in self.fresh_discriminators]}
                if self.fresh_discriminators else {}),
+            **({"sampler_statistics": statistics_record()} if self.model.batch_norm_from_samples else {}),
             "versions": {"torch": torch.__version__, "python": platform.python_version()},
         }
 
