@@ -7,6 +7,7 @@ import torch
 from torch import nn
 
 from gen_core.data import load_dataset
+from gen_core.files import checkpoint
 from gen_core.files.checkpoint import (
     METADATA_KEY,
     load_model,
@@ -158,3 +159,16 @@ def test_a_file_that_draws_with_its_own_statistics_is_refused(trained):
     with pytest.raises(SystemExit, match=r"error: .*dcgan\.safetensors"):
         main([str(trained["dcgan"])])
     assert trained["dcgan"].read_bytes() == before
+
+
+def test_a_file_of_half_weights_carries_the_statistics_of_its_rounded_weights(tmp_path, monkeypatch):
+    monkeypatch.setattr(cli, "PRESETS", tiny_presets())
+    monkeypatch.setattr(checkpoint, "HALF_MIN_ELEMENTS", 64)  # the tiny generator's layers count
+    out = tmp_path / "half.safetensors"
+    cli.main(["--model", "mrgan", "--dataset", "digits", "--epochs", "1", "--half-weights",
+              "--out", str(out), "--run-dir", str(tmp_path / "run")])
+    assert any(dtype == torch.float16 for dtype in (t.dtype for t in read_checkpoint(out)[1].values()))
+    model = load_model(out)
+    written = _buffers(model)
+    recompute_sampler_statistics(model)
+    assert all(torch.allclose(v, written[k], rtol=0, atol=1e-6) for k, v in _buffers(model).items())

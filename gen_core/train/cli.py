@@ -15,7 +15,7 @@ import torch
 from gen_core.data import DataError, ImageData, load_dataset
 from gen_core.eval.metric_keys import LIKELIHOOD_IMAGES, LIKELIHOOD_KEYS, RECONSTRUCTION_MSE
 from gen_core.eval.metrics import held_out_elbo, reconstruction_mse
-from gen_core.files.checkpoint import read_header, round_to_half, save_model
+from gen_core.files.checkpoint import read_header, save_model
 from gen_core.models import GenerativeModel, build_model
 from gen_core.models.aae import AAEConfig
 from gen_core.models.dcgan import DCGANConfig
@@ -215,9 +215,8 @@ def write_checkpoint(trainer: Trainer, args: argparse.Namespace, train: ImageDat
     if binarized:
         dataset["normalization"] = BINARIZED_NORMALIZATION
     timeline, snapshots = trainer.file_timeline()
-    with trainer.shipped_weights():
-        if args.half_weights:  # the end of the run: what is measured and shipped is what the file holds
-            round_to_half(trainer.model)
+    # The end of the run: what is measured and shipped is what the file holds (half weights too).
+    with trainer.shipped_weights(half=args.half_weights):
         save_model(trainer.model, args.out, dataset=dataset, training=trainer.training_summary(),
                    metrics=held_out_metrics(trainer.model, trainer.test_data, binarized), recipe=args.recipe,
                    extra_tensors=snapshots, timeline=timeline, half=args.half_weights)

@@ -20,7 +20,7 @@ from tqdm import tqdm
 
 from gen_core.data import ImageData
 from gen_core.files.card import TrainingSummary
-from gen_core.files.checkpoint import SIDE_PREFIXES, read_checkpoint, save_model
+from gen_core.files.checkpoint import SIDE_PREFIXES, read_checkpoint, round_to_half, save_model
 from gen_core.media.images import image_grid, save_png
 from gen_core.models import GenerativeModel
 from gen_core.train.distributed import DistContext, mean_across_ranks, shard
@@ -99,11 +99,15 @@ class Trainer:
             self.average.update(self.steps)
 
     @contextlib.contextmanager
-    def shipped_weights(self) -> Iterator[None]:
+    def shipped_weights(self, half: bool = False) -> Iterator[None]:
         """A block in which the model holds the weights to ship and sample from: the EMA if any,
+        rounded as a file of ``half`` weights stores them when asked (for good: the end of a run),
         with batch-norm statistics measured on prior samples where its family needs them
-        (``gen_core.train.sampler_statistics``). The live weights and statistics come back after."""
+        (``gen_core.train.sampler_statistics``). The live statistics come back after, and the live
+        weights where the block swapped in an average."""
         with self.average.swapped_in() if self.average is not None else contextlib.nullcontext():
+            if half:
+                round_to_half(self.model)
             if not self.model.batch_norm_from_samples:
                 yield
                 return
