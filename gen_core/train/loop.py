@@ -309,8 +309,9 @@ class Trainer:
         self.model.load_state_dict({k: v for k, v in tensors.items() if not k.startswith(SIDE_PREFIXES)})
         if "resume" not in training and self.average is not None:
             self.average.restart()  # a GAN's file holds its average, which the run goes on from
-        with self.shipped_weights():
-            self.timeline.restore(path, meta.get("timeline"), tensors, self.steps, len(self.history))
+        if meta.get("timeline"):  # a file's last snapshot copies the shipped weights, measured for it
+            with self.shipped_weights():
+                self.timeline.restore(path, meta["timeline"], tensors, self.steps, len(self.history))
 
     def _restore_run_state(self, tensors: dict[str, torch.Tensor], resume: dict) -> None:
         rngs = unpack_state(tensors, resume, self._state_modules(), self.optimizers())

@@ -100,8 +100,7 @@ def rewrite_file(path: Path) -> list[str]:
     state = model.state_dict()
     names = [f"{layer}.{key}" for layer in measured for key in ("running_mean", "running_var")]
     tensors.update({name: state[name].clone() for name in names})
-    snapshots = ModelCard.parse(path, meta).timeline
-    for index, snapshot in enumerate(snapshots):
+    for index, snapshot in enumerate(model.card.timeline):
         if not snapshot.stored:
             continue
         earlier = load_snapshot(path, index)
