@@ -107,6 +107,13 @@ class VAEGANOptions:
     # 1e-2 puts gamma * L_llike at a few nats, the GAN loss's order: reconstructions still pull
     # the decoder while the GAN term keeps its images sharp.
     gamma: float = option(1e-2, "VAE-GAN: weight of the feature reconstruction in the decoder's loss")
+    # The decoder's batch norm keeps one set of running statistics for both kinds of code. Decoded
+    # in two passes, each kind is normalized in training by its own batch's statistics while the
+    # running averages, which every decode after training uses, mix the two; decoded in one pass,
+    # training normalizes both by the statistics the running averages then hold.
+    joint_decoder_batch: bool = option(False, "VAE-GAN: decode the posterior samples and the prior "
+                                              "samples in one batch, so training normalizes them by "
+                                              "the batch-norm statistics decoding keeps")
 
     def __post_init__(self) -> None:
         if self.gamma < 0:

@@ -19,6 +19,7 @@ from gen_core.train.fgan_trainer import FGANOptions, FGANTrainer
 from gen_core.train.gan_trainer import generator_loss
 from gen_core.train.loop import RunConfig
 from gen_core.train.vae_gan_trainer import VAEGANTrainer, feature_reconstruction_nll
+from gen_core.training_options import VAEGANOptions
 from tests.conftest import TINY_SHAPE, tiny_model
 from ui.latent_controls import dimension_note, inactive_texts
 
@@ -313,6 +314,36 @@ def test_vae_gan_step_gives_the_gradients_of_one_pass_over_all_three_image_sets(
     assert losses["loss_g"] == pytest.approx(loss_gan.item(), rel=1e-5)
     for param, grad in zip(trainer.encoder_params + trainer.decoder_params, expected, strict=True):
         torch.testing.assert_close(param.grad, grad, rtol=1e-4, atol=1e-6)
+
+
+@torch.no_grad()
+def _gap_between_training_and_decoding(tmp_path, digits, joint: bool) -> float:
+    """Mean pixel gap between a VAE-GAN step's reconstructions as training normalized them and
+    as decoding after the step gives them, for codes far off the prior (the posterior means moved
+    by 3): with every optimizer at rate 0, only the batch-norm statistics differ."""
+    trainer = _trainer(tmp_path, "vae-gan", digits, VAEGANOptions(joint_decoder_batch=joint))
+    trainer.model.to_stats.bias[:trainer.model.latent_dim] += 3.0
+    for optimizer in trainer.optimizers().values():
+        for group in optimizer.param_groups:
+            group["lr"] = 0.0
+    for layer in trainer.model.generator.modules():
+        if isinstance(layer, nn.BatchNorm2d):
+            layer.momentum = 1.0  # the running statistics are the last pass's
+    passes = []
+    trainer.model.generator.register_forward_hook(lambda _, args, out: passes.append((args[0], out)))
+    batch = digits.images[:128]
+    with torch.enable_grad():
+        trainer.train_step(batch)
+    codes, trained = passes[0][0][:len(batch)], passes[0][1][:len(batch)]
+    assert len(passes) == (1 if joint else 2)
+    decoded = trainer.model.generator.eval()(codes)
+    return (decoded - trained).abs().mean().item()
+
+
+def test_vae_gan_joint_decoder_batch_trains_with_the_statistics_decoding_keeps(tmp_path, digits):
+    joint = _gap_between_training_and_decoding(tmp_path, digits, joint=True)
+    apart = _gap_between_training_and_decoding(tmp_path, digits, joint=False)
+    assert joint < 1e-3 and apart > 20 * joint, (joint, apart)
 
 
 # --- every family trains -----------------------------------------------------------------------------

@@ -59,8 +59,12 @@ class VAEGANTrainer(Trainer):
 
     def train_step(self, batch: torch.Tensor) -> dict[str, float]:
         posterior = self.model.encode(batch)
-        recon = self.model.generator(posterior.sample())  # tanh range, as the real images below
-        prior = self.model.generator(torch.randn_like(posterior.mean))
+        codes, prior_codes = posterior.sample(), torch.randn_like(posterior.mean)
+        # Images in tanh range, as the real images below.
+        if self.options.joint_decoder_batch:
+            recon, prior = self.model.generator(torch.cat([codes, prior_codes])).chunk(2)
+        else:
+            recon, prior = self.model.generator(codes), self.model.generator(prior_codes)
         real = batch * 2 - 1
         logs = self.discriminator_step(real, recon.detach(), prior.detach())
         logs.update(self.autoencoder_step(real, posterior, recon, prior))
