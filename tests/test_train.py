@@ -149,11 +149,15 @@ def test_options_a_trainer_lacks_are_refused(tmp_path, preset, flags, message):
         _train(tmp_path, "--model", preset, "--dry-run", *flags)
 
 
-def test_resume_with_other_options_is_refused(tmp_path):
+def test_a_resume_with_other_options_or_no_file_is_refused_naming_what_differs(tmp_path):
     _train(tmp_path, "--model", "dcgan", "--dry-run", name="first")
-    with pytest.raises(ValueError, match="trained with options"):
+    with pytest.raises(SystemExit, match=r"trained with options feature_matching=False, "
+                                          r"not feature_matching=True: a run state goes on"):
         _train(tmp_path, "--model", "dcgan", "--dry-run", "--feature-matching", "--resume",
                str(tmp_path / "run-first" / "state.safetensors"), name="second")
+    with pytest.raises(SystemExit, match=r"--resume missing\.safetensors: no such file"):
+        _train(tmp_path, "--model", "dcgan", "--dry-run", "--resume", str(tmp_path / "missing.safetensors"),
+               name="third")
 
 
 @pytest.mark.usefixtures("tiny_networks")
@@ -200,7 +204,7 @@ def test_a_vae_goes_on_from_a_model_file_with_fresh_optimizers(tmp_path):
 @pytest.mark.parametrize("preset", ["dcgan", "vae-gan"])
 def test_a_model_file_cannot_resume_what_it_does_not_hold(tmp_path, preset):
     first = _train(tmp_path, "--model", preset, "--dry-run", name="first")
-    with pytest.raises(ValueError, match="is a model file, not a run state"):
+    with pytest.raises(SystemExit, match="is a model file, not a run state"):
         _train(tmp_path, "--model", preset, "--dry-run", "--resume", str(first), name="second")
 
 
@@ -233,6 +237,6 @@ def test_a_model_file_goes_on_with_new_discriminators_trained_alone_first(tmp_pa
 @pytest.mark.usefixtures("tiny_networks")
 def test_new_discriminators_are_refused_to_a_model_without_one(tmp_path):
     first = _train(tmp_path, "--model", "vae-mlp", "--batch-size", "256", "--epochs", "1", name="first")
-    with pytest.raises(ValueError, match="trains no discriminator"):
+    with pytest.raises(SystemExit, match="trains no discriminator"):
         _train(tmp_path, "--model", "vae-mlp", "--epochs", "2", "--resume", str(first),
                "--fresh-discriminator-epochs", "1", name="second")

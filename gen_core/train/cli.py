@@ -16,6 +16,7 @@ from gen_core.data import DataError, ImageData, load_dataset
 from gen_core.eval.metric_keys import LIKELIHOOD_IMAGES, LIKELIHOOD_KEYS, RECONSTRUCTION_MSE
 from gen_core.eval.metrics import held_out_elbo, reconstruction_mse
 from gen_core.files.checkpoint import read_header, save_model
+from gen_core.files.errors import InputError
 from gen_core.models import GenerativeModel, build_model
 from gen_core.models.aae import AAEConfig
 from gen_core.models.dcgan import DCGANConfig
@@ -98,17 +99,27 @@ def build_from_args(args: argparse.Namespace, image_shape: tuple[int, int, int])
     return model, trainer_class, lr
 
 
-def learning_rates(args: argparse.Namespace, preset_lr: float) -> tuple[float, float | None]:
-    """``(lr, lr_d)``: as given, else the resumed run's, else the preset's (and no separate lr_d)."""
+def resumed_record(args: argparse.Namespace) -> dict:
+    """The training record of the file ``--resume`` names (``{}`` without one); a file that cannot
+    be read ends the command with its reason."""
+    if not args.resume:
+        return {}
+    try:
+        return read_header(args.resume)[0].training.record
+    except InputError as err:
+        raise SystemExit(f"error: --resume {err}") from None
+
+
+def learning_rates(args: argparse.Namespace, preset_lr: float, resumed: dict) -> tuple[float, float | None]:
+    """``(lr, lr_d)``: as given, else the ``resumed`` run's, else the preset's (and no separate lr_d)."""
     if args.lr_d and PRESETS[args.model][0] == "vae":
         raise SystemExit("error: --lr-d applies to models trained with a discriminator (GANs, "
                          "VAE-GAN, AAE) only")
-    stored = read_header(args.resume)[0].training.record if args.resume else {}
-    return args.lr or stored.get("lr") or preset_lr, args.lr_d or stored.get("lr_d")
+    return args.lr or resumed.get("lr") or preset_lr, args.lr_d or resumed.get("lr_d")
 
 
-def ema_decay(args: argparse.Namespace, model: GenerativeModel) -> float | None:
-    """The generator average's decay: as given, else the resumed run's, else the GAN default.
+def ema_decay(args: argparse.Namespace, model: GenerativeModel, resumed: dict) -> float | None:
+    """The generator average's decay: as given, else the ``resumed`` run's, else the GAN default.
 
     Only a model with a ``generator`` can average it. The default is on for GANs, whose generator
     is the whole model; a VAE-GAN may ask for it but does not get it by default, since an average
@@ -121,7 +132,7 @@ def ema_decay(args: argparse.Namespace, model: GenerativeModel) -> float | None:
                              "has none")
         return args.ema_decay or None
     if args.resume:
-        return read_header(args.resume)[0].training.record.get("ema_decay")
+        return resumed.get("ema_decay")
     return GENERATOR_EMA_DECAY if has_generator and not model.has_encoder else None
 
 
@@ -177,10 +188,11 @@ def train(args: argparse.Namespace) -> Path:
     except DataError as err:
         raise SystemExit(f"error: {err}") from None
     model, trainer_class, preset_lr = build_from_args(args, train.image_shape)
-    lr, lr_d = learning_rates(args, preset_lr)
+    resumed = resumed_record(args)
+    lr, lr_d = learning_rates(args, preset_lr, resumed)
     batch_size = min(args.batch_size, DRY_RUN_BATCH) if args.dry_run else args.batch_size
     run = RunConfig(epochs=1 if args.dry_run else args.epochs, batch_size=batch_size, lr=lr, lr_d=lr_d,
-                    ema_decay=ema_decay(args, model), seed=args.seed,
+                    ema_decay=ema_decay(args, model, resumed), seed=args.seed,
                     max_steps_per_epoch=DRY_RUN_STEPS if args.dry_run else None,
                     max_seconds=None if args.max_minutes is None else 60 * args.max_minutes,
                     snapshots=args.snapshots, snapshot_budget_bytes=snapshot_budget_bytes(args),
@@ -188,7 +200,10 @@ def train(args: argparse.Namespace) -> Path:
     run_dir = args.run_dir or Path("runs") / args.out.stem
     trainer = trainer_class(model, train, test, run, ctx, run_dir, options)
     if args.resume:
-        trainer.resume(args.resume)
+        try:
+            trainer.resume(args.resume)
+        except (ValueError, InputError) as err:
+            raise SystemExit(f"error: --resume {err}") from None
     started = time.perf_counter()
     trainer.fit()
     if ctx.is_main:
