@@ -66,6 +66,21 @@ def test_resume_continues_exactly(tmp_path, preset):
 
 
 @pytest.mark.usefixtures("tiny_networks")
+def test_a_kept_state_writes_the_model_as_it_was_at_its_epoch(tmp_path):
+    common = ("--model", "dcgan", "--batch-size", "256")
+    _train(tmp_path, *common, "--epochs", "3", "--keep-states", "2", name="long")
+    kept = tmp_path / "run-long" / "epochs"
+    assert sorted(path.name for path in kept.iterdir()) == ["ep002.safetensors"]
+    then = _train(tmp_path, *common, "--epochs", "2", "--resume", str(kept / "ep002.safetensors"),
+                  name="then")
+    straight = _train(tmp_path, *common, "--epochs", "2", name="straight")
+    expected, found = read_checkpoint(straight)[1], read_checkpoint(then)[1]
+    assert expected.keys() == found.keys() and all(torch.equal(expected[k], found[k]) for k in expected)
+    with pytest.raises(SystemExit, match="--keep-states must be >= 0"):
+        _train(tmp_path, *common, "--epochs", "1", "--keep-states", "-1", name="refused")
+
+
+@pytest.mark.usefixtures("tiny_networks")
 def test_resume_keeps_the_runs_learning_rate_unless_given_a_new_one(tmp_path):
     common = ("--model", "vae-mlp", "--batch-size", "256")
     _train(tmp_path, *common, "--epochs", "1", "--lr", "3e-4", name="first")

@@ -181,6 +181,8 @@ def train_each(runs: list[argparse.Namespace]) -> Path:
 def train(args: argparse.Namespace) -> Path:
     """One run: train, then write the checkpoint (on the main process)."""
     options = build_options(args, PRESETS[args.model][2])
+    if args.keep_states < 0:
+        raise SystemExit("error: --keep-states must be >= 0")
     ctx = distributed.setup(args.device)
     torch.manual_seed(args.seed + ctx.rank)
     try:
@@ -196,7 +198,7 @@ def train(args: argparse.Namespace) -> Path:
                     max_steps_per_epoch=DRY_RUN_STEPS if args.dry_run else None,
                     max_seconds=None if args.max_minutes is None else 60 * args.max_minutes,
                     snapshots=args.snapshots, snapshot_budget_bytes=snapshot_budget_bytes(args),
-                    fresh_discriminator_epochs=args.fresh_discriminator_epochs)
+                    fresh_discriminator_epochs=args.fresh_discriminator_epochs, keep_states=args.keep_states)
     run_dir = args.run_dir or Path("runs") / args.out.stem
     trainer = trainer_class(model, train, test, run, ctx, run_dir, options)
     if args.resume:

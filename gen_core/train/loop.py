@@ -19,6 +19,7 @@ from torch import nn
 from tqdm import tqdm
 
 from gen_core.data import ImageData
+from gen_core.files.atomic import write_atomically
 from gen_core.files.card import TrainingSummary
 from gen_core.files.checkpoint import SIDE_PREFIXES, read_checkpoint, round_to_half, save_model
 from gen_core.media.images import image_grid, save_png
@@ -46,6 +47,7 @@ class RunConfig:
     snapshots: int = 0  # the timeline's snapshots (gen_core.train.timeline); 0: none
     snapshot_budget_bytes: int | None = None  # what the stored snapshots may add to the file; None: its size
     fresh_discriminator_epochs: int = 0  # a model file resumed: new discriminators train alone this long
+    keep_states: int = 0  # every this many epochs, a copy of the run state stays in run_dir/epochs; 0: none
 
     @property
     def discriminator_lr(self) -> float:
@@ -277,6 +279,12 @@ class Trainer:
         timeline, snapshots = self.timeline.for_state()
         save_model(self.model, self.state_path, training=summary, extra_tensors={**tensors, **snapshots},
                    timeline=timeline)
+        if self.run.keep_states and epochs_done % self.run.keep_states == 0:
+            write_atomically(self.kept_state_path(epochs_done), self.state_path.read_bytes())
+
+    def kept_state_path(self, epochs_done: int) -> Path:
+        """Where ``--keep-states`` keeps the run state as it was after ``epochs_done`` epochs."""
+        return self.run_dir / "epochs" / f"ep{epochs_done:03d}.safetensors"
 
     def file_timeline(self) -> tuple[list[dict], dict[str, torch.Tensor]]:
         """``(card timeline, tensors)`` for the model file (``gen_core.train.timeline``)."""

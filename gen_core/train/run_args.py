@@ -70,6 +70,9 @@ class RunArgs:
                                                      "file; beyond it the timeline is thinned evenly "
                                                      "(default: the model's own size, so the file at most "
                                                      "doubles)", kind=float)
+    keep_states: int = option(0, "every this many epochs, keep a copy of the run state in "
+                                 "RUN_DIR/epochs/epNNN.safetensors: --resume it with --epochs NNN to "
+                                 "write (and evaluate) the model as it was then; 0 keeps none")
     half_weights: bool = option(False, "store the model file's large weights in float16, rounded before its "
                                        "metrics are measured: half the file (the loader widens them)")
     dry_run: bool = option(False, "a few small steps on a few images: checks that a run works")
