@@ -305,10 +305,10 @@ class Trainer:
         # phase (fresh optimizers), which may change them, e.g. from the ELBO to the IWAE bound.
         if stored is not None and stored != given and "resume" in training:
             differing = sorted(name for name in given if stored.get(name) != given[name])
-            raise ValueError(f"{path} was trained with options "
-                             + ", ".join(f"{name}={stored.get(name)!r}" for name in differing)
-                             + ", not " + ", ".join(f"{name}={given[name]!r}" for name in differing)
-                             + ": a run state goes on with the options it was started with")
+            was = ", ".join(f"{name}={stored.get(name)!r}" for name in differing)
+            asked = ", ".join(f"{name}={given[name]!r}" for name in differing)
+            raise ValueError(f"{path} was trained with options {was}, not {asked}: a run state goes on "
+                             "with the options it was started with")
         self.history = list(training.get("history") or [])
         self.steps = int(training.get("steps") or 0)
         self.seconds_by_device = dict(TrainingSummary.parse(path, training).seconds_by_device)
