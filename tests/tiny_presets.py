@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import sys
+from pathlib import Path
 
 from gen_core.train import cli
 
@@ -48,6 +49,18 @@ def each_run(argv: list[str]) -> list[list[str]]:
     return runs
 
 
+def gloo_threads() -> list[str]:
+    """The names of this process's threads that a gloo process group runs (Linux's /proc; none
+    elsewhere)."""
+    tasks = Path("/proc/self/task")
+    names = [(task / "comm").read_text().strip() for task in tasks.iterdir()] if tasks.is_dir() else []
+    return [name for name in names if "gloo" in name]
+
+
 if __name__ == "__main__":
     cli.PRESETS = tiny_presets()
     cli.train_each([args for run_argv in each_run(sys.argv[1:]) for args in cli.parse_args(run_argv)])
+    # A group that outlives its runs keeps worker threads that can abort the process at exit,
+    # only now and then; their presence says so every time.
+    if left := gloo_threads():
+        raise SystemExit(f"the process group outlived the runs: its threads {left} are still running")

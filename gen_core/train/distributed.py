@@ -12,6 +12,13 @@ from collections.abc import Iterable
 
 import torch
 import torch.distributed as dist
+
+# Imported before any process group exists, because its functions take ``group=group.WORLD`` as a
+# default, evaluated at import. Imported later (DistributedDataParallel does, through
+# torch._dynamo), they would hold the group past ``destroy_process_group``, and with it gloo's
+# worker threads; one that then frees a collective's tensor while the interpreter shuts down
+# cannot take the GIL, and aborts the process ("terminate called without an active exception").
+import torch.distributed.nn.functional
 from torch import nn
 
 
