@@ -52,8 +52,12 @@ def each_run(argv: list[str]) -> list[list[str]]:
 def gloo_threads() -> list[str]:
     """The names of this process's threads that a gloo process group runs (Linux's /proc; none
     elsewhere)."""
-    tasks = Path("/proc/self/task")
-    names = [(task / "comm").read_text().strip() for task in tasks.iterdir()] if tasks.is_dir() else []
+    names = []
+    for comm in Path("/proc/self/task").glob("*/comm"):
+        try:
+            names.append(comm.read_text().strip())
+        except FileNotFoundError:  # a thread that ended since the listing
+            continue
     return [name for name in names if "gloo" in name]
 
 
